@@ -1,0 +1,89 @@
+# Developer entry points. Every target bootstraps .venv when it is missing, so
+# `make test` and `make demo` work on a fresh clone with nothing else done.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+COLL_ROOT := $(VENV)/collections
+COLL_LINK := $(COLL_ROOT)/ansible_collections/meshpki/istio_ca
+STAMP := $(VENV)/.stamp
+SANITY_TREE := build/sanity/ansible_collections/meshpki/istio_ca
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help venv test unit kubesim-test integration molecule lint sanity build demo bench report-shot changelog-lint clean
+
+help:
+	@echo "make demo    - simulated 3-cluster fleet: deploy, rotate, report"
+	@echo "make test    - everything CI runs: pytest, molecule, ansible-lint, build, sanity"
+	@echo "make venv | unit | kubesim-test | integration | molecule | lint | sanity | build | bench | report-shot"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	mkdir -p $(dir $(COLL_LINK))
+	ln -sfn $(CURDIR) $(COLL_LINK)
+	# Make the collection and the kubesim test package importable in the venv.
+	echo "$(CURDIR)/$(COLL_ROOT)" > $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/meshpki_dev.pth
+	echo "$(CURDIR)/tests" >> $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/meshpki_dev.pth
+	printf '#!/bin/sh\nexec "%s/%s/python" -m kubesim "$$@"\n' "$(CURDIR)" "$(BIN)" > $(BIN)/kubesim
+	chmod +x $(BIN)/kubesim
+	touch $(STAMP)
+
+# What CI runs (.ci/run). Each step runs for real as soon as there is content for it.
+test: venv
+	$(MAKE) unit kubesim-test integration
+	$(MAKE) molecule
+	$(MAKE) lint
+	$(MAKE) changelog-lint
+	$(MAKE) build
+	$(MAKE) sanity
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+kubesim-test: venv
+	@if ls tests/kubesim/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q tests/kubesim; else echo "kubesim: no tests yet"; fi
+
+integration: venv
+	@if ls tests/integration/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q tests/integration; else echo "integration: no tests yet"; fi
+
+molecule: venv
+	@if ls extensions/molecule/*/molecule.yml >/dev/null 2>&1; then $(BIN)/molecule test --all; else echo "molecule: no scenarios yet"; fi
+
+lint: venv
+	$(BIN)/ansible-lint --profile production
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+build: venv
+	mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+# ansible-test needs the tree under ansible_collections/<ns>/<name> and, offline, a pip
+# bootstrap shim (reference/ansible.md §0).
+sanity: venv
+	$(BIN)/python scripts/install_get_pip_shim.py
+	rm -rf $(SANITY_TREE) && mkdir -p $(SANITY_TREE)
+	git ls-files -co --exclude-standard | grep -v -e '^tests/kubesim/' -e '^bench/' | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | xargs -d '\n' cp --parents -t $(SANITY_TREE)/
+	cd $(SANITY_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --python 3.11 --requirements --color no \
+		--exclude tests/kubesim/ --exclude bench/
+
+demo: venv
+	$(BIN)/python scripts/demo.py
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+report-shot: venv
+	$(BIN)/python scripts/report_shot.py
+
+clean:
+	rm -rf build tests/output .pytest_cache
