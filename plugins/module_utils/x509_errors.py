@@ -1,0 +1,18 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) meshpki.istio_ca contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one exception type of the x509 layer.
+
+Anything x509_inspect cannot read or judge (empty input, garbage, a key where a
+certificate belongs, a Secret without tls.crt, ...) raises X509Error. Its str()
+is one sentence meant for the person running the playbook; it never contains key
+material. run_module() in module_runner turns it into fail_json in one place.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class X509Error(Exception):
+    """Input that cannot be read or judged; the message says what to fix."""
