@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.errors import CollectionError
 
-class X509Error(Exception):
+
+class X509Error(CollectionError):
     """Input that cannot be read or judged; the message says what to fix."""
