@@ -18,3 +18,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.errors import Col
 
 class X509Error(CollectionError):
     """Input that cannot be read or judged; the message says what to fix."""
+
+    def __init__(self, message, result=None):
+        message = message[:1].upper() + message[1:]  # messages often start with an input's name
+        super(X509Error, self).__init__(message, result)
