@@ -20,5 +20,7 @@ class X509Error(CollectionError):
     """Input that cannot be read or judged; the message says what to fix."""
 
     def __init__(self, message, result=None):
-        message = message[:1].upper() + message[1:]  # messages often start with an input's name
+        first = message.split(" ", 1)[0]
+        if first.isalpha() and first.islower():  # "file x is empty" -> "File x ...", but keep "valid_at.x: ..."
+            message = message[:1].upper() + message[1:]
         super(X509Error, self).__init__(message, result)
