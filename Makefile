@@ -73,8 +73,8 @@ sanity: venv
 	$(BIN)/python scripts/install_get_pip_shim.py
 	rm -rf $(SANITY_TREE) && mkdir -p $(SANITY_TREE)
 	git ls-files -co --exclude-standard | grep -v -e '^tests/kubesim/' -e '^bench/' | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | xargs -d '\n' cp --parents -t $(SANITY_TREE)/
-	cd $(SANITY_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --python 3.11 --requirements --color no \
-		--exclude tests/kubesim/ --exclude bench/
+	cd $(SANITY_TREE) && git init -q && git add -A
+	cd $(SANITY_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --python 3.11 --requirements --color no
 
 demo: venv
 	$(BIN)/python scripts/demo.py

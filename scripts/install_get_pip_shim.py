@@ -16,7 +16,9 @@ SHIM = '''"""Offline stand-in for get-pip.py, written by scripts/install_get_pip
 import subprocess
 import sys
 
-args = [a for a in sys.argv[1:] if a not in ("--disable-pip-version-check", "--quiet")]
+# get-pip.py options that pip install does not know.
+GET_PIP_ONLY = ("--disable-pip-version-check", "--quiet", "--no-setuptools", "--no-wheel")
+args = [a for a in sys.argv[1:] if a not in GET_PIP_ONLY]
 subprocess.run([sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"], check=True,
                stdout=subprocess.DEVNULL)
 if args:

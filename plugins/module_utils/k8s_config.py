@@ -139,7 +139,8 @@ def _exec_credential(spec, source):
         "apiVersion": spec.get("apiVersion", "client.authentication.k8s.io/v1"),
         "kind": "ExecCredential", "spec": {"interactive": False}})
     try:
-        out = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        out = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                             check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise K8sError("The credential plugin %r of kubeconfig %s failed to run: %s." % (command[0], source, exc),
                        spec.get("installHint") or "")

@@ -45,7 +45,7 @@ def make_server(script):
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
 
 
@@ -75,8 +75,8 @@ def test_get_sends_token_and_parses_json(api):
 
 def test_status_body_becomes_one_clear_error(api):
     script, client = api
-    script.answers.append((404, status(404, "NotFound", 'secrets "cacerts" not found', name="cacerts",
-                                      kind="secrets"), {}))
+    not_found = status(404, "NotFound", 'secrets "cacerts" not found', name="cacerts", kind="secrets")
+    script.answers.append((404, not_found, {}))
     with pytest.raises(K8sApiError) as err:
         client.get("/api/v1/namespaces/istio-system/secrets/cacerts")
     assert err.value.code == 404 and err.value.reason == "NotFound"
@@ -131,7 +131,7 @@ def test_server_side_apply_sends_field_manager_and_apply_content_type(api):
     script, client = api
     client.apply("/apis/cert-manager.io/v1/namespaces/istio-system/certificates/cacerts",
                  {"apiVersion": "cert-manager.io/v1", "kind": "Certificate"}, "meshpki.istio_ca", dry_run=True)
-    method, path, ctype, _, _ = script.seen[0]
+    method, path, ctype = script.seen[0][:3]
     assert method == "PATCH" and ctype == "application/apply-patch+yaml"
     assert "fieldManager=meshpki.istio_ca" in path and "dryRun=All" in path and "force=false" in path
 
