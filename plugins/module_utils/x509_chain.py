@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_info import (
-    basic_constraints, der, fingerprint, is_self_signed, rfc4514, short_name, signed_by, spki_der,
+    cap, basic_constraints, der, fingerprint, is_self_signed, rfc4514, short_name, signed_by, spki_der,
 )
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_time import format_duration, iso8601
 
@@ -41,32 +41,32 @@ def _link_problem(i, certs, roots, source, roots_source):
     nxt = certs[i + 1]
     if is_self_signed(cert):
         return ("%s is a self-signed root but is not the last certificate; put roots at the end (or only in "
-                "ca.crt) and order the rest leaf first, each followed by its issuer" % here.capitalize())
+                "ca.crt) and order the rest leaf first, each followed by its issuer" % cap(here))
     for k, other in enumerate(certs):
         if k != i and signed_by(cert, other):
             return ("%s is not signed by the certificate that follows it (%s) but by certificate %d (%s): order "
                     "the bundle leaf first, each certificate followed by its issuer"
-                    % (here.capitalize(), short_name(nxt), k + 1, short_name(other)))
+                    % (cap(here), short_name(nxt), k + 1, short_name(other)))
     for root in roots or []:
         if signed_by(cert, root):
             return ("%s is signed directly by %s (%s), so the certificates after it in %s do not belong to its "
-                    "chain; remove them or fix the order" % (here.capitalize(), roots_source, short_name(root), source))
+                    "chain; remove them or fix the order" % (cap(here), roots_source, short_name(root), source))
     if cert.issuer == nxt.subject:
         return ("%s names %s as its issuer, but that certificate's key does not verify its signature: the two "
                 "come from different key pairs (a re-keyed or re-created CA); use the issuer that really signed it"
-                % (here.capitalize(), short_name(nxt)))
+                % (cap(here), short_name(nxt)))
     return ("%s is not signed by the certificate that follows it (%s); its issuer \"%s\" is not in the input: add "
-            "that CA certificate right after it" % (here.capitalize(), short_name(nxt), rfc4514(cert.issuer)))
+            "that CA certificate right after it" % (cap(here), short_name(nxt), rfc4514(cert.issuer)))
 
 
 def _validity_problems(cert, label, now):
     if cert.not_valid_after_utc < now:
         return ["%s expired at %s (%s ago); renew it" % (
-            label.capitalize(), iso8601(cert.not_valid_after_utc),
+            cap(label), iso8601(cert.not_valid_after_utc),
             format_duration((now - cert.not_valid_after_utc).total_seconds()))]
     if cert.not_valid_before_utc > now:
         return ["%s is not valid before %s (in %s); check the issuer's clock or wait before using it" % (
-            label.capitalize(), iso8601(cert.not_valid_before_utc),
+            cap(label), iso8601(cert.not_valid_before_utc),
             format_duration((cert.not_valid_before_utc - now).total_seconds()))]
     return []
 
@@ -83,7 +83,7 @@ def path_length_problems(path, labels):
             problems.append(
                 "%s has pathlen:%d but %d CA certificate(s) sit between it and %s, so verifiers (istiod's "
                 "Go x509 among them) reject the chain; re-issue it with a larger path length or shorten the chain"
-                % (labels[j].capitalize(), bc.value.path_length, below, labels[0]))
+                % (cap(labels[j]), bc.value.path_length, below, labels[0]))
     return problems
 
 
@@ -105,7 +105,7 @@ def analyze_chain(certs, roots, key, now, source="the input", roots_source=None,
                 problems.append(_link_problem(i, certs, roots, source, roots_source))
             elif not is_ca(certs[i + 1]):
                 problems.append("%s signs %s but is not a CA (basicConstraints CA:TRUE is missing), so verifiers "
-                                "reject the chain; re-issue it as a CA" % (labels[i + 1].capitalize(), labels[i]))
+                                "reject the chain; re-issue it as a CA" % (cap(labels[i + 1]), labels[i]))
             signed_by_next.append(ok)
             broken = broken or not ok
             if not broken:
@@ -124,7 +124,7 @@ def analyze_chain(certs, roots, key, now, source="the input", roots_source=None,
                 root = roots[signer]
                 if not is_ca(root):
                     problems.append("%s signs %s but is not a CA (basicConstraints CA:TRUE is missing); verifiers "
-                                    "reject the chain" % (root_labels[signer].capitalize(), labels[i]))
+                                    "reject the chain" % (cap(root_labels[signer]), labels[i]))
                 if not broken and not same_cert(root, cert):
                     path.append(root)
                     path_labels.append(root_labels[signer])
@@ -143,7 +143,7 @@ def analyze_chain(certs, roots, key, now, source="the input", roots_source=None,
         problems.append("%s holds %s, which is not self-signed: the chain ends at an intermediate, not at a root. "
                         "Whatever trusts this file as its root (istiod hands ca.crt to every workload as the mesh "
                         "root) will not share trust with clusters under the real root; put the self-signed root "
-                        "there (with cert-manager: give the CA issuer the root, reference istiod.md §1)"
+                        "there (with cert-manager: give the CA issuer the root, so it writes the root to ca.crt)"
                         % (roots_source, short_name(path[-1])))
     matches = None
     if key is not None:

@@ -318,6 +318,11 @@ def spki_pem(public_key):
                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
+def cap(text):
+    """Upper-case the first letter only (str.capitalize would lower-case names like CN=Root CA)."""
+    return text[:1].upper() + text[1:]
+
+
 def short_name(cert):
     """A short label for messages: the CN when there is one, else the RFC 4514 subject."""
     cns = cert.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)

@@ -21,7 +21,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_chain import
     build_paths, is_ca, key_matches, path_length_problems, same_cert,
 )
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_info import (
-    ANY_EKU, CLIENT_AUTH, SERVER_AUTH, SGC, eku_oids, is_self_signed, public_key_facts, short_name,
+    cap, ANY_EKU, CLIENT_AUTH, SERVER_AUTH, SGC, eku_oids, is_self_signed, public_key_facts, short_name,
 )
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_load import ISTIOD_KEY_BLOCKS
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_time import iso8601
@@ -67,7 +67,7 @@ def check(inp, now):
                 if other is not None else " Issue the signing certificate with isCA: true (basicConstraints CA:TRUE).")
         problems.append("%s is not a CA (basicConstraints CA:TRUE is missing), so istiod refuses to start with "
                         "'certificate is not authorized to sign other certificates'; a hot reload does not repeat this "
-                        "check, so it would crash-loop istiod at its next restart (istiod.md §2, §6).%s"
+                        "check, so it would crash-loop istiod at its next restart (istio security/pkg/pki/ca/ca.go NewPluggedCertIstioCAOptions).%s"
                         % (first, hint))
 
     # 2. Go x509 Verify of the signing cert against the roots (istiod.md §6.2).
@@ -110,11 +110,11 @@ def check(inp, now):
     for root in roots:
         if not is_self_signed(root):
             warnings.append("%s holds %s, which is not self-signed; istiod distributes it as the mesh root, so "
-                            "clusters under the same real root would not share trust (istiod.md §1, §5 "
-                            "Multi-cluster)" % (names["root"], short_name(root)))
+                            "clusters under the same real root would not share trust (Istio multicluster "
+                            "needs one common root)" % (names["root"], short_name(root)))
     if is_ca(signing) and not _has_cert_sign(signing):
         warnings.append("%s has a keyUsage without keyCertSign; istiod does not check it, but Envoy peers and "
-                        "OpenSSL reject certificates issued by it (istiod.md §6). Keep keyCertSign (cert-manager adds "
+                        "OpenSSL reject certificates issued by it. Keep keyCertSign (cert-manager adds "
                         "'cert sign' for isCA: true)" % first)
     return not problems, problems, warnings
 
@@ -167,15 +167,15 @@ def _path_problems(path, now):
                     "%s has an extendedKeyUsage without serverAuth. istiod verifies its CA chain with Go's x509 "
                     "Verify and no requested usage, which Go treats as serverAuth, so every certificate that lists "
                     "EKUs must include it; istiod fails with 'x509: certificate specifies an incompatible key "
-                    "usage' (istiod.md §6). Drop the extendedKeyUsage from CA certificates, or list both serverAuth "
-                    "and clientAuth" % labels[i].capitalize())
+                    "usage' (istio security/pkg/pki/util/keycertbundle.go Verify). Drop the extendedKeyUsage from CA certificates, or list both serverAuth "
+                    "and clientAuth" % cap(labels[i]))
             elif CLIENT_AUTH not in ekus:
                 problems.append(
                     "%s has an extendedKeyUsage with serverAuth but without clientAuth. istiod accepts it, but Envoy "
                     "checks the EKUs of the CA chain when it verifies client certificates, so mTLS client "
                     "authentication of workloads (and Envoy's connection to istiod) fails without a useful log "
-                    "(istio/istio#27193, istiod.md §5-6). Drop the extendedKeyUsage from CA certificates, or list "
-                    "both serverAuth and clientAuth" % labels[i].capitalize())
+                    "(istio/istio#27193). Drop the extendedKeyUsage from CA certificates, or list "
+                    "both serverAuth and clientAuth" % cap(labels[i]))
     problems.extend("In istiod's chain check, " + p[0].lower() + p[1:]
                     for p in path_length_problems(path, labels))
     return problems

@@ -153,14 +153,14 @@ def from_secret(client, secret):
             material.missing.append(
                 "%s has no %s; istiod (Istio layout) reads its chain only from that file, fails to load the bundle "
                 "without it, and from 1.27 refuses to start with 'incomplete signing CA bundle detected' "
-                "(istiod.md §1). Add it (the signing certificate followed by the root)" % (where, names["chain"]))
+                "(istio pilot/pkg/bootstrap/istio_ca.go). Add it (the signing certificate followed by the root)" % (where, names["chain"]))
     else:
         material.chain_pool = list(certs) + list(material.roots or [])
     if material.roots is None:
         material.missing.append(
             "%s has no %s (or it is empty). istiod uses it as the root file and, in the kubernetes.io/tls layout, as "
             "part of the chain: from 1.27 it refuses to start with 'incomplete signing CA bundle detected', before "
-            "that it fails to create the CA KeyCertBundle (istiod.md §1). Put the root certificate there "
+            "that it fails to create the CA KeyCertBundle (istio pilot/pkg/bootstrap/istio_ca.go). Put the root certificate there "
             "(cert-manager does when its issuer knows the root)" % (where, names["root"]))
     key_bytes = _secret_value(data, names["key"], where)
     if key_bytes is not None:
@@ -169,7 +169,7 @@ def from_secret(client, secret):
     else:
         material.missing.append("%s has no %s, so istiod has no signing key: from 1.27 it refuses to start with "
                                 "'incomplete signing CA bundle detected', before that it silently falls back to its "
-                                "self-signed CA (istiod.md §1). Store the intermediate's key there"
+                                "self-signed CA (istio pilot/pkg/bootstrap/istio_ca.go). Store the intermediate's key there"
                                 % (where, names["key"]))
     meta = obj.get("metadata") or {}
     material.secret = {
