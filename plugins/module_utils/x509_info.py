@@ -63,6 +63,7 @@ SIGNATURE_NAMES = {
     "1.2.840.113549.1.1.10": "rsassaPss",
     "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
     "1.2.840.113549.1.1.2": "md2WithRSAEncryption",
+    "1.2.840.113549.2.5": "md5",  # a bare hash OID seen in very old certificates; OpenSSL's name
     "1.2.840.10045.4.1": "ecdsa-with-SHA1",
     "1.2.840.10045.4.3.1": "ecdsa-with-SHA224",
     "1.2.840.10045.4.3.2": "ecdsa-with-SHA256",
@@ -136,8 +137,9 @@ def _text_value(value):
 
 
 def rfc4514(name):
+    """RFC 4514 form; emailAddress by name as OpenSSL prints it (Go would print its OID)."""
     try:
-        return name.rfc4514_string()
+        return name.rfc4514_string({x509.oid.NameOID.EMAIL_ADDRESS: "emailAddress"})
     except Exception:  # noqa: BLE001 - odd attribute encodings; fall back to a readable form
         return ",".join("%s=%s" % (k, v) for k, v in reversed(name_ordered(name)))
 
