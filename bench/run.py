@@ -1,0 +1,270 @@
+"""``make bench``: fleet rotation with rotate.yml vs the kubectl tutorial baseline vs the floor.
+
+For each fleet size (BENCH_SIZES, default "10,50") on a fresh kubesim fleet with a
+Secret-volume propagation delay of BENCH_DELAY seconds (default 10):
+  deploy.yml (printed, not compared) -> rotate.yml (1440h -> 720h) -> rotate.yml again
+  (no-op: nothing to rotate) -> the baseline (kubectl, one cluster after another,
+  720h -> 1440h) -> the floor (serial batches x propagation delay).
+Then report.yml on BENCH_REPORT_SIZE clusters (default 100; 0 skips it).
+
+Prints a table and writes JSON to bench/results/. Quick try: ``BENCH_SIZES=10 BENCH_REPORT_SIZE=10 make bench``.
+Other knobs: BENCH_FORKS (default: the fleet size, at most 50), BENCH_SKIP_BASELINE=1,
+BENCH_KEEP=1 (keep work directories), BASELINE_POLL_S (baseline poll interval, 1).
+Targets (issue 9) are checked at N=50 and for the report run; a miss is printed, not hidden.
+"""
+
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import baseline  # noqa: E402
+import floor  # noqa: E402
+from fleet import REPO, deploy_vars, make_root_ca, start_fleet  # noqa: E402
+from measure import Step, run_playbook, tail  # noqa: E402
+
+TARGETS = {"speedup_vs_baseline_min": 4.0, "rotate_over_floor_max": 3.0, "cpu_s_per_cluster_max": 3.0,
+           "requests_per_cluster_max": 40.0, "report_wall_s_max": 60.0, "target_size": 50}
+NEW_DURATION = "720h"        # the upstream tutorial's rotation: 1440h -> 720h
+BASELINE_DURATION = "1440h"  # the baseline then changes it back, so it too re-issues every cluster
+
+
+def _env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def _secret_serials(fleet):
+    """Each cluster's current cacerts tls.crt (to count clusters a step really changed)."""
+    out = {}
+    for cluster in fleet.clusters:
+        secret = cluster.get("v1", "secrets", "istio-system", "cacerts") or {}
+        out[cluster.name] = (secret.get("data") or {}).get("tls.crt")
+    return out
+
+
+def _changed(before, after):
+    return sum(1 for name in after if after[name] and after[name] != before.get(name))
+
+
+def _top_tasks(log_path, limit=6):
+    """The slowest tasks from the profile_tasks callback summary at the end of a log."""
+    rows = []
+    with open(log_path, errors="replace") as handle:
+        for line in handle:
+            match = re.match(r"^(.+?) -+ (\d+\.\d+)s$", line.strip())
+            if match:
+                rows.append((float(match.group(2)), match.group(1).strip()))
+    rows.sort(reverse=True)
+    return [{"task": name, "s": secs} for secs, name in rows[:limit]]
+
+
+def _playbook_step(label, fleet, workdir, playbook, forks, extra, clusters=None):
+    log = os.path.join(workdir, "%s.log" % label.replace(" ", "-").replace("/", "-"))
+    before = _secret_serials(fleet)
+    with Step(label, fleet, clusters) as step:
+        rc = run_playbook(playbook, fleet.inventory, log, forks, extra,
+                          env={"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+                               "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "12"})
+    result = dict(step.result, rc=rc, log=log, clusters_changed=_changed(before, _secret_serials(fleet)),
+                  slowest_tasks=_top_tasks(log))
+    if rc != 0:
+        print("  !! %s failed (rc=%d); last lines of %s:\n%s" % (label, rc, log, tail(log)))
+    return result
+
+
+def _print_step(result):
+    print("  %-14s wall %7.1fs  cpu %6.2fs/cluster  api %6.1f req/cluster (max %d)  changed %s  rc=%s" % (
+        result["label"], result["wall_s"], result["cpu_s_per_cluster"], result["requests_per_cluster"],
+        result["requests_max_cluster"], result.get("clusters_changed", "-"), result.get("rc", 0)))
+
+
+def bench_size(n, delay, forks, workdir, skip_baseline):
+    print("\n== N=%d clusters, propagation delay %ss, forks %d (work dir %s)" % (n, delay, forks, workdir))
+    started = time.monotonic()
+    fleet = start_fleet(n, workdir, delay)
+    out = {"clusters": n, "propagation_delay_s": delay, "forks": forks,
+           "fleet_start_s": round(time.monotonic() - started, 2)}
+    try:
+        root_cert, root_key = make_root_ca(workdir)
+        dvars = deploy_vars(root_cert, root_key)
+        out["deploy"] = _playbook_step("deploy", fleet, workdir, "deploy.yml", forks, dvars)
+        _print_step(out["deploy"])
+        if out["deploy"]["rc"] != 0:
+            return out
+        rvars = {"ca_rotation_duration": NEW_DURATION}
+        out["rotate"] = _playbook_step("rotate", fleet, workdir, "rotate.yml", forks, rvars)
+        _print_step(out["rotate"])
+        out["rotate_noop"] = _playbook_step("rotate no-op", fleet, workdir, "rotate.yml", forks, rvars)
+        _print_step(out["rotate_noop"])
+        if not skip_baseline:
+            out["baseline"] = _baseline_step(fleet, workdir)
+            _print_step(out["baseline"])
+        serial = floor.rotate_serial(os.path.join(REPO, "playbooks", "rotate.yml"))
+        out["floor"] = dict(floor.floor_seconds(n, serial, delay), serial=floor.describe(serial))
+        print("  floor          %d batches %s x %ss = %.0fs" % (
+            out["floor"]["batch_count"], out["floor"]["batches"], delay, out["floor"]["floor_s"]))
+        out["ratios"] = _ratios(out)
+    finally:
+        fleet.stop()
+    return out
+
+
+def _baseline_step(fleet, workdir):
+    contexts = [c.name for c in fleet.clusters]
+    plans = baseline.prepare_fleet(fleet.kubeconfig, contexts, BASELINE_DURATION, workdir)
+    before = _secret_serials(fleet)
+    with Step("baseline", fleet) as step:
+        per_cluster, failures = baseline.run(plans)
+    result = dict(step.result, rc=1 if failures else 0, clusters_changed=_changed(before, _secret_serials(fleet)),
+                  per_cluster_s_mean=round(sum(per_cluster.values()) / max(len(per_cluster), 1), 2),
+                  failures=failures, poll_s=baseline.POLL_S)
+    if failures:
+        print("  !! baseline failed on %d clusters, e.g. %s" % (len(failures), sorted(failures.items())[0]))
+    return result
+
+
+def _ratios(out):
+    ratios = {}
+    rotate = out.get("rotate")
+    if rotate and rotate["rc"] == 0:
+        if out.get("baseline") and out["baseline"]["rc"] == 0:
+            ratios["rotate_over_baseline"] = round(rotate["wall_s"] / out["baseline"]["wall_s"], 3)
+            ratios["speedup_vs_baseline"] = round(out["baseline"]["wall_s"] / rotate["wall_s"], 2)
+        ratios["rotate_over_floor"] = round(rotate["wall_s"] / out["floor"]["floor_s"], 2)
+    return ratios
+
+
+def bench_report(n, delay, forks, workdir):
+    print("\n== report.yml on N=%d clusters (forks %d)" % (n, forks))
+    fleet = start_fleet(n, workdir, delay)
+    out = {"clusters": n, "forks": forks}
+    try:
+        root_cert, root_key = make_root_ca(workdir)
+        out["deploy"] = _playbook_step("deploy", fleet, workdir, "deploy.yml", forks, deploy_vars(root_cert, root_key))
+        _print_step(out["deploy"])
+        if out["deploy"]["rc"] == 0:
+            report_dir = os.path.join(workdir, "report")
+            out["report"] = _playbook_step("report", fleet, workdir, "report.yml", forks, {"report_dir": report_dir})
+            out["report"]["files"] = sorted(os.listdir(report_dir)) if os.path.isdir(report_dir) else []
+            _print_step(out["report"])
+    finally:
+        fleet.stop()
+    return out
+
+
+def _check_targets(results):
+    checks = []
+    size = results["sizes"].get(str(TARGETS["target_size"]))
+    if size and size.get("rotate"):
+        rot, ratios = size["rotate"], size.get("ratios", {})
+        checks.append(("rotate.yml >= %gx faster than baseline" % TARGETS["speedup_vs_baseline_min"],
+                       ratios.get("speedup_vs_baseline"), lambda v: v >= TARGETS["speedup_vs_baseline_min"]))
+        checks.append(("rotate.yml within %gx the floor" % TARGETS["rotate_over_floor_max"],
+                       ratios.get("rotate_over_floor"), lambda v: v <= TARGETS["rotate_over_floor_max"]))
+        checks.append(("<= %g controller CPU-s per cluster" % TARGETS["cpu_s_per_cluster_max"],
+                       rot["cpu_s_per_cluster"], lambda v: v <= TARGETS["cpu_s_per_cluster_max"]))
+        checks.append(("<= %g API requests per cluster" % TARGETS["requests_per_cluster_max"],
+                       rot["requests_per_cluster"], lambda v: v <= TARGETS["requests_per_cluster_max"]))
+        checks.append(("rotate.yml rotated every cluster", rot["clusters_changed"],
+                       lambda v: v == TARGETS["target_size"] and rot["rc"] == 0))
+    report = results.get("report", {}).get("report")
+    if report:
+        checks.append(("report.yml on %d clusters < %gs" % (results["report"]["clusters"], TARGETS["report_wall_s_max"]),
+                       report["wall_s"], lambda v: v < TARGETS["report_wall_s_max"] and report["rc"] == 0))
+    return [{"target": name, "value": value, "met": bool(value is not None and ok(value))}
+            for name, value, ok in checks]
+
+
+def _table(results):
+    lines = ["| N | step | wall s | CPU-s / cluster | API req / cluster | clusters changed | vs baseline | vs floor |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for n, size in sorted(results["sizes"].items(), key=lambda kv: int(kv[0])):
+        ratios = size.get("ratios", {})
+        for key in ("deploy", "rotate", "rotate_noop", "baseline"):
+            step = size.get(key)
+            if not step:
+                continue
+            vs_base = vs_floor = ""
+            if key == "rotate":
+                vs_base = "%.2fx (%.1fx faster)" % (ratios["rotate_over_baseline"], ratios["speedup_vs_baseline"]) \
+                    if "rotate_over_baseline" in ratios else ""
+                vs_floor = "%.2fx" % ratios["rotate_over_floor"] if "rotate_over_floor" in ratios else ""
+            label = {"rotate_noop": "rotate.yml no-op rerun", "rotate": "rotate.yml", "deploy": "deploy.yml (setup)",
+                     "baseline": "baseline: kubectl, sequential"}[key]
+            if step.get("rc"):
+                label += " (FAILED rc=%s)" % step["rc"]
+            lines.append("| %s | %s | %.1f | %.2f | %.1f | %s | %s | %s |" % (
+                n, label, step["wall_s"], step["cpu_s_per_cluster"], step["requests_per_cluster"],
+                step.get("clusters_changed", ""), vs_base, vs_floor))
+        if size.get("floor"):
+            lines.append("| %s | floor: %d batches x %gs | %.1f | | | | | 1.00x |" % (
+                n, size["floor"]["batch_count"], size["propagation_delay_s"], size["floor"]["floor_s"]))
+    report = results.get("report", {}).get("report")
+    if report:
+        lines.append("| %d | report.yml | %.1f | %.2f | %.1f | | | |" % (
+            results["report"]["clusters"], report["wall_s"], report["cpu_s_per_cluster"], report["requests_per_cluster"]))
+    return "\n".join(lines)
+
+
+def _meta():
+    def out(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "commit": out(["git", "rev-parse", "--short", "HEAD"]), "cpus": os.cpu_count(),
+            "python": platform.python_version(), "machine": platform.machine(),
+            "ansible_core": out([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "--version"]).split("\n")[0],
+            "kubectl": out(["kubectl", "version", "--client"]).split("\n")[0]}
+
+
+def main():
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "10,50").split(",") if s.strip()]
+    delay = float(os.environ.get("BENCH_DELAY", "10"))
+    report_size = _env_int("BENCH_REPORT_SIZE", 100)
+    skip_baseline = os.environ.get("BENCH_SKIP_BASELINE") == "1"
+    keep = os.environ.get("BENCH_KEEP") == "1"
+    results_dir = os.path.join(HERE, "results")
+    os.makedirs(results_dir, exist_ok=True)
+    results = {"meta": _meta(), "targets": TARGETS, "sizes": {}}
+    root = tempfile.mkdtemp(prefix="meshpki-bench-")
+    try:
+        for n in sizes:
+            forks = _env_int("BENCH_FORKS", min(n, 50))
+            workdir = os.path.join(root, "n%d" % n)
+            os.makedirs(workdir)
+            results["sizes"][str(n)] = bench_size(n, delay, forks, workdir, skip_baseline)
+        if report_size:
+            workdir = os.path.join(root, "report%d" % report_size)
+            os.makedirs(workdir)
+            results["report"] = bench_report(report_size, delay, _env_int("BENCH_FORKS", min(report_size, 50)), workdir)
+    finally:
+        results["checks"] = _check_targets(results)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = os.path.join(results_dir, "bench-%s.json" % stamp)
+        with open(path, "w") as handle:
+            json.dump(results, handle, indent=2, sort_keys=True)
+        shutil.copyfile(path, os.path.join(results_dir, "latest.json"))
+        print("\n" + _table(results) + "\n")
+        for check in results["checks"]:
+            print("  [%s] %s: %s" % ("met" if check["met"] else "MISSED", check["target"], check["value"]))
+        print("\nresults: %s" % path)
+        if keep:
+            print("work dirs kept: %s" % root)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
