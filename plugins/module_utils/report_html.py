@@ -48,7 +48,7 @@ figcaption { color: var(--mute); font-size: 12px; margin-top: 6px; }
 svg.timeline { display: block; font-size: 11px; }
 svg .label { fill: var(--ink); } svg .tick { fill: var(--mute); }
 svg .grid { stroke: #e6e9ec; stroke-width: 1; }
-svg .stripe { fill: #f7f8fa; }
+svg .stripe { fill: #1d2329; opacity: .035; }
 svg .window { fill: #fff1d6; }
 svg .now { stroke: #3949ab; stroke-width: 1.5; stroke-dasharray: 4 3; } svg .now-label { fill: #3949ab; }
 svg .bar { fill: #a5d6b3; stroke: var(--ok); }
