@@ -23,7 +23,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_chain import
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_info import (
     cap, ANY_EKU, CLIENT_AUTH, SERVER_AUTH, SGC, eku_oids, is_self_signed, public_key_facts, short_name,
 )
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_load import ISTIOD_KEY_BLOCKS
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_load import ISTIOD_KEY_BLOCKS, describe_block
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_time import iso8601
 
 ED_REASON = (
@@ -76,6 +76,8 @@ def check(inp, now):
         if inp.layout == "bundle":
             problems.append("The input ends without a self-signed root, so istiod's chain check has nothing to "
                             "verify against; include the root certificate last (it becomes ca.crt)")
+        # Without a root no path can be built; still judge what each given certificate decides alone.
+        problems.extend(_path_problems(inp.signing, now, structure=False))
     else:
         problems.extend(_verify_problems(inp, signing, roots, now))
 
@@ -87,11 +89,10 @@ def check(inp, now):
                             "key matches the signing certificate and parses for istiod was not checked")
     else:
         if inp.key.first_block is not None and inp.key.first_block not in ISTIOD_KEY_BLOCKS:
-            problems.append("%s starts with a '%s' PEM block; istiod parses only the first block and accepts only "
-                            "'RSA PRIVATE KEY', 'EC PRIVATE KEY' or 'PRIVATE KEY', so it fails with 'unsupported PEM "
-                            "block type for a private key'. Remove the '%s' block (openssl ecparam -genkey writes an "
-                            "'EC PARAMETERS' block first unless given -noout)"
-                            % (names["key"], inp.key.first_block, inp.key.first_block))
+            problems.append("%s starts with %s; istiod parses only the first PEM block and accepts only a PKCS#1 "
+                            "RSA, SEC 1 EC or PKCS#8 key there, so it fails with 'unsupported PEM block type for a "
+                            "private key'. Remove that block (openssl ecparam -genkey writes an EC PARAMETERS block "
+                            "first unless given -noout)" % (names["key"], describe_block(inp.key.first_block)))
         elif inp.key.first_block is None:
             problems.append("%s is DER, but istiod reads only PEM keys; convert it with openssl pkey -outform PEM"
                             % names["key"])
@@ -147,7 +148,7 @@ def _verify_problems(inp, signing, roots, now):
     return best
 
 
-def _path_problems(path, now):
+def _path_problems(path, now, structure=True):
     problems = []
     labels = ["%s (%s)" % ("the signing certificate" if i == 0 else "its issuer" if i == 1
                            else "the CA %d levels up" % i, short_name(c)) for i, c in enumerate(path)]
@@ -157,7 +158,7 @@ def _path_problems(path, now):
                      else "is not valid before %s" % iso8601(cert.not_valid_before_utc))
             problems.append("In istiod's chain check, %s %s, so Go's Verify fails with 'x509: certificate has "
                             "expired or is not yet valid'; renew it" % (labels[i], state))
-        if 0 < i < len(path) - 1 and not is_ca(cert):
+        if structure and 0 < i < len(path) - 1 and not is_ca(cert):
             problems.append("In istiod's chain check, %s is used as an intermediate but is not a CA, so Go's "
                             "Verify fails; re-issue it with basicConstraints CA:TRUE" % labels[i])
         ekus = eku_oids(cert)
@@ -176,8 +177,9 @@ def _path_problems(path, now):
                     "authentication of workloads (and Envoy's connection to istiod) fails without a useful log "
                     "(istio/istio#27193). Drop the extendedKeyUsage from CA certificates, or list "
                     "both serverAuth and clientAuth" % cap(labels[i]))
-    problems.extend("In istiod's chain check, " + p[0].lower() + p[1:]
-                    for p in path_length_problems(path, labels))
+    if structure:
+        problems.extend("In istiod's chain check, " + p[0].lower() + p[1:]
+                        for p in path_length_problems(path, labels))
     return problems
 
 

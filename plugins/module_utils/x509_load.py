@@ -87,6 +87,19 @@ def _text(kind):
     return kind.decode("ascii", "replace") if isinstance(kind, bytes) else kind
 
 
+_KEY_BLOCK_NAMES = {
+    "RSA PRIVATE KEY": "PKCS#1 RSA", "EC PRIVATE KEY": "SEC 1 EC", "PRIVATE KEY": "PKCS#8",
+    "ENCRYPTED PRIVATE KEY": "encrypted PKCS#8", "DSA PRIVATE KEY": "DSA", "OPENSSH PRIVATE KEY": "OpenSSH",
+}
+
+
+def describe_block(kind):
+    """Name a PEM block for a message without writing the words results must never contain."""
+    if _is_key_block(kind):
+        return "a %s private-key block" % _KEY_BLOCK_NAMES.get(kind, "private-key")
+    return "a '%s' block" % kind
+
+
 def _is_key_block(kind):
     return kind == "PRIVATE KEY" or kind.endswith(" PRIVATE KEY")
 
@@ -109,9 +122,9 @@ def _certificates_from_pem(data, source):
     blocks = pem_blocks(data, source)
     for block in blocks:
         if _is_key_block(block.kind):
-            raise X509Error("%s holds a private key, not a certificate (PEM block %d is '%s'); pass only "
+            raise X509Error("%s holds a private key, not a certificate (PEM block %d is %s); pass only "
                             "certificates here, and the key where a key is asked for"
-                            % (source, block.number, block.kind))
+                            % (source, block.number, describe_block(block.kind)))
     certs = []
     for block in blocks:
         if block.kind.encode("ascii") not in _CERT_TYPES:
@@ -172,8 +185,8 @@ def load_private_key(data, source):
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError, Exception):  # noqa: BLE001 - never echo what cryptography saw
-        raise X509Error("%s does not hold a private key that can be parsed (PEM block '%s'); it may be "
-                        "truncated, altered or of an unsupported kind" % (source, block.kind))
+        raise X509Error("%s does not hold a private key that can be parsed (%s); it may be "
+                        "truncated, altered or of an unsupported kind" % (source, describe_block(block.kind)))
     return LoadedKey(key, blocks[0].kind, source)
 
 

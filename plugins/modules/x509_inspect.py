@@ -41,6 +41,8 @@ options:
     description:
       - PEM text holding one or more certificates, in order (leaf or signing certificate first).
       - Text around the PEM blocks is ignored. A private key in this text is refused.
+      - Not logged, so that a key pasted here by mistake does not end up in logs or in the result's
+        C(invocation).
     type: str
   secret:
     description:
@@ -585,7 +587,7 @@ def argument_spec():
     spec = copy.deepcopy(K8S_AUTH_ARG_SPEC)
     spec.update(
         path=dict(type="path"),
-        content=dict(type="str"),
+        content=dict(type="str", no_log=True),  # a key pasted here by mistake must not reach logs
         secret=dict(type="dict", no_log=False, options=dict(
             name=dict(type="str", required=True),
             namespace=dict(type="str", default="istio-system"),

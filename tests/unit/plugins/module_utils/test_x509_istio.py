@@ -131,7 +131,7 @@ def test_key_mismatch_and_key_block_type():
     assert any("does not match the signing certificate" in p for p in problems)
     params = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
     problems, _ = run(tls_input([inter], [root], key_pem=params + inter.key_pem("traditional")))
-    assert len(problems) == 1 and "'EC PARAMETERS'" in problems[0] and "unsupported PEM block type" in problems[0]
+    assert len(problems) == 1 and "'EC PARAMETERS' block" in problems[0] and "unsupported PEM block type" in problems[0]
 
 
 def test_missing_secret_keys_are_problems():
