@@ -1,0 +1,242 @@
+"""Deployment and ReplicaSet controllers, collapsed into one.
+
+Each Deployment owns one ReplicaSet per pod template (``<deploy>-<hash>``), and the
+current ReplicaSet owns one Pod per replica (``<deploy>-<hash>-<rand>``). A template
+change (e.g. ``kubectl rollout restart``) creates a new ReplicaSet and replaces all
+pods at once. Status follows the pods' readiness (see kubelet.py), with the fields
+kubectl rollout status and kubernetes.core's wait read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ..util import SUFFIX_ALPHABET, deep_copy, rand_suffix
+from .base import ApiError, Controller, rfc3339
+from .kubelet import NEVER_READY, NODE_NAME
+
+REVISION = "deployment.kubernetes.io/revision"
+
+
+def template_hash(template: dict) -> str:
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True, separators=(",", ":")).encode()).digest()
+    n = int.from_bytes(digest[:8], "big")
+    out = []
+    for _ in range(10):
+        n, r = divmod(n, len(SUFFIX_ALPHABET))
+        out.append(SUFFIX_ALPHABET[r])
+    return "".join(out)
+
+
+def _owned_by(obj: dict, uid: str) -> bool:
+    return any(r.get("uid") == uid for r in obj["metadata"].get("ownerReferences") or [])
+
+
+def _owner_ref(obj: dict, kind: str, api_version: str) -> dict:
+    return {"apiVersion": api_version, "kind": kind, "name": obj["metadata"]["name"], "uid": obj["metadata"]["uid"],
+            "controller": True, "blockOwnerDeletion": True}
+
+
+def _pod_ready(pod: dict) -> bool:
+    if pod["metadata"].get("deletionTimestamp"):
+        return False
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return c.get("status") == "True"
+    return False
+
+
+def _set_condition(conds: list, ctype: str, status: str, reason: str, message: str, now: str) -> list:
+    out = [c for c in conds if c.get("type") != ctype]
+    prev = next((c for c in conds if c.get("type") == ctype), None)
+    if prev and prev.get("status") == status and prev.get("reason") == reason:
+        new = dict(prev, message=message, lastUpdateTime=prev.get("lastUpdateTime", now))
+    else:
+        new = {"type": ctype, "status": status, "lastUpdateTime": now,
+               "lastTransitionTime": now if not prev or prev.get("status") != status else prev["lastTransitionTime"],
+               "reason": reason, "message": message}
+    out.append(new)
+    order = {"Available": 0, "Progressing": 1, "ReplicaFailure": 2}
+    out.sort(key=lambda c: order.get(c.get("type"), 9))
+    return out
+
+
+class DeploymentController(Controller):
+    name = "deployment"
+
+    def on_event(self, event_type, api_version, plural, obj, old):
+        if api_version != "v1" and api_version != "apps/v1":
+            return
+        md = obj.get("metadata") or {}
+        ns = md.get("namespace")
+        if plural == "deployments" and api_version == "apps/v1":
+            if event_type != "DELETED":
+                self._queue(ns, md["name"])
+        elif plural in ("replicasets", "pods"):
+            for ref in md.get("ownerReferences") or []:
+                if ref.get("kind") == "ReplicaSet" and plural == "pods":
+                    rs = self.cluster.get("apps/v1", "replicasets", ns, ref.get("name"))
+                    for r2 in ((rs or {}).get("metadata") or {}).get("ownerReferences") or []:
+                        if r2.get("kind") == "Deployment":
+                            self._queue(ns, r2.get("name"))
+                elif ref.get("kind") == "Deployment" and plural == "replicasets":
+                    self._queue(ns, ref.get("name"))
+
+    def _queue(self, ns, name):
+        self.cluster.schedule(0, lambda: self.reconcile(ns, name), key=f"deployment/{ns}/{name}")
+
+    def resync(self):
+        for d in self.cluster.list("apps/v1", "deployments"):
+            self.reconcile(d["metadata"]["namespace"], d["metadata"]["name"])
+
+    # -------------------------------------------------------------- reconcile
+
+    def reconcile(self, ns: str, name: str) -> None:
+        c = self.cluster
+        d = c.get("apps/v1", "deployments", ns, name)
+        if d is None or d["metadata"].get("deletionTimestamp"):
+            return
+        spec = d.get("spec") or {}
+        template = spec.get("template") or {}
+        replicas = spec.get("replicas", 1)
+        h = template_hash(template)
+        uid = d["metadata"]["uid"]
+        all_rs = [rs for rs in c.list("apps/v1", "replicasets", ns) if _owned_by(rs, uid)]
+        cur = next((rs for rs in all_rs if rs["metadata"]["name"] == f"{name}-{h}"), None)
+        revs = [int((rs["metadata"].get("annotations") or {}).get(REVISION, "0") or 0) for rs in all_rs]
+        if cur is None:
+            cur = self._create_rs(d, h, max(revs + [0]) + 1, replicas)
+        elif cur["spec"].get("replicas") != replicas:
+            cur["spec"]["replicas"] = replicas
+            cur = c.update(cur, manager="kube-controller-manager")
+        never = str((d["metadata"].get("annotations") or {}).get(NEVER_READY, "")).lower() == "true"
+        total = ready = updated = 0
+        for rs in all_rs + ([cur] if cur["metadata"]["name"] not in [r["metadata"]["name"] for r in all_rs] else []):
+            is_cur = rs["metadata"]["name"] == cur["metadata"]["name"]
+            want = replicas if is_cur else 0
+            if not is_cur and rs["spec"].get("replicas", 0) != 0:
+                rs["spec"]["replicas"] = 0
+                try:
+                    rs = c.update(rs, manager="kube-controller-manager")
+                except ApiError:
+                    pass
+            pods = self._sync_pods(d if is_cur else None, rs, want, never)
+            n_ready = sum(1 for p in pods if _pod_ready(p))
+            total += len(pods)
+            ready += n_ready
+            if is_cur:
+                updated = len(pods)
+            self._rs_status(rs, pods, n_ready)
+        self._deploy_status(d, cur, replicas, total, updated, ready)
+
+    def _create_rs(self, d, h, revision, replicas):
+        c = self.cluster
+        md = d["metadata"]
+        template = deep_copy((d.get("spec") or {}).get("template") or {})
+        tmd = template.setdefault("metadata", {})
+        tmd["labels"] = dict(tmd.get("labels") or {}, **{"pod-template-hash": h})
+        selector = deep_copy((d.get("spec") or {}).get("selector") or {})
+        selector["matchLabels"] = dict(selector.get("matchLabels") or {}, **{"pod-template-hash": h})
+        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+              "metadata": {"name": f"{md['name']}-{h}", "namespace": md["namespace"], "labels": dict(tmd["labels"]),
+                           "annotations": {REVISION: str(revision),
+                                           "deployment.kubernetes.io/desired-replicas": str(replicas),
+                                           "deployment.kubernetes.io/max-replicas": str(replicas + 1)},
+                           "ownerReferences": [_owner_ref(d, "Deployment", "apps/v1")]},
+              "spec": {"replicas": replicas, "selector": selector, "template": template}}
+        try:
+            created = c.create(rs, manager="kube-controller-manager")
+        except ApiError:
+            created = c.get("apps/v1", "replicasets", md["namespace"], rs["metadata"]["name"])
+        ann = dict(md.get("annotations") or {})
+        if ann.get(REVISION) != str(revision):
+            ann[REVISION] = str(revision)
+            d2 = c.get("apps/v1", "deployments", md["namespace"], md["name"])
+            if d2 is not None:
+                d2["metadata"]["annotations"] = dict(d2["metadata"].get("annotations") or {}, **{REVISION:
+                                                                                                  str(revision)})
+                try:
+                    c.update(d2, manager="kube-controller-manager")
+                except ApiError:
+                    pass
+        return created
+
+    def _sync_pods(self, d, rs, want: int, never: bool) -> list:
+        c = self.cluster
+        ns = rs["metadata"]["namespace"]
+        uid = rs["metadata"]["uid"]
+        pods = [p for p in c.list("v1", "pods", ns) if _owned_by(p, uid) and not p["metadata"].get(
+            "deletionTimestamp")]
+        pods.sort(key=lambda p: p["metadata"].get("creationTimestamp", ""))
+        while len(pods) > want:
+            victim = pods.pop()
+            c.delete("v1", "pods", ns, victim["metadata"]["name"])
+        template = (rs.get("spec") or {}).get("template") or {}
+        while len(pods) < want:
+            tmd = template.get("metadata") or {}
+            annotations = dict(tmd.get("annotations") or {})
+            if never:
+                annotations[NEVER_READY] = "true"
+            spec = deep_copy(template.get("spec") or {})
+            spec.setdefault("nodeName", NODE_NAME)
+            pod = {"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": f"{rs['metadata']['name']}-{rand_suffix(5, c.rng)}", "namespace": ns,
+                                "labels": dict(tmd.get("labels") or {}),
+                                "ownerReferences": [_owner_ref(rs, "ReplicaSet", "apps/v1")]},
+                   "spec": spec}
+            if annotations:
+                pod["metadata"]["annotations"] = annotations
+            try:
+                pods.append(c.create(pod, manager="kube-controller-manager"))
+            except ApiError:
+                break
+        return pods
+
+    def _rs_status(self, rs, pods, n_ready) -> None:
+        status = {"replicas": len(pods), "fullyLabeledReplicas": len(pods), "readyReplicas": n_ready,
+                  "availableReplicas": n_ready, "observedGeneration": rs["metadata"].get("generation", 1)}
+        status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
+        if rs.get("status") != status:
+            fresh = self.cluster.get("apps/v1", "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"])
+            if fresh is not None:
+                fresh["status"] = status
+                try:
+                    self.cluster.update_status(fresh, manager="kube-controller-manager")
+                except ApiError:
+                    pass
+
+    def _deploy_status(self, d, cur, replicas, total, updated, ready) -> None:
+        c = self.cluster
+        fresh = c.get("apps/v1", "deployments", d["metadata"]["namespace"], d["metadata"]["name"])
+        if fresh is None:
+            return
+        now = rfc3339(c.now())
+        old = fresh.get("status") or {}
+        conds = list(old.get("conditions") or [])
+        available = ready
+        if available >= replicas:
+            conds = _set_condition(conds, "Available", "True", "MinimumReplicasAvailable",
+                                   "Deployment has minimum availability.", now)
+        else:
+            conds = _set_condition(conds, "Available", "False", "MinimumReplicasUnavailable",
+                                   "Deployment does not have minimum availability.", now)
+        rs_name = cur["metadata"]["name"]
+        if updated == replicas and total == replicas and available >= replicas:
+            conds = _set_condition(conds, "Progressing", "True", "NewReplicaSetAvailable",
+                                   f'ReplicaSet "{rs_name}" has successfully progressed.', now)
+        else:
+            conds = _set_condition(conds, "Progressing", "True", "ReplicaSetUpdated",
+                                   f'ReplicaSet "{rs_name}" is progressing.', now)
+        status = {"observedGeneration": fresh["metadata"].get("generation", 1), "replicas": total,
+                  "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available,
+                  "unavailableReplicas": max(0, total - available), "conditions": conds}
+        for k in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"):
+            if not status[k]:
+                del status[k]
+        if old != status:
+            fresh["status"] = status
+            try:
+                c.update_status(fresh, manager="kube-controller-manager")
+            except ApiError:
+                pass

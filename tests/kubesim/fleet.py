@@ -1,0 +1,211 @@
+"""A fleet of simulated clusters in one process, plus the files clients need
+(kubeconfig, Ansible inventory, ready marker)."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Union
+
+import yaml
+
+from .cluster import Cluster
+from .manifests import DEFAULT_CERT_MANAGER_VERSION, DEFAULT_ISTIO_VERSION, preinstall as _preinstall
+
+
+def _user_candidates() -> List[str]:
+    out = []
+    for fn in (os.getlogin, getpass.getuser):
+        try:
+            out.append(fn())
+        except Exception:
+            pass
+    try:
+        import pwd
+        out.append(pwd.getpwuid(os.getuid()).pw_name)
+    except Exception:
+        pass
+    return list(dict.fromkeys(u for u in out if u))
+
+
+def discovery_cache_files(url: str) -> List[str]:
+    """Discovery caches the Python client and kubernetes.core keep for ``url`` (kube-api.md §3.1)."""
+    tmp = tempfile.gettempdir()
+    files = [os.path.join(tmp, "osrcp-%s.json" % hashlib.md5(url.encode()).hexdigest())]
+    ids = [url] + [f"{url}-{u}" for u in _user_candidates()]
+    files += [os.path.join(tmp, "k8srcp-%s.json" % hashlib.sha256(i.encode()).hexdigest()) for i in ids]
+    return files
+
+
+class Fleet:
+    """N clusters named ``cluster-1..N`` (or ``names``), each with its own API server port.
+
+    ``start()`` makes them listen, pre-installs components, waits for controllers to
+    settle and writes ``workdir/kubeconfig``, ``workdir/inventory.yml`` and ``workdir/ready``.
+    """
+
+    def __init__(self, n_clusters: int = 3, workdir: Union[str, Path, None] = None,
+                 preinstall: Sequence[str] = (), istio_version: str = DEFAULT_ISTIO_VERSION,
+                 cert_manager_version: str = DEFAULT_CERT_MANAGER_VERSION, propagation_delay: float = 0.0,
+                 names: Optional[Sequence[str]] = None, sync_writes: bool = True, controllers: bool = True,
+                 token: str = "kubesim"):
+        if isinstance(preinstall, str):
+            preinstall = [p for p in preinstall.split(",") if p]
+        self.names: List[str] = list(names) if names else [f"cluster-{i}" for i in range(1, n_clusters + 1)]
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="kubesim-"))
+        self.preinstall = tuple(preinstall)
+        self.istio_version = istio_version
+        self.cert_manager_version = cert_manager_version
+        self.propagation_delay = float(propagation_delay)
+        self.token = token
+        options = {"istio_version": istio_version, "cert_manager_version": cert_manager_version,
+                   "propagation_delay": self.propagation_delay, "preinstall": self.preinstall}
+        self.clusters: List[Cluster] = [Cluster(n, fleet=self, options=options, controllers=controllers,
+                                                sync_writes=sync_writes) for n in self.names]
+        self._by_name: Dict[str, Cluster] = {c.name: c for c in self.clusters}
+        self.started = False
+
+    # ------------------------------------------------------------ container protocol
+
+    def __getitem__(self, key) -> Cluster:
+        if isinstance(key, int):
+            return self.clusters[key]
+        return self._by_name[key]
+
+    def __iter__(self):
+        return iter(self.clusters)
+
+    def __len__(self):
+        return len(self.clusters)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def kubeconfig(self) -> str:
+        return str(self.workdir / "kubeconfig")
+
+    @property
+    def inventory(self) -> str:
+        return str(self.workdir / "inventory.yml")
+
+    @property
+    def ready_file(self) -> str:
+        return str(self.workdir / "ready")
+
+    @property
+    def kubectl_cache_dir(self) -> str:
+        return str(self.workdir / "kubectl-cache")
+
+    def start(self, settle_timeout: float = 60.0) -> "Fleet":
+        if self.started:
+            return self
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            os.unlink(self.ready_file)
+        except FileNotFoundError:
+            pass
+        for c in self.clusters:
+            c.start()
+        self.clean_discovery_caches()
+        for c in self.clusters:
+            _preinstall(c, self.preinstall, cert_manager_version=self.cert_manager_version,
+                        istio_version=self.istio_version)
+        self.settle(settle_timeout)
+        self._write_kubeconfig()
+        self._write_inventory()
+        Path(self.ready_file).write_text("".join(f"{c.name} {c.url}\n" for c in self.clusters))
+        self.started = True
+        return self
+
+    def stop(self) -> None:
+        for c in self.clusters:
+            c.stop()
+        self.clean_discovery_caches()
+        try:
+            os.unlink(self.ready_file)
+        except FileNotFoundError:
+            pass
+        self.started = False
+
+    def settle(self, timeout: float = 30.0) -> bool:
+        return all([c.settle(timeout) for c in self.clusters])
+
+    def advance(self, seconds: float) -> None:
+        """Advance every cluster's simulated clock."""
+        for c in self.clusters:
+            c.clock.advance(seconds, wait=False)
+        self.settle()
+
+    def clean_discovery_caches(self) -> None:
+        for c in self.clusters:
+            if c.server is None or not c.port:
+                continue
+            for f in discovery_cache_files(c.url):
+                try:
+                    os.unlink(f)
+                except FileNotFoundError:
+                    pass
+        shutil.rmtree(self.kubectl_cache_dir, ignore_errors=True)
+
+    # ------------------------------------------------------------ files
+
+    def kubeconfig_dict(self) -> dict:
+        return {
+            "apiVersion": "v1", "kind": "Config", "preferences": {},
+            "clusters": [{"name": c.name, "cluster": {"server": c.url}} for c in self.clusters],
+            "users": [{"name": f"{c.name}-admin", "user": {"token": f"{self.token}-{c.name}"}} for c in self.clusters],
+            "contexts": [{"name": c.name, "context": {"cluster": c.name, "user": f"{c.name}-admin",
+                                                      "namespace": "default"}} for c in self.clusters],
+            "current-context": self.clusters[0].name if self.clusters else "",
+        }
+
+    def _write_kubeconfig(self) -> None:
+        path = Path(self.kubeconfig)
+        path.write_text(yaml.safe_dump(self.kubeconfig_dict(), sort_keys=False))
+        path.chmod(0o600)
+
+    def inventory_dict(self) -> dict:
+        hosts = {c.name: {"ansible_connection": "local",
+                          "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                          "k8s_kubeconfig": str(Path(self.kubeconfig).resolve()),
+                          "k8s_context": c.name} for c in self.clusters}
+        return {"all": {"children": {"clusters": {"hosts": hosts}}}}
+
+    def _write_inventory(self) -> None:
+        Path(self.inventory).write_text(yaml.safe_dump(self.inventory_dict(), sort_keys=False))
+
+    # ------------------------------------------------------------ clients
+
+    def kubectl(self, *args: str, cluster: Union[str, Cluster, None] = None, input: Optional[str] = None,
+                check: bool = False, timeout: float = 60.0, kubectl: Optional[str] = None,
+                env: Optional[dict] = None) -> subprocess.CompletedProcess:
+        """Run kubectl against one cluster with this fleet's kubeconfig and discovery cache dir."""
+        binary = kubectl or shutil.which("kubectl")
+        if not binary:
+            raise FileNotFoundError("kubectl not found on PATH")
+        c = cluster if isinstance(cluster, Cluster) else self[cluster or self.names[0]]
+        cmd = [binary, f"--kubeconfig={self.kubeconfig}", f"--context={c.name}",
+               f"--cache-dir={self.kubectl_cache_dir}", *args]
+        full_env = dict(os.environ)
+        full_env.pop("KUBECONFIG", None)
+        full_env.update(env or {})
+        return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, check=check,
+                              env=full_env)
+
+    def python_client(self, cluster: Union[str, Cluster, None] = None):
+        """A ``kubernetes.client.ApiClient`` for one cluster (through the kubeconfig)."""
+        from kubernetes import config as kconfig
+        c = cluster if isinstance(cluster, Cluster) else self[cluster or self.names[0]]
+        return kconfig.new_client_from_config(config_file=self.kubeconfig, context=c.name)
