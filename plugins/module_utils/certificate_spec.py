@@ -373,5 +373,5 @@ def check(spec, namespace, name):
         raise CertificateError(
             "Certificate %s/%s is invalid, cert-manager would reject it (nothing was sent to the cluster): %s"
             % (namespace, name, "; ".join(texts)),
-            result={"validation_errors": texts, "warnings": warnings})
+            result={"validation_errors": texts})
     return warnings
