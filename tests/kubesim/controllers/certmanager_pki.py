@@ -85,6 +85,14 @@ def pem_blocks(data: bytes) -> List[Tuple[str, bytes]]:
     return out
 
 
+def pem_encode(kind: str, der: bytes) -> bytes:
+    import base64
+
+    body = base64.b64encode(der).decode("ascii")
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return (f"-----BEGIN {kind}-----\n" + "\n".join(lines) + f"\n-----END {kind}-----\n").encode("ascii")
+
+
 def parse_private_key(data: bytes):
     """cert-manager's DecodePrivateKeyBytes: PKCS#8, PKCS#1 RSA or SEC1 EC, first PEM block.
 

@@ -1,0 +1,248 @@
+"""istiod's checks on plugged CA material, with the error texts Go and istio produce.
+
+Reference: reference/istiod.md §1 (file names, format detection, chain building), §2
+(``UpdateVerifiedKeyCertBundleFromFile``/``Verify``) and §6 (startup-only IsCA check,
+``ParsePemEncodedKey``, ``tls.X509KeyPair``, Go's ``x509.Certificate.Verify`` rules).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Dict, List, Optional, Tuple
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from . import certmanager_pki as pki
+
+DIR = "./etc/cacerts"  # LocalCertDir default
+JOINED_DIR = "etc/cacerts"  # what path.Join(LocalCertDir, name) prints
+
+TLS_FILES = {"cert": "tls.crt", "key": "tls.key", "root": "ca.crt", "chain": ["tls.crt", "ca.crt"]}
+NATIVE_FILES = {"cert": "ca-cert.pem", "key": "ca-key.pem", "root": "root-cert.pem", "chain": ["cert-chain.pem"]}
+
+
+class BundleError(Exception):
+    """Carries istio's error text."""
+
+
+def file_bundle(files: Dict[str, bytes], version: tuple) -> Tuple[dict, Optional[str]]:
+    """detectSigningCABundle: (file names, format log line or None before 1.14.2)."""
+    if version >= (1, 14, 2):
+        if "tls.crt" in files:
+            return TLS_FILES, "Using kubernetes.io/tls secret type for signing ca files"
+        return NATIVE_FILES, "Using istiod file format for signing ca files"
+    return NATIVE_FILES, None
+
+
+def path(name: str) -> str:
+    return f"{JOINED_DIR}/{name}"
+
+
+def read(files: Dict[str, bytes], name: str) -> bytes:
+    if name not in files:
+        raise BundleError(f"open {path(name)}: no such file or directory")
+    return files[name]
+
+
+def _first_cert(data: bytes) -> x509.Certificate:
+    """util.ParsePemEncodedCertificate: only the first PEM block counts."""
+    blocks = pki.pem_blocks(data)
+    if not blocks:
+        raise BundleError("invalid PEM encoded certificate")
+    try:
+        return x509.load_der_x509_certificate(blocks[0][1])
+    except Exception:  # noqa: BLE001
+        raise BundleError("failed to parse X.509 certificate") from None
+
+
+def _pool(data: bytes) -> List[x509.Certificate]:
+    """x509.CertPool.AppendCertsFromPEM: every parseable CERTIFICATE block, the rest ignored."""
+    out = []
+    for kind, der in pki.pem_blocks(data or b""):
+        if kind != "CERTIFICATE":
+            continue
+        try:
+            out.append(x509.load_der_x509_certificate(der))
+        except Exception:  # noqa: BLE001
+            continue
+    return out
+
+
+def _go_time(when: _dt.datetime) -> str:
+    return when.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _validity_error(cert: x509.Certificate, now: _dt.datetime) -> Optional[str]:
+    nb, na = pki.not_before(cert), pki.not_after(cert)
+    if now < nb:
+        return (f"x509: certificate has expired or is not yet valid: current time {_go_time(now)} is before "
+                f"{_go_time(nb)}")
+    if now > na:
+        return (f"x509: certificate has expired or is not yet valid: current time {_go_time(now)} is after "
+                f"{_go_time(na)}")
+    return None
+
+
+def _cert_name(cert: x509.Certificate) -> str:
+    cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    if cn:
+        return cn[-1].value
+    org = cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
+    if org:
+        return org[0].value
+    return f"serial:{cert.serial_number}"
+
+
+def _signature_error(child: x509.Certificate, parent: x509.Certificate) -> Optional[str]:
+    if not pki.can_sign_certs(parent):
+        return "x509: invalid signature: parent certificate cannot sign this kind of certificate"
+    if not pki.directly_issued_by(child, parent):
+        pub = parent.public_key()
+        if isinstance(pub, rsa.RSAPublicKey):
+            return "crypto/rsa: verification error"
+        if isinstance(pub, ec.EllipticCurvePublicKey):
+            return "x509: ECDSA verification failure"
+        return "x509: Ed25519 verification failure"
+    return None
+
+
+def _eku_ok(chain: List[x509.Certificate]) -> bool:
+    """Go's checkChainForKeyUsage with the default requested usage (serverAuth)."""
+    for cert in chain:
+        try:
+            ekus = list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+        except x509.ExtensionNotFound:
+            continue
+        if not ekus or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in ekus:
+            continue
+        ok = {ExtendedKeyUsageOID.SERVER_AUTH, x509.ObjectIdentifier("1.3.6.1.4.1.311.10.3.3"),
+              x509.ObjectIdentifier("2.16.840.1.113730.4.1")}
+        if not ok.intersection(ekus):
+            return False
+    return True
+
+
+def go_verify(leaf: x509.Certificate, intermediates: List[x509.Certificate], roots: List[x509.Certificate],
+              now: _dt.datetime) -> Optional[str]:
+    """x509.Certificate.Verify with istiod's options; returns Go's error text or None."""
+    err = _validity_error(leaf, now)
+    if err:
+        return err
+    root_ders = {c.public_bytes(serialization.Encoding.DER) for c in roots}
+    chains: List[List[x509.Certificate]] = []
+    hint: List[Optional[Tuple[str, x509.Certificate]]] = [None]
+
+    def build(chain: List[x509.Certificate], depth: int) -> None:
+        if depth > 10:
+            return
+        cur = chain[-1]
+        for pool, is_root in ((roots, True), (intermediates, False)):
+            for cand in pool:
+                if any(cand.public_bytes(serialization.Encoding.DER) == c.public_bytes(serialization.Encoding.DER)
+                       for c in chain):
+                    continue
+                if cand.subject != cur.issuer:
+                    continue
+                serr = _signature_error(cur, cand)
+                if serr:
+                    if hint[0] is None:
+                        hint[0] = (serr, cand)
+                    continue
+                verr = _validity_error(cand, now)
+                if verr is None and not is_root and not pki.is_ca(cand):
+                    verr = "x509: certificate is not authorized to sign other certificates"
+                if verr:
+                    if hint[0] is None:
+                        hint[0] = (verr, cand)
+                    continue
+                if is_root:
+                    chains.append(chain + [cand])
+                else:
+                    build(chain + [cand], depth + 1)
+
+    if leaf.public_bytes(serialization.Encoding.DER) in root_ders:
+        chains.append([leaf])
+    else:
+        build([leaf], 0)
+    if not chains:
+        msg = "x509: certificate signed by unknown authority"
+        if hint[0] is not None:
+            msg += f' (possibly because of "{hint[0][0]}" while trying to verify candidate authority certificate ' \
+                   f'"{_cert_name(hint[0][1])}")'
+        return msg
+    if not any(_eku_ok(c) for c in chains):
+        return "x509: certificate specifies an incompatible key usage"
+    return None
+
+
+def parse_pem_key(data: bytes):
+    """util.ParsePemEncodedKey: EC PRIVATE KEY, RSA PRIVATE KEY (PKCS#1) or PRIVATE KEY (PKCS#8)."""
+    blocks = pki.pem_blocks(data or b"")
+    if not blocks:
+        raise BundleError("invalid PEM-encoded key")
+    kind, der = blocks[0]
+    names = {"EC PRIVATE KEY": "ECDSA", "RSA PRIVATE KEY": "RSA", "PRIVATE KEY": "PKCS8"}
+    if kind not in names:
+        raise BundleError(f"unsupported PEM block type for a private key: {kind}")
+    try:
+        return pki.parse_private_key(pki.pem_encode(kind, der))
+    except pki.PKIError as exc:
+        raise BundleError(f"failed to parse the {names[kind]} private key: {exc}") from None
+
+
+def verify(cert_bytes: bytes, key_bytes: bytes, chain_bytes: bytes, root_bytes: bytes, now: _dt.datetime):
+    """util.Verify: chain, then key parse, then key/cert match. Returns (signing cert, key)."""
+    try:
+        cert = _first_cert(cert_bytes)
+    except BundleError as exc:
+        raise BundleError(f"failed to parse cert PEM: {exc}") from None
+    err = go_verify(cert, _pool(chain_bytes), _pool(root_bytes), now)
+    if err:
+        raise BundleError(f"cannot verify the cert with the provided root chain and cert pool with error: {err}")
+    try:
+        key = parse_pem_key(key_bytes)
+    except BundleError as exc:
+        raise BundleError(f"failed to parse private key PEM: {exc}") from None
+    if not pki.public_keys_equal(cert.public_key(), key.public_key()):
+        raise BundleError("the cert does not match the key: tls: private key does not match public key")
+    return cert, key
+
+
+class Bundle:
+    """A verified KeyCertBundle held in istiod's memory."""
+
+    def __init__(self, cert, key, chain_bytes: bytes, root_bytes: bytes):
+        self.cert = cert
+        self.key = key
+        self.chain_bytes = chain_bytes
+        self.root_bytes = root_bytes
+
+    @property
+    def chain_certs(self) -> List[x509.Certificate]:
+        return _pool(self.chain_bytes)
+
+    @property
+    def root_certs(self) -> List[x509.Certificate]:
+        return _pool(self.root_bytes)
+
+
+def load_bundle(files: Dict[str, bytes], names: dict, now: _dt.datetime) -> Bundle:
+    """UpdateVerifiedKeyCertBundleFromFile / NewVerifiedKeyCertBundleFromFile (read, then Verify)."""
+    cert_bytes = read(files, names["cert"])
+    key_bytes = read(files, names["key"])
+    chain = b"".join(read(files, n) for n in names["chain"])
+    root = read(files, names["root"])
+    cert, key = verify(cert_bytes, key_bytes, chain, root, now)
+    return Bundle(cert, key, chain, root)
+
+
+def roots_subset(old: bytes, new: bytes, version: tuple) -> bool:
+    """ISTIO_MULTIROOT_MESH: one bundle must contain the other (bytes before 1.31, cert sets after)."""
+    if version >= (1, 31, 0):
+        a = {c.public_bytes(serialization.Encoding.DER) for c in _pool(old)}
+        b = {c.public_bytes(serialization.Encoding.DER) for c in _pool(new)}
+        return a <= b or b <= a
+    return old in new or new in old
