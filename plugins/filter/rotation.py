@@ -1,0 +1,206 @@
+# -*- coding: utf-8 -*-
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
+"""Filters of the ``ca_rotation`` role: the workload-TTL margin check and the fleet summary.
+
+- ``rotation_spec_checks``: does a requested ``duration``/``renewBefore`` leave the old
+  intermediate valid for one workload-certificate lifetime after cert-manager renews it?
+  (cert-manager's own field rules are checked by the certificate module.)
+- ``rotation_preflight``: which findings of a cluster's status block a rotation.
+- ``rotation_summary``: the per-cluster table rotate.yml ends with, from every cluster's
+  ``ca_rotation_result`` fact, including clusters a stopped run never reached.
+
+Documentation of each filter is in the ``<filter name>.yml`` file beside this one.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.meshpki.istio_ca.plugins.module_utils import go_duration
+
+# cert-manager's default when spec.duration is unset: 90 days (reference/cert-manager.md §1).
+_DEFAULT_DURATION = 2160 * go_duration.HOUR
+_STATUSES = ("rotated", "unchanged", "checked", "failed", "not_attempted")
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return dict((str(k), _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _human(nanoseconds):
+    hours = nanoseconds / float(go_duration.HOUR)
+    return ("%dh" % hours) if hours == int(hours) else go_duration.format(nanoseconds)
+
+
+def rotation_spec_checks(spec, workload_cert_ttl="24h", margin="24h"):
+    """Effective renewal lead time of ``spec`` and the problems with it (empty list when fine).
+
+    reference/cert-manager.md §2: renewBefore is used when 0 < renewBefore < duration, else
+    renewBeforePercentage, else duration/3; renewal happens at notAfter - that.
+    reference/istiod.md §5: workload certs live 24h by default and, before Istio 1.31, are not
+    clamped to the intermediate's notAfter, so the old intermediate must outlive the renewal by
+    at least one workload TTL (plus a margin for propagation and clock skew).
+    """
+    spec = _plain(spec) or {}
+    if not isinstance(spec, dict):
+        raise AnsibleFilterError("rotation_spec_checks expects the Certificate spec (a mapping)")
+    try:
+        ttl = go_duration.parse(str(workload_cert_ttl))
+        extra = go_duration.parse(str(margin))
+    except go_duration.GoDurationError as exc:
+        raise AnsibleFilterError("ca_rotation_workload_cert_ttl/ca_rotation_ttl_margin: %s" % exc)
+    result = {"duration_seconds": None, "renew_before_seconds": None, "renew_before_source": None,
+              "in_use_seconds": None, "required_seconds": (ttl + extra) // go_duration.SECOND, "problems": []}
+    try:
+        duration = go_duration.parse(spec["duration"]) if spec.get("duration") else _DEFAULT_DURATION
+        renew_before = go_duration.parse(spec["renewBefore"]) if spec.get("renewBefore") else None
+    except (go_duration.GoDurationError, TypeError):
+        # The certificate module reports malformed durations with cert-manager's own message.
+        return result
+    pct = spec.get("renewBeforePercentage")
+    if renew_before is not None and 0 < renew_before < duration:
+        lead, source = renew_before, "renewBefore"
+    elif isinstance(pct, int) and not isinstance(pct, bool) and 0 < pct < 100:
+        lead, source = duration * pct // 100, "renewBeforePercentage"
+    else:
+        lead, source = duration // 3, "cert-manager's default (duration/3)"
+    result.update(duration_seconds=duration // go_duration.SECOND, renew_before_seconds=lead // go_duration.SECOND,
+                  renew_before_source=source, in_use_seconds=(duration - lead) // go_duration.SECOND)
+    problems = result["problems"]
+    if lead < ttl + extra:
+        problems.append(
+            "renewal lead time %s (%s) is shorter than the workload-certificate TTL %s plus margin %s: after "
+            "cert-manager renews the intermediate, the old one expires before workload certificates it signed "
+            "(Istio before 1.31 does not clamp them to it); set renewBefore to at least %s"
+            % (_human(lead), source, _human(ttl), _human(extra), _human(ttl + extra)))
+    if duration - lead < ttl:
+        problems.append(
+            "duration %s with a renewal lead of %s keeps each intermediate in use for only %s, less than one "
+            "workload-certificate TTL (%s); lengthen duration or shorten renewBefore"
+            % (_human(duration), _human(lead), _human(duration - lead), _human(ttl)))
+    return result
+
+
+def rotation_preflight(status, require_hot_reload=True, reload_checked=True):
+    """Judge one ``cluster_status`` entry for a rotation: ``{problems, warnings}``.
+
+    Problems block the rotation of the whole fleet; warnings are shown and do not.
+    An expired or expiring intermediate is a warning: rotating is the fix for it.
+    """
+    status = _plain(status) or {}
+    problems, warnings = [], []
+    name = status.get("name", "this cluster")
+    cert = status.get("certificate") or {}
+    inter = status.get("intermediate")
+    chain = status.get("chain") or {}
+    istiod = status.get("istiod") or {}
+    errors = list(status.get("errors") or [])
+    for text in errors:
+        problems.append("could not read the cluster: %s" % text)
+    if errors and not inter and not cert.get("exists"):
+        return {"problems": problems, "warnings": warnings}
+    if not cert.get("exists"):
+        problems.append("there is no Certificate %s/%s: cacerts is not issued by cert-manager here, so there is "
+                        "nothing to rotate; run deploy.yml (ca_setup) first"
+                        % (cert.get("namespace"), cert.get("name")))
+    else:
+        if cert.get("issuing"):
+            problems.append("Certificate %s/%s is being issued right now (Issuing=True); wait until it is done "
+                            "and run again" % (cert.get("namespace"), cert.get("name")))
+        if cert.get("ready") is False:
+            warnings.append("Certificate %s/%s is not Ready (%s: %s)" % (
+                cert.get("namespace"), cert.get("name"), cert.get("ready_reason"), cert.get("ready_message")))
+    if not inter:
+        if not any("cacerts:" in p for p in problems):
+            problems.append("the cacerts Secret could not be read, so it cannot be backed up or compared")
+    else:
+        if chain.get("key_matches") is not True:
+            problems.append("cacerts is incomplete or inconsistent: tls.key %s the first certificate of tls.crt"
+                            % ("is missing, so it cannot be checked against" if chain.get("key_matches") is None
+                               else "does not match"))
+        if chain.get("ends_at_root") is not True:
+            problems.append("cacerts' chain does not verify up to a root in ca.crt: %s"
+                            % ("; ".join(chain.get("problems") or []) or "no root found"))
+        if inter.get("expired"):
+            warnings.append("the current intermediate expired at %s; rotating replaces it" % inter.get("not_after"))
+        else:
+            for text in chain.get("istio_problems") or []:
+                problems.append("istiod would not accept the current cacerts: %s" % text)
+        warnings.extend(chain.get("istio_warnings") or [])
+    if not istiod.get("found"):
+        problems.append("no istiod Deployment (label app=istiod) in %s: nothing would load the new intermediate"
+                        % (cert.get("namespace") or "istio-system"))
+    elif istiod.get("hot_reload_state") not in ("on", "unknown"):
+        text = ("istiod %s does not hot-reload cacerts: %s. Run the istio role (deploy.yml), which sets "
+                "AUTO_RELOAD_PLUGIN_CERTS=true where the version needs it" % (istiod.get("version"),
+                                                                              istiod.get("hot_reload")))
+        (problems if require_hot_reload else warnings).append(text)
+    elif reload_checked and istiod.get("reloaded") is False:
+        reason = "; ".join(istiod.get("problems") or []) or "no evidence in its logs"
+        problems.append("istiod does not sign with the intermediate now in cacerts, so a rotation could not be "
+                        "verified; fix that first: %s" % reason)
+    return {"problems": problems, "warnings": warnings}
+
+
+def rotation_summary(results, hosts):
+    """``{clusters: [...], counts: {...}, ok, lines}`` for every host of the rotation, in ``hosts`` order."""
+    results = _plain(results) or {}
+    hosts = _plain(hosts) or []
+    if not isinstance(results, dict) or not isinstance(hosts, list):
+        raise AnsibleFilterError("rotation_summary expects a mapping of cluster -> ca_rotation_result and a host list")
+    rows = []
+    for host in hosts:
+        res = results.get(host)
+        if not isinstance(res, dict) or not res:
+            rows.append({"cluster": host, "status": "not_attempted", "old_serial": None, "new_serial": None,
+                         "not_after": None, "reloaded": None, "backup": None, "seconds": None, "error": None})
+            continue
+        row = dict(res)
+        row["cluster"] = host
+        if row.get("status") not in _STATUSES:
+            row["status"] = "failed" if row.get("error") else "not_attempted"
+        rows.append(row)
+    counts = dict((s, sum(1 for r in rows if r["status"] == s)) for s in _STATUSES)
+    lines = []
+    for row in rows:
+        serials = "%s -> %s" % (row.get("old_serial") or "?", row.get("new_serial") or "?")
+        if row["status"] == "not_attempted":
+            text = "not attempted (an earlier batch failed or the run stopped)"
+        elif row["status"] == "failed":
+            text = "FAILED in %s: %s" % (row.get("failed_step") or "rotation", row.get("error"))
+        else:
+            text = "%s  expires %s  istiod reloaded: %s" % (
+                serials, row.get("not_after") or "?", {True: "yes", False: "NO"}.get(row.get("reloaded"), "n/a"))
+        lines.append("%-16s %-9s %s" % (row["cluster"], row["status"], text))
+    return {
+        "clusters": rows,
+        "counts": counts,
+        "ok": counts["failed"] == 0 and counts["not_attempted"] == 0,
+        "lines": lines,
+    }
+
+
+class FilterModule(object):
+    """ca_rotation helper filters of meshpki.istio_ca."""
+
+    def filters(self):
+        return {
+            "rotation_preflight": rotation_preflight,
+            "rotation_spec_checks": rotation_spec_checks,
+            "rotation_summary": rotation_summary,
+        }
