@@ -5,7 +5,7 @@
 
 Polling (not watch) keeps one simple request per step and works through any proxy; the interval
 starts at 0.5 s and grows to 2 s, bounded by the deadline. Stalls are explained on the way: an
-issuer that stays not Ready over two checks 5 s apart fails at once (cert-manager would wait for it
+issuer that stays not Ready over two checks 3 s apart fails at once (cert-manager would wait for it
 forever); Issuing=False fails at once with the CertificateRequest's reason (cert-manager retries
 only after an hour of backoff); a timeout reports the last conditions, issuer and request.
 """
@@ -23,7 +23,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_error
 FIRST_INTERVAL = 0.5
 MAX_INTERVAL = 2.0
 GROWTH = 1.5
-ISSUER_CHECK_EVERY = 5.0
+ISSUER_CHECK_EVERY = 3.0
 
 
 class Waiter(object):

@@ -79,7 +79,7 @@ options:
         it stays C(True) during a renewal.
       - Otherwise waits for C(Ready=True) of the current generation.
       - Fails at once when issuance fails (C(Issuing=False)), naming the CertificateRequest's reason, or when the
-        issuer stays not Ready; fails after O(wait_timeout) with the last seen conditions.
+        issuer stays not Ready over two checks 3 s apart; fails after O(wait_timeout) with the last seen conditions.
       - With O(state=absent), waits until the Certificate is gone.
       - Ignored in check mode.
     type: bool
