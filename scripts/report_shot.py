@@ -31,7 +31,7 @@ def ensure_chromium():
         sys.exit("report-shot: %s is missing; install Debian's chromium package (apt-get install -y chromium)" % CHROMIUM)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     print("report-shot: installing chromium with apt-get ...", file=sys.stderr)
-    if subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env).returncode != 0:
+    if subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env, check=False).returncode != 0:
         subprocess.run(["apt-get", "update", "-q"], env=env, check=False)
         subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env, check=True)
 
@@ -60,7 +60,7 @@ def simulated_report(workdir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("report", nargs="?", help="report.json to draw")
     parser.add_argument("--out", default=os.path.join(REPO, "build", "report-shot"), help="output directory")
     parser.add_argument("--sample", action="store_true", help="use the bundled sample report")
@@ -86,7 +86,7 @@ def main(argv=None):
         proc = subprocess.run([CHROMIUM] + FLAGS + ["--user-data-dir=%s" % os.path.join(work, "profile"),
                                                     "--window-size=%d,%d" % (args.width, height),
                                                     "--screenshot=%s" % png, "file://%s" % html_path],
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120, check=False)
         if proc.returncode != 0 or not os.path.exists(png):
             sys.exit("report-shot: chromium failed:\n%s" % proc.stderr[-2000:])
     finally:

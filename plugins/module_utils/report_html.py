@@ -144,7 +144,7 @@ _COLUMNS = (
 
 
 def _cluster_row(row):
-    cells = ['<th scope="row">%s</th>' % _esc(row["name"])] + [cell(row) for _, cell in _COLUMNS]
+    cells = ['<th scope="row">%s</th>' % _esc(row["name"])] + [column[1](row) for column in _COLUMNS]
     return '<tr class="cluster status-%s" data-cluster="%s">%s</tr>' % (row["status"], _esc(row["name"]), "".join(cells))
 
 
@@ -154,8 +154,8 @@ def render_html(report, now=None, expiring_within=None, title=None):
     meta = "Generated %s" % iso(view["generated_at"])
     if view["source"]:
         meta += " from %s data" % view["source"]
-    meta += " \u00b7 %d clusters \u00b7 expiring threshold %s" % (view["fleet"]["cluster_count"],
-                                                             human_duration(view["threshold"]))
+    meta += " \u00b7 %d clusters \u00b7 expiring threshold %s" % (
+        view["fleet"]["cluster_count"], human_duration(view["threshold"]))
     if view["schema_version"] is not None:
         meta += " \u00b7 report schema %s" % view["schema_version"]
     parts = [

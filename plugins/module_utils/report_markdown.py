@@ -23,7 +23,6 @@ _LEVEL_MARK = {OK: "OK", WARN: "WARN", FAIL: "FAIL"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
-
 def md_escape(value):
     """Make any text safe inside a Markdown table cell: one line, no markup, no HTML."""
     text = " ".join(str(value).split())
@@ -89,8 +88,8 @@ def render_markdown(report, now=None, expiring_within=None, title=None):
     out.append("## Clusters")
     out.append("")
     out.append("| " + " | ".join(c[0] for c in _COLUMNS) + " |")
-    out.append("|" + "|".join("---" for _ in _COLUMNS) + "|")
+    out.append("|" + "---|" * len(_COLUMNS))
     for row in view["rows"]:
-        out.append("| " + " | ".join(cell(row) for _, cell in _COLUMNS) + " |")
+        out.append("| " + " | ".join(column[1](row) for column in _COLUMNS) + " |")
     out.append("")
     return "\n".join(out)

@@ -117,8 +117,8 @@ def _row_svg(row, index, scale, now):
                  % (LABEL_W, mid + 4, _esc(_short(name)), _esc(name)))
     if row["not_before"] and row["not_after"]:
         x0, x1 = scale.x(row["not_before"]), scale.x(row["not_after"])
-        tip = "%s: %s \u2192 %s (%s left)" % (name, iso(row["not_before"]), iso(row["not_after"]),
-                                            human_duration(row["remaining"]))
+        tip = "%s: %s \u2192 %s (%s left)" % (
+            name, iso(row["not_before"]), iso(row["not_after"]), human_duration(row["remaining"]))
         if row["warnings"]:
             tip += "; " + "; ".join(w["text"] for w in row["warnings"])
         parts.append('<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%d" rx="2"><title>%s</title></rect>'

@@ -74,6 +74,11 @@ class Tree(HTMLParser):
         self.text.append(data)
 
 
+def pipes(line):
+    """Cell separators in a Markdown table line (escaped pipes are cell content)."""
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
 def parse(page):
     tree = Tree()
     tree.feed(page)
@@ -85,8 +90,8 @@ def parse(page):
 def test_html_shows_every_cluster_in_table_and_timeline(report):
     tree = parse(render_html(report))
     names = ["cluster-%d" % i for i in range(1, 6)]
-    assert [n for n, _ in tree.table_rows] == names
-    assert [n for n, _ in tree.svg_rows] == names
+    assert [row[0] for row in tree.table_rows] == names
+    assert [row[0] for row in tree.svg_rows] == names
     status = dict((n, c) for n, c in tree.table_rows)
     assert "status-ok" in status["cluster-1"]
     assert "status-warn" in status["cluster-3"]
@@ -100,7 +105,7 @@ def test_html_is_self_contained(report):
     page = render_html(report)
     tree = parse(page)
     assert tree.scripts == 0
-    fetching = [(t, a) for t, a in tree.attrs for k in ("src", "href", "srcset", "action", "data") if k in a]
+    fetching = [(tag, a) for tag, a in tree.attrs for k in ("src", "href", "srcset", "action", "data") if k in a]
     assert fetching == []
     assert "http://" not in page and "https://" not in page and "url(" not in page and "@import" not in page
     csp = [a["content"] for t, a in tree.attrs if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
@@ -114,9 +119,9 @@ def test_html_escapes_cluster_data(report):
     page = render_html(report, title="<u>t</u>")
     tree = parse(page)
     assert tree.scripts == 0
-    assert not [t for t, _ in tree.attrs if t in ("img", "u", "marquee")]
-    assert not [a for _, a in tree.attrs if any(k.startswith("on") for k in a)]
-    assert EVIL in [n for n, _ in tree.table_rows]     # the name survives, as text
+    assert not [tag for tag, a in tree.attrs if tag in ("img", "u", "marquee")]
+    assert not [a for tag, a in tree.attrs if any(k.startswith("on") for k in a)]
+    assert EVIL in [row[0] for row in tree.table_rows]     # the name survives, as text
     assert "</td></tr></table><marquee>broken" in " ".join(tree.text)
 
 
@@ -146,8 +151,7 @@ def test_markdown_one_row_per_cluster_with_constant_columns(report):
     rows = [line for line in text.splitlines() if line.startswith("| cluster-")]
     assert [r.split(" | ")[0] for r in rows] == ["| cluster-%d" % i for i in range(1, 6)]
     header = next(line for line in text.splitlines() if line.startswith("| Cluster |"))
-    cells = lambda line: len(re.findall(r"(?<!\\)\|", line))
-    assert set(cells(r) for r in rows) == {cells(header)}
+    assert set(pipes(r) for r in rows) == {pipes(header)}
     assert "| cluster-4 | **FAIL** | istiod has not reloaded this intermediate" in text
     assert "| 5 | 2 | 1 | 2 | 1 | **NO** |" in text
 
@@ -158,10 +162,9 @@ def test_markdown_escapes_cluster_data(report):
     text = render_markdown(report)
     assert "<script>" not in text
     header = next(line for line in text.splitlines() if line.startswith("| Cluster |"))
-    cells = lambda line: len(re.findall(r"(?<!\\)\|", line))
     clusters = text.split("## Clusters", 1)[1].splitlines()
     body = [line for line in clusters if line.startswith("| ") and line != header]
-    assert len(body) == 5 and set(cells(r) for r in body) == {cells(header)}
+    assert len(body) == 5 and set(pipes(r) for r in body) == {pipes(header)}
     assert "line one line two \\| \\`code\\` \\[link\\](x)" in text
 
 
