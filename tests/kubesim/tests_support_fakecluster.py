@@ -345,3 +345,102 @@ def install_cert_manager(fake: FakeCluster, version: str = "v1.19.1", webhook_av
                     f"quay.io/jetstack/cert-manager-cainjector:{version}", True)
     make_deployment(fake, "cert-manager", "cert-manager-webhook", f"quay.io/jetstack/cert-manager-webhook:{version}",
                     webhook_available)
+
+
+# ---------------------------------------------------------------------- cert-manager scenario helpers
+
+CM = "cert-manager.io/v1"
+
+
+def new_fake(cm_version: Optional[str] = "v1.19.1", propagation_delay: float = 1.0, istio: bool = True,
+             **install) -> FakeCluster:
+    """A fake cluster with the cert-manager (and istiod) simulations attached; cert-manager installed."""
+    from kubesim.controllers.certmanager import CertManagerSim
+    from kubesim.controllers.istiod import IstiodSim
+
+    controllers = [CertManagerSim()] + ([IstiodSim()] if istio else [])
+    fake = FakeCluster(controllers=controllers, propagation_delay=propagation_delay)
+    for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        ensure_namespace(fake, ns)
+    if cm_version:
+        install_cert_manager(fake, cm_version, **install)
+        fake.advance(0.2)
+    return fake
+
+
+def certificate(name: str, namespace: str, issuer: str, kind: str = "ClusterIssuer", **spec) -> dict:
+    body = {"secretName": spec.pop("secretName", name), "issuerRef": {"name": issuer, "kind": kind,
+                                                                      "group": "cert-manager.io"}}
+    body.update(spec)
+    return {"apiVersion": CM, "kind": "Certificate", "metadata": {"name": name, "namespace": namespace},
+            "spec": body}
+
+
+def issuer(name: str, spec: dict, namespace: Optional[str] = None) -> dict:
+    kind = "Issuer" if namespace else "ClusterIssuer"
+    md = {"name": name}
+    if namespace:
+        md["namespace"] = namespace
+    return {"apiVersion": CM, "kind": kind, "metadata": md, "spec": spec}
+
+
+def condition(obj: Optional[dict], ctype: str) -> Optional[dict]:
+    for c in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if c.get("type") == ctype:
+            return c
+    return None
+
+
+def get_cert(fake: FakeCluster, namespace: str, name: str) -> Optional[dict]:
+    return fake.get(CM, "certificates", namespace, name)
+
+
+def issued(fake: FakeCluster, namespace: str, name: str, revision: int = 1) -> bool:
+    crt = get_cert(fake, namespace, name)
+    ready = condition(crt, "Ready")
+    return bool(crt and (crt.get("status") or {}).get("revision") == revision and ready
+                and ready["status"] == "True" and condition(crt, "Issuing") is None)
+
+
+def wait_issued(fake: FakeCluster, namespace: str, name: str, revision: int = 1, timeout: float = 20.0) -> dict:
+    assert fake.run_until(lambda: issued(fake, namespace, name, revision), timeout), \
+        f"{namespace}/{name} revision {revision} not issued: {get_cert(fake, namespace, name)}"
+    return get_cert(fake, namespace, name)
+
+
+def ca_chain(fake: FakeCluster, root_key: Optional[dict] = None, root_duration: str = "21600h") -> None:
+    """The tutorial's chain: SelfSigned ClusterIssuer → root Certificate (cert-manager ns) → CA ClusterIssuer."""
+    fake.client_create(issuer("selfsigned", {"selfSigned": {}}))
+    fake.client_create(certificate("root-ca", "cert-manager", "selfsigned", secretName="root-secret", isCA=True,
+                                   commonName="Root CA", duration=root_duration,
+                                   subject={"organizations": ["Istio"]},
+                                   privateKey=root_key or {"algorithm": "ECDSA", "size": 256,
+                                                           "rotationPolicy": "Never"}))
+    fake.client_create(issuer("ca-issuer", {"ca": {"secretName": "root-secret"}}))
+    wait_issued(fake, "cert-manager", "root-ca")
+    assert fake.run_until(lambda: (condition(fake.get(CM, "clusterissuers", None, "ca-issuer"), "Ready")
+                                   or {}).get("status") == "True", 5)
+
+
+def secret_data(fake: FakeCluster, namespace: str, name: str) -> Dict[str, bytes]:
+    import base64
+
+    sec = fake.get("v1", "secrets", namespace, name) or {}
+    return {k: base64.b64decode(v) for k, v in (sec.get("data") or {}).items()}
+
+
+def istiod_pod(fake: FakeCluster, version: str = "1.22.3", env: Optional[dict] = None, name: str = "istiod-1") -> str:
+    """An istiod Pod as the Deployment controller and kubelet would leave it (Running)."""
+    ensure_namespace(fake, "istio-system")
+    env_list = [{"name": k, "value": v} for k, v in (env or {}).items()]
+    fake.create({"apiVersion": "v1", "kind": "Pod",
+                 "metadata": {"name": name, "namespace": "istio-system", "labels": {"app": "istiod"}},
+                 "spec": {"containers": [{"name": "discovery", "image": f"docker.io/istio/pilot:{version}",
+                                          "env": env_list}]},
+                 "status": {"phase": "Running",
+                            "conditions": [{"type": "Ready", "status": "True"},
+                                           {"type": "ContainersReady", "status": "True"}],
+                            "containerStatuses": [{"name": "discovery", "ready": True, "restartCount": 0,
+                                                   "state": {"running": {}}}]}})
+    fake.advance(0.5)
+    return name

@@ -41,6 +41,7 @@ CAINJECTOR = "cert-manager-cainjector"
 WEBHOOK_NAME = "webhook.cert-manager.io"
 WEBHOOK_TIMEOUT = 30  # chart value webhook.timeoutSeconds
 DEFAULT_VERSION = (1, 19, 1)
+ISSUING_MANAGER = "cert-manager-certificates-issuing"
 GROUPS = ("cert-manager.io", "acme.cert-manager.io")
 CRD_NAMES = ("certificates.cert-manager.io", "certificaterequests.cert-manager.io",
              "issuers.cert-manager.io", "clusterissuers.cert-manager.io")
@@ -109,6 +110,14 @@ class CertManagerSim(Controller):
                 self.errors.append(traceback.format_exc())
 
         self.cluster.schedule(max(delay, 0.0), run, key=f"{self.cluster.name}/certmanager/" + "/".join(map(str, key)))
+
+    def write(self, method: str, obj: dict) -> dict:
+        """A Secret write as cert-manager's issuing controller makes it (its field manager when supported)."""
+        fn = getattr(self.cluster, method)
+        try:
+            return fn(obj, manager=ISSUING_MANAGER)
+        except TypeError:
+            return fn(obj)
 
     def event(self, obj: dict, etype: str, reason: str, message: str) -> None:
         md = obj.get("metadata") or {}

@@ -167,8 +167,26 @@ class CertificatePipeline:
             self._issue(crt, secret, nxt, inp)
         else:
             self._cleanup_next_key(crt)
-            self._trigger(crt, inp, nxt)
+            if not self._trigger(crt, inp, nxt):
+                self._post_issuance(crt, secret)
         self._revision_gc(crt)
+
+    def _post_issuance(self, crt: dict, secret: Optional[dict]) -> None:
+        """SecretTemplateMismatchesSecret: copy secretTemplate labels/annotations, never re-issue."""
+        if secret is None:
+            return
+        tmpl = (crt.get("spec") or {}).get("secretTemplate") or {}
+        md = secret.get("metadata") or {}
+        labels, ann = dict(md.get("labels") or {}), dict(md.get("annotations") or {})
+        want_l, want_a = tmpl.get("labels") or {}, tmpl.get("annotations") or {}
+        if all(labels.get(k) == v for k, v in want_l.items()) and all(ann.get(k) == v for k, v in want_a.items()):
+            return
+        labels.update(want_l)
+        ann.update(want_a)
+        obj = copy.deepcopy(secret)
+        obj["metadata"]["labels"] = labels
+        obj["metadata"]["annotations"] = ann
+        self.sim.write("update", obj)
 
     def _trigger(self, crt: dict, inp: pol.Input, nxt: Optional[dict]) -> bool:
         """Trigger controller: set Issuing=True for the first failing trigger policy."""
@@ -456,9 +474,9 @@ class CertificatePipeline:
         obj["data"] = new_data
         obj.pop("stringData", None)
         if secret is None:
-            self.cluster.create(obj)
+            self.sim.write("create", obj)
         else:
-            self.cluster.update(obj)
+            self.sim.write("update", obj)
         revision = self._revision_of(cr)
 
         def mutate(_obj, st):
