@@ -30,24 +30,24 @@ WARN = "warn"
 OK = "ok"
 _RANK = {OK: 0, WARN: 1, FAIL: 2}
 
-# Where each field may be found in a cluster entry, first match wins. The first path is
-# the documented schema (docs/report.md); the others accept the cached results of
-# deploy/rotate (which carry x509_inspect and certificate module results) as they are.
+# Where each field is in a cluster entry of report.json schema 1 (built by the fleet_report
+# filter, documented in docs/report.md); first match wins. The Certificate's status times
+# stand in when the cacerts Secret could not be read.
 _FIELDS = {
-    "subject": ("intermediate.subject", "certificates.0.subject"),
-    "issuer": ("intermediate.issuer", "certificates.0.issuer"),
-    "serial": ("intermediate.serial_hex", "intermediate.serial", "certificates.0.serial_hex"),
-    "not_before": ("intermediate.not_before", "certificate.not_before", "certificates.0.not_before"),
-    "not_after": ("intermediate.not_after", "certificate.not_after", "certificates.0.not_after"),
-    "seconds_remaining": ("intermediate.seconds_remaining", "certificates.0.seconds_remaining"),
-    "renewal_time": ("certificate.renewal_time", "intermediate.renewal_time", "renewal_time"),
-    "revision": ("certificate.revision", "revision"),
-    "root_fingerprint": ("root.fingerprint_sha256", "chain.root_fingerprint", "root_fingerprint"),
-    "istiod_version": ("istiod.version", "istio_version"),
-    "hot_reload": ("istiod.hot_reload", "hot_reload"),
-    "reloaded": ("istiod.reloaded", "reloaded"),
-    "root_consistent": ("istiod.root_consistent", "root_consistent"),
-    "last_reload": ("istiod.last_reload", "istiod.evidence", "last_reload"),
+    "subject": ("intermediate.subject",),
+    "issuer": ("intermediate.issuer",),
+    "serial": ("intermediate.serial_hex",),
+    "not_before": ("intermediate.not_before", "certificate.not_before"),
+    "not_after": ("intermediate.not_after", "certificate.not_after"),
+    "seconds_remaining": ("intermediate.seconds_remaining",),
+    "renewal_time": ("certificate.renewal_time",),
+    "revision": ("certificate.revision",),
+    "root_fingerprint": ("root.fingerprint_sha256",),
+    "istiod_version": ("istiod.version",),
+    "hot_reload": ("istiod.hot_reload",),
+    "reloaded": ("istiod.reloaded",),
+    "root_consistent": ("istiod.root_consistent",),
+    "last_reload": ("istiod.last_reload",),
     "problems": ("problems",),
     "reachable": ("reachable",),
 }
@@ -234,7 +234,7 @@ def build_view(report, now=None, expiring_within=None, title=None):
 
     rows = [_row(entry, moment, threshold) for entry in report["clusters"]]
     rows.sort(key=lambda r: natural_key(r["name"]))
-    reference_root = _mark_root_mismatch(rows)
+    reference_root = _mark_root_mismatch(rows, fleet_in)
     for row in rows:
         row["status"] = max((w["level"] for w in row["warnings"]), key=_RANK.get, default=OK)
 
@@ -325,7 +325,7 @@ def _row(entry, now, threshold):
                      "text": "renewal time passed %s ago and no new intermediate yet" % human_duration((now - renewal).total_seconds())})
     if row["reloaded"] is False:
         warn.append({"level": FAIL, "code": "not_reloaded", "text": "istiod has not reloaded this intermediate"})
-    if row["root_consistent"] is False:
+    if row["root_consistent"] is False and not any("istio-ca-root-cert" in p for p in row["problems"]):
         warn.append({"level": FAIL, "code": "root_inconsistent",
                      "text": "istio-ca-root-cert ConfigMaps do not match the cacerts root"})
     for problem in row["problems"]:
@@ -333,8 +333,18 @@ def _row(entry, now, threshold):
     return row
 
 
-def _mark_root_mismatch(rows):
-    """Flag clusters whose root differs from the fleet's most common root; return that root."""
+def _mark_root_mismatch(rows, fleet_in):
+    """Flag clusters whose root differs from the fleet's most common root; return that root.
+
+    When fleet_report already decided this (``fleet.root_differs``) its decision stands, and
+    its problem sentence for the cluster says it; a flag is added only where that is missing.
+    """
+    if isinstance(fleet_in.get("root_differs"), list):
+        differs = set(str(n) for n in fleet_in["root_differs"])
+        for row in rows:
+            if row["name"] in differs and not any("differs" in p and "root" in p for p in row["problems"]):
+                row["warnings"].append({"level": FAIL, "code": "root_mismatch", "text": "root differs from the fleet's"})
+        return _text(fleet_in.get("reference_root"))
     counts = {}
     for row in rows:
         if row["root_fingerprint"]:

@@ -36,7 +36,8 @@ def test_sample_statuses_and_reasons(report):
     assert rows["cluster-4"]["status"] == "fail"
     assert codes(rows["cluster-4"]) == ["not_reloaded", "problem"]
     assert rows["cluster-5"]["status"] == "fail"
-    assert codes(rows["cluster-5"]) == ["problem", "root_inconsistent", "root_mismatch"]
+    assert codes(rows["cluster-5"]) == ["problem", "problem"]    # ConfigMap root, and root differs (fleet_report)
+    assert any("differs from the root most clusters share" in w["text"] for w in rows["cluster-5"]["warnings"])
 
 
 def test_fleet_summary(report):
@@ -85,9 +86,18 @@ def test_root_consistency_from_fingerprints_when_fleet_block_is_silent(report):
     assert all("root_mismatch" not in codes(r) for r in view["rows"])
 
 
+def test_fleet_report_root_decision_stands(report):
+    report["fleet"]["root_differs"] = ["cluster-2"]      # no problem sentence about it on cluster-2
+    rows = rows_by_name(build_view(report))
+    assert "root_mismatch" in codes(rows["cluster-2"]) and rows["cluster-2"]["status"] == "fail"
+    assert "root_mismatch" not in codes(rows["cluster-5"])
+
+
 def test_root_tie_uses_first_cluster_in_name_order(report):
     two = copy.deepcopy(report)
+    del two["fleet"]
     two["clusters"] = [c for c in two["clusters"] if c["name"] in ("cluster-1", "cluster-5")]
+    two["clusters"][1]["problems"] = []
     rows = rows_by_name(build_view(two))
     assert "root_mismatch" not in codes(rows["cluster-1"])
     assert "root_mismatch" in codes(rows["cluster-5"])

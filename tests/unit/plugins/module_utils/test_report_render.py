@@ -172,3 +172,21 @@ def test_md_escape():
     assert md_escape("a|b") == "a\\|b"
     assert md_escape("<b>&") == "&lt;b&gt;&amp;"
     assert md_escape("x_y*z") == "x\\_y\\*z"
+
+
+def test_renders_what_fleet_report_builds_today(report):
+    """Contract with the fleet_report filter: its document (schema 1) renders every field issue 9 lists."""
+    from ansible_collections.meshpki.istio_ca.plugins.filter.fleet_report import fleet_report
+    document = fleet_report(report["clusters"], expiring_within="360h", generated_at=report["generated_at"])
+    assert document["schema_version"] == 1
+    page, text = render_html(document), render_markdown(document)
+    for entry in document["clusters"]:
+        for value in (entry["name"], entry["intermediate"]["subject"], entry["intermediate"]["serial_hex"],
+                      entry["intermediate"]["not_before"], entry["intermediate"]["not_after"],
+                      entry["certificate"]["renewal_time"], entry["intermediate"]["issuer"], entry["istiod"]["version"],
+                      entry["istiod"]["hot_reload"], entry["root"]["fingerprint_sha256"]):
+            assert value in page, value
+        row = next(line for line in text.splitlines() if line.startswith("| %s |" % entry["name"]))
+        assert entry["intermediate"]["serial_hex"] in row and " %s |" % entry["certificate"]["revision"] in row
+    assert "Istiod has detected the newly added intermediate CA" in page
+    assert "| 5 | 2 | 1 | 2 | 1 | **NO** |" in text
