@@ -308,7 +308,7 @@ def collection(cluster: Cluster, req: Request, rt: ResourceType, version: str, n
         dry = _dry_run(req)
         with cluster._writing():
             obj = cluster._create(rt, version, ns, body, dry_run=dry, manager=_manager(req), admit=True,
-                                  internal=False)
+                                  internal=False, owned=True)
         _after_write(cluster, dry)
         return json_response(201, cluster.present(rt, version, obj))
     if m == "DELETE":

@@ -62,6 +62,7 @@ class Cluster:
         self.fleet = fleet
         self.options = dict(options or {})
         self.rng = random.Random(seed if seed is not None else hash(name))
+        self._uid_rng = random.Random()  # uuid4 without a urandom syscall per object
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.registry = Registry()
@@ -156,9 +157,13 @@ class Cluster:
         return self.scheduler.errors(self)
 
     def _dispatch(self, events) -> None:
+        listeners = [c for c in self._controllers if type(c).on_event is not Controller.on_event]
         for etype, rt, version, obj, old in events:
             api_version = rt.api_version(version)
-            for c in self._controllers:
+            for c in listeners:
+                wants = c.interests
+                if wants is not None and rt.plural not in wants:
+                    continue
                 try:
                     c.on_event(etype, api_version, rt.plural, deep_copy(obj), deep_copy(old))
                 except Exception as exc:
@@ -276,6 +281,9 @@ class Cluster:
                 self._logs_cond.notify_all()
             for key in [k for k in self._proxies if k[0] == ns and k[1] == name]:
                 self._proxies.pop(key, None)
+        if etype == "DELETED" and obj["metadata"].get("uid"):
+            uid = obj["metadata"]["uid"]
+            self.schedule(0, lambda: self._collect_garbage(uid, ns), key=f"__gc__/{uid}")
         if etype == "DELETED" and ns and rt.namespaced:
             nsobj = self._stored(self.registry.by_rid[("", "namespaces")], None, ns)
             if nsobj is not None and (nsobj.get("status") or {}).get("phase") == "Terminating":
@@ -380,8 +388,11 @@ class Cluster:
 
     # ------------------------------------------------------------ API operations (HTTP and internal)
 
-    def _create(self, rt, version, ns, body, *, dry_run, manager, admit, internal, managed=None) -> dict:
-        obj = deep_copy(self._check_body(rt, version, body))
+    def _create(self, rt, version, ns, body, *, dry_run, manager, admit, internal, managed=None,
+                owned=False) -> dict:
+        obj = self._check_body(rt, version, body)
+        if not owned:
+            obj = deep_copy(obj)
         obj["apiVersion"] = rt.api_version(version)
         obj["kind"] = rt.kind
         md = obj.setdefault("metadata", {})
@@ -402,7 +413,7 @@ class Cluster:
         if not md.get("name") and md.get("generateName"):
             md["name"] = md["generateName"] + rand_suffix(5, self.rng)
         now = self.now_str()
-        md["uid"] = str(uuid.uuid4())
+        md["uid"] = str(uuid.UUID(int=self._uid_rng.getrandbits(128), version=4))
         md["creationTimestamp"] = now
         if rt.has_generation:
             md["generation"] = 1
@@ -616,7 +627,7 @@ class Cluster:
                 merged, mf = SSA.apply(None, applied, manager, force, api_version, self.now_str(),
                                        self._keys_for(rt, version), None, rt.has_status)
                 obj = self._create(rt, version, ns, merged, dry_run=dry_run, manager=manager, admit=admit,
-                                   internal=False, managed=mf)
+                                   internal=False, managed=mf, owned=True)
                 return 201, obj
             if want_rv and want_rv != old["metadata"].get("resourceVersion"):
                 raise E.conflict(rt, name)
@@ -678,6 +689,29 @@ class Cluster:
             details["uid"] = md.get("uid")
             return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                          "details": details}
+
+    def _collect_garbage(self, uid: str, namespace: Optional[str]) -> None:
+        """Garbage collector (background propagation): delete dependents of a deleted owner."""
+        victims = []
+        with self.lock:
+            for rt in self.registry.all_types():
+                if not rt.namespaced:
+                    buckets = [self._bucket(rt, None)]
+                elif namespace:
+                    buckets = [self._bucket(rt, namespace)]
+                else:
+                    buckets = list(self._objects.get(rt.rid, {}).values())
+                for bucket in buckets:
+                    for obj in bucket.values():
+                        for ref in obj["metadata"].get("ownerReferences") or ():
+                            if ref.get("uid") == uid:
+                                victims.append((rt, obj["metadata"].get("namespace"), obj["metadata"]["name"]))
+                                break
+        for rt, ns, name in victims:
+            try:
+                self._delete(rt, rt.storage_version, ns, name, dry_run=False, admit=False)
+            except ApiError:
+                pass
 
     def _terminate_namespace(self, ns: str) -> None:
         """Namespace controller: delete the content of a Terminating namespace, then the namespace."""
@@ -928,6 +962,24 @@ class Cluster:
             entry[container] = []
         if text:
             self.append_log(namespace, pod, container, text)
+
+    def peek(self, api_version: str, plural: str, namespace: Optional[str] = None,
+             name: Optional[str] = None):
+        """Read-only stored references (no copy): one object (or None) with ``name``, else a list.
+
+        For kubesim's own controllers and tests; never mutate what this returns.
+        """
+        r = self._resolve(api_version, plural)
+        if r is None:
+            return None if name else []
+        rt, _version = r
+        ns = namespace if rt.namespaced else None
+        with self.lock:
+            if name is not None:
+                return self._stored(rt, ns, name)
+            if ns:
+                return list(self._bucket(rt, ns).values())
+            return [o for b in self._objects.get(rt.rid, {}).values() for o in b.values()]
 
     # ------------------------------------------------------------ conveniences for tests
 

@@ -10,7 +10,10 @@ Serialised form is FieldsV1 (``f:``/``k:``/``.``), recorded in metadata.managedF
 
 from __future__ import annotations
 
+import collections
+import functools
 import json
+import threading
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from .controllers.base import ApiError
@@ -58,9 +61,21 @@ def crd_list_keys(schema: Optional[dict]) -> Callable[[Path], Optional[List[str]
     return lookup if schema else (lambda path: None)
 
 
+_enc = json.encoder.encode_basestring
+
+
 def _item_key(item: dict, keys: List[str]) -> Optional[str]:
-    if not isinstance(item, dict):
+    """Canonical JSON of the item's key fields (the ``k:`` form of FieldsV1)."""
+    if type(item) is not dict:
         return None
+    if len(keys) == 1:
+        k = keys[0]
+        if k not in item:
+            return None
+        v = item[k]
+        if type(v) is str:
+            return '{"' + k + '":' + _enc(v) + "}"
+        return '{"' + k + '":' + json.dumps(v, sort_keys=True, separators=(",", ":")) + "}"
     kv = {k: item[k] for k in keys if k in item}
     if not kv:
         return None
@@ -70,26 +85,31 @@ def _item_key(item: dict, keys: List[str]) -> Optional[str]:
 # ---------------------------------------------------------------- field sets
 
 
-def _walk(value, path: Path, out: Set[Path], keys_for) -> None:
-    if isinstance(value, dict) and value:
+_ITEM = object()  # value recorded for a list-map item marker
+
+
+def _walk(value, path: Path, out: dict, keys_for) -> None:
+    if type(value) is dict and value:
         for k, v in value.items():
             _walk(v, path + (k,), out, keys_for)
         return
-    if isinstance(value, list) and value:
+    if type(value) is list and value:
         keys = keys_for(path)
-        if keys and all(_item_key(x, keys) is not None for x in value):
-            for item in value:
-                ip = path + (("k", _item_key(item, keys)),)
-                out.add(ip)
-                for k, v in item.items():
-                    _walk(v, ip + (k,), out, keys_for)
-            return
-    out.add(path)
+        if keys:
+            ikeys = [_item_key(x, keys) for x in value]
+            if None not in ikeys:
+                for item, ik in zip(value, ikeys):
+                    ip = path + (("k", ik),)
+                    out[ip] = _ITEM
+                    for k, v in item.items():
+                        _walk(v, ip + (k,), out, keys_for)
+                return
+    out[path] = value
 
 
-def field_set(obj: dict, keys_for, subresource: Optional[str], has_status: bool) -> Set[Path]:
-    """Paths an object (or applied configuration) sets."""
-    out: Set[Path] = set()
+def leaf_map(obj: dict, keys_for, subresource: Optional[str], has_status: bool) -> dict:
+    """path -> leaf value for every field an object (or applied configuration) sets."""
+    out: dict = {}
     for k, v in obj.items():
         if k in ("apiVersion", "kind"):
             continue
@@ -107,6 +127,16 @@ def field_set(obj: dict, keys_for, subresource: Optional[str], has_status: bool)
     return out
 
 
+def field_set(obj: dict, keys_for, subresource: Optional[str], has_status: bool) -> Set[Path]:
+    """Paths an object (or applied configuration) sets."""
+    return set(leaf_map(obj, keys_for, subresource, has_status))
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_names(canon: str) -> List[str]:
+    return list(json.loads(canon).keys())
+
+
 def get_at(obj, path: Path):
     cur = obj
     for p in path:
@@ -115,7 +145,7 @@ def get_at(obj, path: Path):
                 return _MISSING
             found = _MISSING
             for item in cur:
-                if isinstance(item, dict) and _item_key(item, list(json.loads(p[1]).keys())) == p[1]:
+                if isinstance(item, dict) and _item_key(item, _key_names(p[1])) == p[1]:
                     found = item
                     break
             cur = found
@@ -149,6 +179,26 @@ def to_fields_v1(paths: Set[Path]) -> dict:
         if path and isinstance(path[-1], tuple):
             node.setdefault(".", {})
     return tree
+
+
+_FV1_CACHE: "collections.OrderedDict[int, tuple]" = collections.OrderedDict()
+_FV1_LOCK = threading.Lock()
+
+
+def parse_fields_v1(tree: dict) -> Set[Path]:
+    """from_fields_v1 with a cache: stored managedFields are immutable, so parse each once."""
+    key = id(tree)
+    with _FV1_LOCK:
+        hit = _FV1_CACHE.get(key)
+        if hit is not None and hit[0] is tree:
+            _FV1_CACHE.move_to_end(key)
+            return hit[1]
+    parsed = frozenset(from_fields_v1(tree))
+    with _FV1_LOCK:
+        _FV1_CACHE[key] = (tree, parsed)
+        if len(_FV1_CACHE) > 20000:
+            _FV1_CACHE.popitem(last=False)
+    return parsed
 
 
 def from_fields_v1(tree: dict, prefix: Path = ()) -> Set[Path]:
@@ -208,7 +258,7 @@ def parse_managers(obj: Optional[dict]) -> List[Manager]:
         if not isinstance(e, dict):
             continue
         out.append(Manager(e.get("manager", ""), e.get("operation", "Update"), e.get("apiVersion", ""),
-                           e.get("time"), e.get("subresource", ""), from_fields_v1(e.get("fieldsV1") or {})))
+                           e.get("time"), e.get("subresource", ""), set(parse_fields_v1(e.get("fieldsV1") or {}))))
     return out
 
 
@@ -222,7 +272,7 @@ def render_managers(managers: List[Manager], old: Optional[dict]) -> Optional[li
         if not m.fields:
             continue
         prev = old_entries.get(m.ident)
-        if prev is not None and from_fields_v1(prev.get("fieldsV1") or {}) == m.fields \
+        if prev is not None and parse_fields_v1(prev.get("fieldsV1") or {}) == m.fields \
                 and prev.get("apiVersion") == m.api_version:
             out.append(prev)
         else:
@@ -239,13 +289,14 @@ def record_update(old: Optional[dict], new: dict, manager: str, api_version: str
     """managedFields after a non-apply write by ``manager``: it takes the fields it changed."""
     managers = parse_managers(old)
     sub = subresource if subresource == "status" else ""
-    new_fields = field_set(new, keys_for, sub or None, has_status)
+    new_map = leaf_map(new, keys_for, sub or None, has_status)
     if old is None:
-        changed, removed = new_fields, set()
+        changed, removed = set(new_map), set()
     else:
-        old_fields = field_set(old, keys_for, sub or None, has_status)
-        removed = old_fields - new_fields
-        changed = {p for p in new_fields if p not in old_fields or _differs(get_at(old, p), get_at(new, p))}
+        old_map = leaf_map(old, keys_for, sub or None, has_status)
+        removed = {p for p in old_map if p not in new_map}
+        missing = _MISSING
+        changed = {p for p, v in new_map.items() if old_map.get(p, missing) is not v and old_map.get(p, missing) != v}
     if not changed and not removed:
         return render_managers(managers, old) if old is not None else None
     mine = None

@@ -1,8 +1,8 @@
 """Simulated controllers.
 
 Built-in (always attached, part of kubesim-core): Deployments/ReplicaSets, the kubelet
-(pods become Running/Ready), garbage collection by ownerReferences, and per-namespace
-default ServiceAccounts.
+(pods become Running/Ready) and per-namespace default ServiceAccounts. (Garbage
+collection by ownerReferences and namespace termination live in the Cluster itself.)
 
 ``DEFAULT_CONTROLLER_FACTORIES`` holds zero-argument callables; every new Cluster calls
 each one and attaches the controller it returns. The cert-manager and istiod simulations
@@ -37,10 +37,9 @@ def _optional(module: str):
 
 def builtin_controllers() -> List[Controller]:
     from .deployment import DeploymentController
-    from .gc import GarbageCollector
     from .kubelet import Kubelet
     from .serviceaccounts import ServiceAccountController
-    return [DeploymentController(), Kubelet(), GarbageCollector(), ServiceAccountController()]
+    return [DeploymentController(), Kubelet(), ServiceAccountController()]
 
 
 def default_controllers() -> List[Controller]:

@@ -95,6 +95,9 @@ class Controller:
     """
 
     name = "controller"
+    # Optional (kubesim extension): the plurals whose events on_event wants; None means
+    # every event. Each delivered event costs a deep copy, so narrow it where you can.
+    interests: Optional[frozenset] = None
 
     def attach(self, cluster: ClusterView) -> None:
         self.cluster = cluster

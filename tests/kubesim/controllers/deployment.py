@@ -64,6 +64,7 @@ def _set_condition(conds: list, ctype: str, status: str, reason: str, message: s
 
 class DeploymentController(Controller):
     name = "deployment"
+    interests = frozenset({"deployments", "replicasets", "pods"})
 
     def on_event(self, event_type, api_version, plural, obj, old):
         if api_version != "v1" and api_version != "apps/v1":
@@ -76,7 +77,7 @@ class DeploymentController(Controller):
         elif plural in ("replicasets", "pods"):
             for ref in md.get("ownerReferences") or []:
                 if ref.get("kind") == "ReplicaSet" and plural == "pods":
-                    rs = self.cluster.get("apps/v1", "replicasets", ns, ref.get("name"))
+                    rs = self.cluster.peek("apps/v1", "replicasets", ns, ref.get("name"))
                     for r2 in ((rs or {}).get("metadata") or {}).get("ownerReferences") or []:
                         if r2.get("kind") == "Deployment":
                             self._queue(ns, r2.get("name"))
@@ -94,7 +95,7 @@ class DeploymentController(Controller):
 
     def reconcile(self, ns: str, name: str) -> None:
         c = self.cluster
-        d = c.get("apps/v1", "deployments", ns, name)
+        d = c.peek("apps/v1", "deployments", ns, name)
         if d is None or d["metadata"].get("deletionTimestamp"):
             return
         spec = d.get("spec") or {}
@@ -102,12 +103,13 @@ class DeploymentController(Controller):
         replicas = spec.get("replicas", 1)
         h = template_hash(template)
         uid = d["metadata"]["uid"]
-        all_rs = [rs for rs in c.list("apps/v1", "replicasets", ns) if _owned_by(rs, uid)]
+        all_rs = [rs for rs in c.peek("apps/v1", "replicasets", ns) if _owned_by(rs, uid)]
         cur = next((rs for rs in all_rs if rs["metadata"]["name"] == f"{name}-{h}"), None)
         revs = [int((rs["metadata"].get("annotations") or {}).get(REVISION, "0") or 0) for rs in all_rs]
         if cur is None:
             cur = self._create_rs(d, h, max(revs + [0]) + 1, replicas)
         elif cur["spec"].get("replicas") != replicas:
+            cur = deep_copy(cur)
             cur["spec"]["replicas"] = replicas
             cur = c.update(cur, manager="kube-controller-manager")
         never = str((d["metadata"].get("annotations") or {}).get(NEVER_READY, "")).lower() == "true"
@@ -116,6 +118,7 @@ class DeploymentController(Controller):
             is_cur = rs["metadata"]["name"] == cur["metadata"]["name"]
             want = replicas if is_cur else 0
             if not is_cur and rs["spec"].get("replicas", 0) != 0:
+                rs = deep_copy(rs)
                 rs["spec"]["replicas"] = 0
                 try:
                     rs = c.update(rs, manager="kube-controller-manager")
@@ -166,7 +169,7 @@ class DeploymentController(Controller):
         c = self.cluster
         ns = rs["metadata"]["namespace"]
         uid = rs["metadata"]["uid"]
-        pods = [p for p in c.list("v1", "pods", ns) if _owned_by(p, uid) and not p["metadata"].get(
+        pods = [p for p in c.peek("v1", "pods", ns) if _owned_by(p, uid) and not p["metadata"].get(
             "deletionTimestamp")]
         pods.sort(key=lambda p: p["metadata"].get("creationTimestamp", ""))
         while len(pods) > want:
@@ -174,33 +177,41 @@ class DeploymentController(Controller):
             c.delete("v1", "pods", ns, victim["metadata"]["name"])
         template = (rs.get("spec") or {}).get("template") or {}
         while len(pods) < want:
-            tmd = template.get("metadata") or {}
-            annotations = dict(tmd.get("annotations") or {})
-            if never:
-                annotations[NEVER_READY] = "true"
-            spec = deep_copy(template.get("spec") or {})
-            spec.setdefault("nodeName", NODE_NAME)
-            pod = {"apiVersion": "v1", "kind": "Pod",
-                   "metadata": {"name": f"{rs['metadata']['name']}-{rand_suffix(5, c.rng)}", "namespace": ns,
-                                "labels": dict(tmd.get("labels") or {}),
-                                "ownerReferences": [_owner_ref(rs, "ReplicaSet", "apps/v1")]},
-                   "spec": spec}
-            if annotations:
-                pod["metadata"]["annotations"] = annotations
-            try:
-                pods.append(c.create(pod, manager="kube-controller-manager"))
-            except ApiError:
+            created = self._new_pod(rs, template, never, ns)
+            if created is None:
                 break
+            pods.append(created)
         return pods
+
+    def _new_pod(self, rs, template, never, ns):
+        c = self.cluster
+        tmd = template.get("metadata") or {}
+        annotations = dict(tmd.get("annotations") or {})
+        if never:
+            annotations[NEVER_READY] = "true"
+        spec = deep_copy(template.get("spec") or {})
+        spec.setdefault("nodeName", NODE_NAME)
+        pod = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": f"{rs['metadata']['name']}-{rand_suffix(5, c.rng)}", "namespace": ns,
+                            "labels": dict(tmd.get("labels") or {}),
+                            "ownerReferences": [_owner_ref(rs, "ReplicaSet", "apps/v1")]},
+               "spec": spec}
+        if annotations:
+            pod["metadata"]["annotations"] = annotations
+        try:
+            c.create(pod, manager="kube-controller-manager")
+        except ApiError:
+            return None
+        return c.peek("v1", "pods", ns, pod["metadata"]["name"])
 
     def _rs_status(self, rs, pods, n_ready) -> None:
         status = {"replicas": len(pods), "fullyLabeledReplicas": len(pods), "readyReplicas": n_ready,
                   "availableReplicas": n_ready, "observedGeneration": rs["metadata"].get("generation", 1)}
         status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
         if rs.get("status") != status:
-            fresh = self.cluster.get("apps/v1", "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"])
+            fresh = self.cluster.peek("apps/v1", "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"])
             if fresh is not None:
-                fresh["status"] = status
+                fresh = dict(fresh, status=status)
                 try:
                     self.cluster.update_status(fresh, manager="kube-controller-manager")
                 except ApiError:
@@ -208,7 +219,7 @@ class DeploymentController(Controller):
 
     def _deploy_status(self, d, cur, replicas, total, updated, ready) -> None:
         c = self.cluster
-        fresh = c.get("apps/v1", "deployments", d["metadata"]["namespace"], d["metadata"]["name"])
+        fresh = c.peek("apps/v1", "deployments", d["metadata"]["namespace"], d["metadata"]["name"])
         if fresh is None:
             return
         now = rfc3339(c.now())
@@ -235,7 +246,7 @@ class DeploymentController(Controller):
             if not status[k]:
                 del status[k]
         if old != status:
-            fresh["status"] = status
+            fresh = dict(fresh, status=status)
             try:
                 c.update_status(fresh, manager="kube-controller-manager")
             except ApiError:

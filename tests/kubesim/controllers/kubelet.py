@@ -19,6 +19,7 @@ def never_ready(obj: dict) -> bool:
 
 class Kubelet(Controller):
     name = "kubelet"
+    interests = frozenset({"pods"})
 
     def __init__(self):
         self._ip = 0

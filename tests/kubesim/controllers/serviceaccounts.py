@@ -7,6 +7,7 @@ from .base import ApiError, Controller
 
 class ServiceAccountController(Controller):
     name = "serviceaccount"
+    interests = frozenset({"namespaces"})
 
     def on_event(self, event_type, api_version, plural, obj, old):
         if plural == "namespaces" and api_version == "v1" and event_type == "ADDED":
