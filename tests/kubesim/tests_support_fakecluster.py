@@ -444,3 +444,69 @@ def istiod_pod(fake: FakeCluster, version: str = "1.22.3", env: Optional[dict] =
                                                    "state": {"running": {}}}]}})
     fake.advance(0.5)
     return name
+
+
+# ---------------------------------------------------------------------- CA material for the istiod tests
+
+
+class CA:
+    """A certificate and its key (ECDSA P-256 by default, to keep tests fast)."""
+
+    def __init__(self, cert, key):
+        self.cert = cert
+        self.key = key
+
+    @property
+    def pem(self) -> bytes:
+        from kubesim.controllers import certmanager_pki as pki
+        return pki.cert_pem(self.cert)
+
+    @property
+    def key_pem(self) -> bytes:
+        from kubesim.controllers import certmanager_pki as pki
+        return pki.encode_key(self.key, "PKCS1")
+
+
+def make_ca(cn: str, parent: Optional[CA] = None, is_ca: bool = True, eku: Optional[list] = None,
+            days: float = 60, start: Optional[_dt.datetime] = None, org: str = "Istio") -> CA:
+    from cryptography import x509 as _x509
+    from cryptography.x509.oid import NameOID
+
+    from kubesim.controllers import certmanager_pki as pki
+
+    key = pki.generate_key("ECDSA", 256)
+    start = start or _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(minutes=5)
+    name = _x509.Name([_x509.NameAttribute(NameOID.ORGANIZATION_NAME, org), _x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = pki.sign(subject=name, public_key=key.public_key(), not_before_=start,
+                    not_after_=start + _dt.timedelta(days=days), is_ca_flag=is_ca,
+                    key_usage={"key_cert_sign", "digital_signature"} if is_ca else {"digital_signature"},
+                    ext_key_usage=eku or [], san=None,
+                    signer_key=parent.key if parent else key, parent=parent.cert if parent else None)
+    return CA(cert, key)
+
+
+def tls_cacerts(inter: CA, root_pem: bytes, key_pem: Optional[bytes] = None) -> Dict[str, bytes]:
+    return {"tls.crt": inter.pem, "tls.key": key_pem if key_pem is not None else inter.key_pem, "ca.crt": root_pem}
+
+
+def native_cacerts(inter: CA, root: CA) -> Dict[str, bytes]:
+    return {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem, "root-cert.pem": root.pem,
+            "cert-chain.pem": inter.pem + root.pem}
+
+
+def put_cacerts(fake: FakeCluster, files: Dict[str, bytes], name: str = "cacerts") -> dict:
+    import base64
+
+    ensure_namespace(fake, "istio-system")
+    data = {k: base64.b64encode(v).decode() for k, v in files.items()}
+    cur = fake.get("v1", "secrets", "istio-system", name)
+    if cur is None:
+        return fake.create({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                            "metadata": {"name": name, "namespace": "istio-system"}, "data": data})
+    cur["data"] = data
+    return fake.update(cur)
+
+
+def pod_log(fake: FakeCluster, pod: str = "istiod-1") -> List[str]:
+    """istiod's own log lines without their timestamps: ``level<TAB>[scope<TAB>]message``."""
+    return [line.split("\t", 1)[1] for _, _, line in fake.logs.get(("istio-system", pod), [])]
