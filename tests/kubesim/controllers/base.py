@@ -8,7 +8,7 @@ lets the cert-manager and istiod simulations be tested without HTTP.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable, Iterable, Optional, Protocol
+from typing import Any, Callable, Iterable, List, Optional, Protocol
 
 
 class ApiError(Exception):
@@ -87,6 +87,9 @@ class Controller:
     - ``admit`` runs before a write is committed (like a validating/mutating
       webhook); raise ApiError to refuse. It also runs for dryRun=All requests.
       ``operation`` is CREATE, UPDATE or DELETE; ``old`` is None on CREATE.
+      It may return a list of warning strings (a webhook's AdmissionResponse
+      ``warnings``); the server answers them as ``Warning: 299 - "<text>"``
+      headers. None (the default) means no warnings.
     - ``on_event`` runs after a write is committed (ADDED, MODIFIED, DELETED),
       outside the request's lock; it should only read and ``schedule`` work, so
       that controllers never act inside the client's request.
@@ -103,7 +106,7 @@ class Controller:
         self.cluster = cluster
 
     def admit(self, operation: str, api_version: str, plural: str, obj: Optional[dict],
-              old: Optional[dict], dry_run: bool) -> None:
+              old: Optional[dict], dry_run: bool) -> Optional[List[str]]:
         return None
 
     def on_event(self, event_type: str, api_version: str, plural: str, obj: dict,
