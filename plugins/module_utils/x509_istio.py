@@ -62,9 +62,11 @@ def check(inp, now):
     # 1. Start-up: the signing cert must be a CA (NewPluggedCertIstioCAOptions, istiod.md §6.1).
     if not is_ca(signing):
         other = next((i for i, c in enumerate(inp.signing) if i and is_ca(c)), None)
-        hint = (" Certificate %d in %s (%s) is a CA: put it first." % (other + 1, names["cert"],
-                                                                      short_name(inp.signing[other]))
-                if other is not None else " Issue the signing certificate with isCA: true (basicConstraints CA:TRUE).")
+        if other is not None:
+            hint = " Certificate %d in %s (%s) is a CA: put it first." % (
+                other + 1, names["cert"], short_name(inp.signing[other]))
+        else:
+            hint = " Issue the signing certificate with isCA: true (basicConstraints CA:TRUE)."
         problems.append("%s is not a CA (basicConstraints CA:TRUE is missing), so istiod refuses to start with "
                         "'certificate is not authorized to sign other certificates'; a hot reload does not repeat this "
                         "check, so it would crash-loop istiod at its next restart (istio security/pkg/pki/ca/ca.go NewPluggedCertIstioCAOptions).%s"
@@ -186,12 +188,13 @@ def _path_problems(path, now, structure=True):
 def _key_type_problems(signing, names, warnings):
     facts = public_key_facts(signing.public_key())
     kind = facts["type"]
-    what = "The signing certificate (%s) has %s key" % (short_name(signing), "an %s" % kind if kind[0] in "AEIOU"
-                                                           else "a %s" % kind)
+    article = "an" if kind[0] in "AEIOU" else "a"
+    what = "The signing certificate (%s) has %s %s key" % (short_name(signing), article, kind)
     if kind == "RSA":
-        if facts["size"] < 2048:
-            warnings.append("%s of only %d bits; RSA keys under 2048 bits are considered weak and newer TLS "
-                            "stacks refuse them. Use 2048 bits or more" % (what, facts["size"]))
+        size = facts["size"] or 0
+        if size < 2048:
+            warnings.append("%s of only %s bits; RSA keys under 2048 bits are considered weak and newer TLS "
+                            "stacks refuse them. Use 2048 bits or more" % (what, size))
         return []
     if kind == "ECC":
         curve = facts["curve"]

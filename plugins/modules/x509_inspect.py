@@ -29,7 +29,7 @@ description:
     every input so that one C(module_defaults) block for the C(meshpki.istio_ca.k8s) group serves
     this module too.
 author:
-  - meshpki.istio_ca contributors
+  - meshpki.istio_ca maintainers (@meshpki)
 options:
   path:
     description:
@@ -161,7 +161,7 @@ EXAMPLES = r"""
       - cacerts.min_remaining_ok
     fail_msg: "{{ cacerts.istio_problems + cacerts.chain.problems }}"
 
-- name: Show the intermediate's serial the way istiod logs it ("SN: %x")
+- name: Show the intermediate's serial the way istiod logs it, in lowercase hex
   ansible.builtin.debug:
     msg: "{{ cacerts.certificates[0].serial_hex }} expires {{ cacerts.certificates[0].not_after }}"
 

@@ -35,7 +35,7 @@ def test_good_bundle_ends_at_self_signed_root(pki):
 
 
 def test_secret_layout_root_from_ca_crt(pki):
-    root, inter, _ = pki
+    root, inter = pki[:2]
     chain = analyze_chain(certs(inter), certs(root), loaded(inter), NOW, source="tls.crt", roots_source="ca.crt",
                           key_source="tls.key")
     assert chain["signed_by_next"] == [True]
@@ -45,14 +45,14 @@ def test_secret_layout_root_from_ca_crt(pki):
 
 
 def test_root_also_in_tls_crt(pki):
-    root, inter, _ = pki
+    root, inter = pki[:2]
     chain = analyze_chain(certs(inter, root), certs(root), None, NOW, source="tls.crt", roots_source="ca.crt")
     assert chain["root_in_bundle"] is True and chain["ends_at_root"] and chain["problems"] == []
     assert chain["key_matches"] is None
 
 
 def test_no_root_at_all(pki):
-    _, inter, leaf = pki
+    inter, leaf = pki[1:]
     chain = analyze_chain(certs(leaf, inter), None, None, NOW)
     assert chain["signed_by_next"] == [True, None]
     assert chain["ends_at_root"] is False and chain["root_fingerprint_sha256"] is None
@@ -69,7 +69,7 @@ def test_wrong_order_says_which_certificate_signed_it(pki):
 
 
 def test_missing_issuer_is_named(pki):
-    root, _, leaf = pki
+    root, leaf = pki[0], pki[2]
     chain = analyze_chain(certs(leaf, root), None, None, NOW)
     assert chain["signed_by_next"][0] is False
     assert any('its issuer "CN=Intermediate CA,L=cluster-1,O=meshpki-test" is not in the input' in p
@@ -77,14 +77,14 @@ def test_missing_issuer_is_named(pki):
 
 
 def test_same_name_different_key(pki):
-    root, inter, _ = pki
+    root, inter = pki[:2]
     impostor = make("Root CA", key("ec256", 9))  # same subject, other key
     chain = analyze_chain(certs(inter, impostor), None, None, NOW)
     assert any("different key pairs" in p for p in chain["problems"])
 
 
 def test_ca_crt_that_did_not_issue_the_chain(pki):
-    _, inter, _ = pki
+    inter = pki[1]
     other_root = make("Other Root", key("ec256", 7))
     chain = analyze_chain(certs(inter), certs(other_root), None, NOW, source="tls.crt", roots_source="ca.crt")
     assert chain["signed_by_next"] == [False] and not chain["ends_at_root"]
@@ -99,7 +99,7 @@ def test_ca_crt_holding_an_intermediate(pki):
 
 
 def test_non_ca_intermediate(pki):
-    root, _, _ = pki
+    root = pki[0]
     fake = make("Not A CA", key("ec256", 4), issuer=root, ca=False)
     leaf = make("leaf2", key("ec256", 5), issuer=fake, ca=False)
     chain = analyze_chain(certs(leaf, fake, root), None, None, NOW)
@@ -118,7 +118,7 @@ def test_path_length_exceeded():
 
 
 def test_expired_and_not_yet_valid(pki):
-    root, _, _ = pki
+    root = pki[0]
     old = make("old", key("ec256", 4), issuer=root, not_before=NOW - 30 * DAY, not_after=NOW - 2 * DAY)
     new = make("new", key("ec256", 5), issuer=root, not_before=NOW + 2 * DAY, not_after=NOW + 9 * DAY)
     chain = analyze_chain(certs(old, root), None, None, NOW)

@@ -58,7 +58,7 @@ def test_intermediate_facts():
 
 
 def test_leaf_with_ekus_and_spiffe_san():
-    _, inter = mesh()
+    inter = mesh()[1]
     leaf = make("w", key("ec256", 3), issuer=inter, ca=False, eku=[SERVER_AUTH, CLIENT_AUTH],
                 sans=("spiffe://cluster.local/ns/default/sa/web", "web.default.svc"))
     info = certificate_info(leaf.cert, NOW)

@@ -34,7 +34,7 @@ def test_supported_key_types_are_ready(kind):
 
 def test_ed25519_is_refused_with_the_reason():
     root, inter = mesh("ed25519")
-    problems, _ = run(tls_input([inter], [root], inter, key_pem=inter.key_pem("pkcs8")))
+    problems = run(tls_input([inter], [root], inter, key_pem=inter.key_pem("pkcs8")))[0]
     assert len(problems) == 1
     text = problems[0]
     assert "Ed25519 key" in text and "cannot use as its CA key" in text
@@ -46,7 +46,7 @@ def test_p521_is_a_warning_other_curves_a_problem():
     problems, warnings = run(tls_input([inter], [root], inter))
     assert problems == [] and any("P-521" in w for w in warnings)
     odd = make("Odd Curve", key("secp256k1", 1), issuer=root, pathlen=0)
-    problems, _ = run(tls_input([odd], [root], odd))
+    problems = run(tls_input([odd], [root], odd))[0]
     assert any("secp256k1" in p for p in problems)
 
 
@@ -59,7 +59,7 @@ def test_small_rsa_key_warns():
 def test_signing_cert_must_be_a_ca_and_first():
     root, inter = mesh()
     leaf = make("leaf", key("ec256", 2), issuer=inter, ca=False)
-    problems, _ = run(tls_input([leaf, inter], [root], leaf))
+    problems = run(tls_input([leaf, inter], [root], leaf))[0]
     text = " ".join(problems)
     assert "is not a CA" in text and "certificate is not authorized to sign other certificates" in text
     assert "Certificate 2 in tls.crt" in text and "put it first" in text
@@ -73,7 +73,7 @@ def test_signing_cert_must_be_a_ca_and_first():
 def test_eku_rules_on_the_intermediate(ekus, ok, fragment):
     root = make("Root CA", key("ec256", 0))
     inter = make("Intermediate CA", key("ec256", 1), issuer=root, pathlen=0, eku=ekus)
-    problems, _ = run(tls_input([inter], [root], inter))
+    problems = run(tls_input([inter], [root], inter))[0]
     assert (problems == []) is ok
     if fragment:
         assert len(problems) == 1 and fragment in problems[0]
@@ -86,19 +86,19 @@ def test_eku_rules_on_the_intermediate(ekus, ok, fragment):
 def test_eku_rule_applies_to_the_root_too():
     root = make("Root CA", key("ec256", 0), eku=[CLIENT_AUTH])
     inter = make("Intermediate CA", key("ec256", 1), issuer=root, pathlen=0)
-    problems, _ = run(tls_input([inter], [root], inter))
+    problems = run(tls_input([inter], [root], inter))[0]
     assert any("Root CA" in p and "without serverAuth" in p for p in problems)
 
 
 def test_expired_intermediate_and_not_yet_valid_root():
-    root, _ = mesh()
+    root = mesh()[0]
     old = make("Intermediate CA", key("ec256", 1), issuer=root, pathlen=0, not_before=NOW - 90 * DAY,
                not_after=NOW - DAY)
-    problems, _ = run(tls_input([old], [root], old))
+    problems = run(tls_input([old], [root], old))[0]
     assert any("signing certificate" in p and "expired at" in p for p in problems)
     late_root = make("Root CA", key("ec256", 0), not_before=NOW + DAY, not_after=NOW + 99 * DAY)
     inter = make("Intermediate CA", key("ec256", 1), issuer=late_root, pathlen=0)
-    problems, _ = run(tls_input([inter], [late_root], inter))
+    problems = run(tls_input([inter], [late_root], inter))[0]
     assert any("its issuer" in p and "is not valid before" in p for p in problems)
 
 
@@ -106,7 +106,7 @@ def test_path_length_of_the_root():
     root = make("Root CA", key("ec256", 0), pathlen=0)
     mid = make("Mid CA", key("ec256", 1), issuer=root, pathlen=1)
     sign = make("Signing CA", key("ec256", 2), issuer=mid, pathlen=0)
-    problems, _ = run(tls_input([sign, mid], [root], sign))
+    problems = run(tls_input([sign, mid], [root], sign))[0]
     assert any("pathlen:0" in p and "Root CA" in p for p in problems)
 
 
@@ -114,29 +114,29 @@ def test_non_ca_in_the_middle():
     root = make("Root CA", key("ec256", 0))
     mid = make("Mid", key("ec256", 1), issuer=root, ca=False)
     sign = make("Signing CA", key("ec256", 2), issuer=mid, pathlen=0)
-    problems, _ = run(tls_input([sign, mid], [root], sign))
+    problems = run(tls_input([sign, mid], [root], sign))[0]
     assert any("used as an intermediate but is not a CA" in p for p in problems)
 
 
 def test_no_path_to_ca_crt():
     root, inter = mesh()
     other = make("Other Root", key("ec256", 6))
-    problems, _ = run(tls_input([inter], [other], inter))
+    problems = run(tls_input([inter], [other], inter))[0]
     assert any("cannot verify the signing certificate" in p for p in problems)
 
 
 def test_key_mismatch_and_key_block_type():
     root, inter = mesh()
-    problems, _ = run(tls_input([inter], [root], root))
+    problems = run(tls_input([inter], [root], root))[0]
     assert any("does not match the signing certificate" in p for p in problems)
     params = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
-    problems, _ = run(tls_input([inter], [root], key_pem=params + inter.key_pem("traditional")))
+    problems = run(tls_input([inter], [root], key_pem=params + inter.key_pem("traditional")))[0]
     assert len(problems) == 1 and "'EC PARAMETERS' block" in problems[0] and "unsupported PEM block type" in problems[0]
 
 
 def test_missing_secret_keys_are_problems():
     root, inter = mesh()
-    problems, _ = run(tls_input([inter], None, inter, missing=("Secret x/y has no ca.crt ...",)))
+    problems = run(tls_input([inter], None, inter, missing=("Secret x/y has no ca.crt ...",)))[0]
     assert problems == ["Secret x/y has no ca.crt ..."]
 
 
@@ -150,7 +150,7 @@ def test_root_in_tls_crt_warns_and_missing_cert_sign_warns():
 
 
 def test_bundle_without_root_or_key():
-    _, inter = mesh()
+    inter = mesh()[1]
     inp = IstioInput([inter.cert], [inter.cert], [], None,
                      {"cert": "content", "key": "the private key", "root": "the last certificate"}, (), "bundle")
     ready, problems, warnings = check(inp, NOW)

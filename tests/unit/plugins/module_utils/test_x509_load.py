@@ -34,13 +34,13 @@ def test_every_certificate_in_order(pki):
 
 
 def test_text_around_blocks_and_bytes_input(pki):
-    root, inter, _ = pki
+    root, inter = pki[:2]
     data = ("subject=CN=Intermediate\n" + inter.pem + "\nsome note\n" + root.pem + "trailer").encode()
     assert len(load_certificates(data, "x")) == 2
 
 
 def test_der_only_when_allowed(pki):
-    _, inter, _ = pki
+    inter = pki[1]
     assert load_certificates(inter.der, "file a.der", der_allowed=True)[0] == inter.cert
     with pytest.raises(X509Error, match="holds no PEM certificate"):
         load_certificates(inter.der, "content")
@@ -63,7 +63,7 @@ def test_garbage_der_from_a_file():
 
 
 def test_truncated_pem_without_end_line(pki):
-    _, inter, _ = pki
+    inter = pki[1]
     cut = inter.pem[: len(inter.pem) // 2]
     with pytest.raises(X509Error) as err:
         load_certificates(cut, "content")
@@ -71,14 +71,14 @@ def test_truncated_pem_without_end_line(pki):
 
 
 def test_truncated_pem_followed_by_another_block(pki):
-    root, inter, _ = pki
+    root, inter = pki[:2]
     cut = inter.pem[: len(inter.pem) // 2] + "\n" + root.pem
     with pytest.raises(X509Error, match="PEM block 1 .* has no '-----END CERTIFICATE-----' line"):
         load_certificates(cut, "content")
 
 
 def test_damaged_body_with_end_line(pki):
-    _, inter, _ = pki
+    inter = pki[1]
     lines = inter.pem.splitlines()
     short = "\n".join(lines[:3] + lines[-1:]) + "\n"  # valid base64, DER cut short
     with pytest.raises(X509Error, match="certificate 1 is not a valid X.509 certificate"):
@@ -149,7 +149,7 @@ def test_der_key():
 
 
 def test_bad_keys_never_echo_the_key(pki):
-    _, inter, _ = pki
+    inter = pki[1]
     good = inter.key_pem("pkcs8")
     body = _key_body(good)
     damaged = good.replace(body[1], body[1][::-1])

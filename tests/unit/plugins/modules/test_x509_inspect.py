@@ -144,8 +144,8 @@ def test_content_bundle_with_key_is_istio_ready(pki, capsys):
                       "istio_signing_ca": True, "valid_at": {"soon": "+2w", "past": "20000101000000Z"},
                       "min_remaining": "360h"}, capsys)
     assert res["_rc"] == 0 and res["changed"] is False
-    assert [c["subject"] for c in res["certificates"]] == ["CN=Intermediate CA,L=cluster-1,O=meshpki-test",
-                                                            "CN=Root CA,O=meshpki-test"]
+    subjects = [c["subject"] for c in res["certificates"]]
+    assert subjects == ["CN=Intermediate CA,L=cluster-1,O=meshpki-test", "CN=Root CA,O=meshpki-test"]
     assert res["certificates"][0]["serial_hex"] == format(inter.cert.serial_number, "x")
     assert res["chain"]["signed_by_next"] == [True, None] and res["chain"]["ends_at_root"] is True
     assert res["chain"]["key_matches"] is True
@@ -195,7 +195,7 @@ def test_min_remaining_names_the_short_certificate(capsys):
 
 def test_auth_options_are_accepted_without_a_secret(pki, capsys):
     """Group membership (module_defaults for group/meshpki.istio_ca.k8s) needs every auth option."""
-    root, _ = pki
+    root = pki[0]
     res = run_module({"content": root.pem, "kubeconfig": "/nonexistent/kubeconfig", "context": "c1",
                       "validate_certs": False, "api_key": "x", "host": "https://127.0.0.1:1",
                       "impersonate_groups": ["g"], "no_proxy": "localhost"}, capsys)
@@ -255,7 +255,7 @@ def test_secret_check_mode(api, pki, capsys):
     api.put("cacerts", {"tls.crt": inter.pem, "tls.key": inter.key_pem(), "ca.crt": root.pem})
     res = run_module(secret_args(api, istio_signing_ca=True, _ansible_check_mode=True), capsys)
     assert res["_rc"] == 0 and res["changed"] is False and res["istio_ready"] is True
-    assert [m for m, _, _ in api.seen] == ["GET"]
+    assert [seen[0] for seen in api.seen] == ["GET"]
 
 
 def test_secret_istio_native_layout(api, pki, capsys):
