@@ -71,6 +71,8 @@ def deployment_available(dep: Optional[dict]) -> bool:
 
 class CertManagerSim(Controller):
     name = "cert-manager"
+    interests = frozenset({"deployments", "customresourcedefinitions", "namespaces", "validatingwebhookconfigurations",
+                           "services", "issuers", "clusterissuers", "certificates", "certificaterequests", "secrets"})
 
     def __init__(self):
         self.cluster = None

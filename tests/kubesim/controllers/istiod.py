@@ -140,6 +140,7 @@ class PodState:
 
 class IstiodSim(Controller):
     name = "istiod"
+    interests = frozenset({"pods", "secrets", "namespaces", "configmaps"})
 
     def __init__(self):
         self.cluster = None
