@@ -42,6 +42,25 @@ def discovery_cache_files(url: str) -> List[str]:
     return files
 
 
+def find_kubectl() -> Optional[str]:
+    """kubectl to run: $KUBESIM_KUBECTL, else the one on PATH.
+
+    The Google Cloud SDK's ``kubectl`` is a dispatcher that asks the server for
+    /version and then runs ``kubectl.1.<minor>`` next to it; calling that build
+    directly saves a request and ~0.3 s per invocation.
+    """
+    env = os.environ.get("KUBESIM_KUBECTL")
+    if env:
+        return env
+    found = shutil.which("kubectl")
+    if not found:
+        return None
+    from .api import KUBE_VERSION
+    direct = os.path.join(os.path.dirname(os.path.realpath(found)),
+                          f"kubectl.{KUBE_VERSION['major']}.{KUBE_VERSION['minor']}")
+    return direct if os.access(direct, os.X_OK) else found
+
+
 class Fleet:
     """N clusters named ``cluster-1..N`` (or ``names``), each with its own API server port.
 
@@ -192,7 +211,7 @@ class Fleet:
                 check: bool = False, timeout: float = 60.0, kubectl: Optional[str] = None,
                 env: Optional[dict] = None) -> subprocess.CompletedProcess:
         """Run kubectl against one cluster with this fleet's kubeconfig and discovery cache dir."""
-        binary = kubectl or shutil.which("kubectl")
+        binary = kubectl or find_kubectl()
         if not binary:
             raise FileNotFoundError("kubectl not found on PATH")
         c = cluster if isinstance(cluster, Cluster) else self[cluster or self.names[0]]
