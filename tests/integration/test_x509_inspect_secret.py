@@ -11,6 +11,7 @@ import base64
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,65 @@ def test_adhoc_check_mode_with_k8s_auth_env(world):
     assert result["changed"] is False and result["istio_ready"] is True
     assert result["chain"]["root_fingerprint_sha256"] == result["certificates"][1]["fingerprint_sha256"]
     assert "PRIVATE KEY" not in out + proc.stderr
+
+
+CM = "cert-manager.io/v1"
+
+
+def _cm_certificate(name, namespace, issuer, **spec):
+    body = {"secretName": spec.pop("secretName", name),
+            "issuerRef": {"name": issuer, "kind": "ClusterIssuer", "group": "cert-manager.io"}}
+    body.update(spec)
+    return {"apiVersion": CM, "kind": "Certificate", "metadata": {"name": name, "namespace": namespace},
+            "spec": body}
+
+
+def test_cert_manager_issued_cacerts_is_istio_ready(tmp_path):
+    """The tutorial chain issued by kubesim's cert-manager: the module must call it ready for istiod."""
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import K8sClient
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_report import inspect
+
+    with Fleet(n_clusters=1, workdir=tmp_path, preinstall=("cert-manager",)) as fleet:
+        cluster = fleet["cluster-1"]
+        api = K8sClient.from_params({"kubeconfig": fleet.kubeconfig, "context": "cluster-1"})
+        # Through the API (not cluster.create) so that the simulated controllers see the objects.
+        api.request("POST", "/api/v1/namespaces",
+                    body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}})
+        api.request("POST", "/apis/cert-manager.io/v1/clusterissuers",
+                    body={"apiVersion": CM, "kind": "ClusterIssuer", "metadata": {"name": "selfsigned"},
+                          "spec": {"selfSigned": {}}})
+        api.request("POST", "/apis/cert-manager.io/v1/namespaces/cert-manager/certificates",
+                    body=_cm_certificate("root-ca", "cert-manager", "selfsigned", secretName="root-secret",
+                                         isCA=True, commonName="Root CA", duration="21600h",
+                                         subject={"organizations": ["Istio"]},
+                                         privateKey={"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Never"}))
+        api.request("POST", "/apis/cert-manager.io/v1/clusterissuers",
+                    body={"apiVersion": CM, "kind": "ClusterIssuer", "metadata": {"name": "ca-issuer"},
+                          "spec": {"ca": {"secretName": "root-secret"}}})
+        api.request("POST", "/apis/cert-manager.io/v1/namespaces/istio-system/certificates",
+                    body=_cm_certificate("cacerts", "istio-system", "ca-issuer", isCA=True,
+                                         commonName="Intermediate CA", duration="1440h", renewBefore="360h",
+                                         dnsNames=["istiod.istio-system.svc"],
+                                         subject={"organizations": ["Istio"], "localities": ["cluster-1"]},
+                                         usages=["digital signature", "key encipherment", "cert sign"],
+                                         privateKey={"algorithm": "RSA", "size": 2048}))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (cluster.get("v1", "secrets", "istio-system", "cacerts") or {}).get(
+                "data", {}).get("tls.crt"):
+            fleet.settle(timeout=2.0)
+            time.sleep(0.1)
+        params = {"kubeconfig": fleet.kubeconfig, "context": "cluster-1",
+                  "secret": {"name": "cacerts", "namespace": "istio-system"}, "istio_signing_ca": True,
+                  "min_remaining": "360h"}
+        res = inspect(params, client_factory=lambda: K8sClient.from_params(params))
+        assert res["istio_ready"] is True, res["istio_problems"]
+        assert res["min_remaining_ok"] is True
+        assert [c["source"] for c in res["certificates"]] == ["tls.crt", "ca.crt"]
+        inter = res["certificates"][0]
+        assert inter["is_ca"] and inter["subject_alt_names"] == ["DNS:istiod.istio-system.svc"]
+        assert inter["public_key_type"] == "RSA" and inter["public_key_size"] == 2048
+        root_secret = cluster.get("v1", "secrets", "cert-manager", "root-secret")
+        root_pem = base64.b64decode(root_secret["data"]["tls.crt"])
+        root = inspect({"content": root_pem.decode()})
+        assert res["chain"]["root_fingerprint_sha256"] == root["certificates"][0]["fingerprint_sha256"]
+        assert "PRIVATE KEY" not in json.dumps(res)
