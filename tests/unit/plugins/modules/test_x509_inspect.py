@@ -62,7 +62,7 @@ class FakeApi:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def put(self, name, data, namespace="istio-system", type_="kubernetes.io/tls"):
         encoded = dict((k, base64.b64encode(v.encode() if isinstance(v, str) else v).decode())
@@ -80,6 +80,7 @@ def api(monkeypatch):
     server = FakeApi()
     yield server
     server.server.shutdown()
+    server.server.server_close()
 
 
 def run_module(args, capsys):
