@@ -35,6 +35,8 @@ options:
     description:
       - A file holding one or more PEM certificates, or one DER-encoded certificate.
       - Read on the host the task runs on (with C(ansible_connection=local), the controller).
+      - A file that also holds a private key is refused (the key is not echoed); give the key with
+        O(private_key_path) instead.
       - Exactly one of O(path), O(content) and O(secret) is required.
     type: path
   content:
