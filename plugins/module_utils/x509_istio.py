@@ -76,10 +76,10 @@ def check(inp, now):
     roots = inp.roots or []
     if not roots:
         if inp.layout == "bundle":
-            problems.append("The input ends without a self-signed root, so istiod's chain check has nothing to "
-                            "verify against; include the root certificate last (it becomes ca.crt)")
+            problems.append("The input does not end with a self-signed root, so istiod's chain check has nothing "
+                            "to verify against; put the root certificate last (it becomes ca.crt)")
         # Without a root no path can be built; still judge what each given certificate decides alone.
-        problems.extend(_path_problems(inp.signing, now, structure=False))
+        problems.extend(_path_problems(inp.signing, now, structure=False, source=names["cert"]))
     else:
         problems.extend(_verify_problems(inp, signing, roots, now))
 
@@ -150,10 +150,14 @@ def _verify_problems(inp, signing, roots, now):
     return best
 
 
-def _path_problems(path, now, structure=True):
+def _path_problems(path, now, structure=True, source=None):
+    """Problems of one issuer path (leaf first); ``structure=False`` judges each certificate alone."""
     problems = []
-    labels = ["%s (%s)" % ("the signing certificate" if i == 0 else "its issuer" if i == 1
-                           else "the CA %d levels up" % i, short_name(c)) for i, c in enumerate(path)]
+    if structure:
+        labels = ["%s (%s)" % ("the signing certificate" if i == 0 else "its issuer" if i == 1
+                               else "the CA %d levels up" % i, short_name(c)) for i, c in enumerate(path)]
+    else:
+        labels = ["certificate %d in %s (%s)" % (i + 1, source, short_name(c)) for i, c in enumerate(path)]
     for i, cert in enumerate(path):
         if cert.not_valid_after_utc < now or cert.not_valid_before_utc > now:
             state = ("expired at %s" % iso8601(cert.not_valid_after_utc) if cert.not_valid_after_utc < now

@@ -55,18 +55,14 @@ def inspect(params, client_factory=None, now=None):
         result["min_remaining_seconds"] = int(min_seconds)
         for i, info in short:
             chain["problems"].append(
-                "%s (%s) has %s left (until %s), less than min_remaining %s; renew it" % (
-                    _cert_label(i, info), short_name(everything[i]), format_duration(info["seconds_remaining"]),
+                "Certificate %d in %s (%s) has %s left (until %s), less than min_remaining %s; renew it" % (
+                    i + 1, info["source"], short_name(everything[i]), format_duration(info["seconds_remaining"]),
                     info["not_after"], min_remaining))
     if params.get("istio_signing_ca"):
         inp = _istio_input(material)
         ready, problems, warnings = x509_istio.check(inp, now)
         result.update(istio_ready=ready, istio_problems=problems, istio_warnings=warnings)
     return result
-
-
-def _cert_label(i, info):
-    return "Certificate %d (in %s)" % (i + 1, info["source"])
 
 
 def _istio_input(material):

@@ -154,5 +154,5 @@ def test_bundle_without_root_or_key():
     inp = IstioInput([inter.cert], [inter.cert], [], None,
                      {"cert": "content", "key": "the private key", "root": "the last certificate"}, (), "bundle")
     ready, problems, warnings = check(inp, NOW)
-    assert not ready and any("without a self-signed root" in p for p in problems)
+    assert not ready and any("does not end with a self-signed root" in p for p in problems)
     assert any("No private key was given" in w for w in warnings)
