@@ -270,3 +270,12 @@ def test_crds_without_a_webhook_accept_anything():
     f.advance(0.1)
     f.client_create(certificate("unchecked", "default", "ca", duration="1m"))
     assert f.get("cert-manager.io/v1", "certificates", "default", "unchecked") is not None
+
+
+def test_freshly_installed_webhook_is_unverifiable_until_cainjector_injects_its_ca():
+    f = new_fake("v1.19.1", istio=False, preinstalled=False)
+    with pytest.raises(ApiError) as exc:
+        f.client_create(issuer("early", {"selfSigned": {}}), dry_run=True)
+    assert exc.value.code == 500 and "x509: certificate signed by unknown authority" in exc.value.message
+    f.advance(2.5)
+    f.client_create(issuer("early", {"selfSigned": {}}), dry_run=True)

@@ -54,9 +54,10 @@ class FakeCluster:
     """ClusterView + a client-side request path with admission + a manual clock."""
 
     def __init__(self, name: str = "fake-1", controllers=(), start: Optional[_dt.datetime] = None,
-                 propagation_delay: float = 0.0):
+                 propagation_delay: float = 0.0, preinstall=()):
         self.name = name
         self.propagation_delay = propagation_delay
+        self.options = {"propagation_delay": propagation_delay, "preinstall": tuple(preinstall)}
         # Start at the wall clock so that openssl (which uses real time) agrees with the certs.
         self._now = start or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
         self._store: Dict[Tuple[str, str, Optional[str], str], dict] = {}
@@ -353,13 +354,15 @@ CM = "cert-manager.io/v1"
 
 
 def new_fake(cm_version: Optional[str] = "v1.19.1", propagation_delay: float = 1.0, istio: bool = True,
-             **install) -> FakeCluster:
-    """A fake cluster with the cert-manager (and istiod) simulations attached; cert-manager installed."""
+             preinstalled: bool = True, **install) -> FakeCluster:
+    """A fake cluster with the cert-manager (and istiod) simulations attached; cert-manager installed
+    (as ``--preinstall cert-manager`` does, unless ``preinstalled=False``)."""
     from kubesim.controllers.certmanager import CertManagerSim
     from kubesim.controllers.istiod import IstiodSim
 
     controllers = [CertManagerSim()] + ([IstiodSim()] if istio else [])
-    fake = FakeCluster(controllers=controllers, propagation_delay=propagation_delay)
+    fake = FakeCluster(controllers=controllers, propagation_delay=propagation_delay,
+                       preinstall=("cert-manager",) if preinstalled else ())
     for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
         ensure_namespace(fake, ns)
     if cm_version:

@@ -23,6 +23,7 @@ instance attached to a cluster; ``.active``, ``.webhook_serving``, ``.version`` 
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import traceback
 import uuid
@@ -40,6 +41,7 @@ WEBHOOK = "cert-manager-webhook"
 CAINJECTOR = "cert-manager-cainjector"
 WEBHOOK_NAME = "webhook.cert-manager.io"
 WEBHOOK_TIMEOUT = 30  # chart value webhook.timeoutSeconds
+CA_INJECTION_DELAY = 2.0  # simulated seconds from "webhook available" to "caBundle injected"
 DEFAULT_VERSION = (1, 19, 1)
 ISSUING_MANAGER = "cert-manager-certificates-issuing"
 GROUPS = ("cert-manager.io", "acme.cert-manager.io")
@@ -85,6 +87,7 @@ class CertManagerSim(Controller):
         self.controller_uid = str(uuid.uuid4())
         self.pipeline = CertificatePipeline(self)
         self._was_active = False
+        self._injected_at = None
 
     # ------------------------------------------------------------------ plumbing
 
@@ -170,12 +173,31 @@ class CertManagerSim(Controller):
 
     @property
     def webhook_serving(self) -> bool:
+        """The webhook pods answer (its Deployment is available)."""
         return deployment_available(self.deployments.get(WEBHOOK))
 
     @property
     def ca_injected(self) -> bool:
+        """cainjector has put the webhook's CA into the webhook configurations.
+
+        That happens CA_INJECTION_DELAY simulated seconds after both the webhook and
+        cainjector Deployments are available (at once for a ``--preinstall``ed cert-manager,
+        which is "already running"); until then the API server cannot verify the webhook.
+        """
+        if self._injected_at is None:
+            return False
+        return self.cluster.now() >= self._injected_at
+
+    def _track_injection(self) -> None:
         dep = self.deployments.get(CAINJECTOR)
-        return dep is None or deployment_available(dep)
+        up = self.webhook_serving and (dep is None or deployment_available(dep))
+        if not up:
+            self._injected_at = None
+        elif self._injected_at is None:
+            preinstalled = "cert-manager" in tuple((getattr(self.cluster, "options", None) or {}).get("preinstall")
+                                                   or ())
+            self._injected_at = self.cluster.now() + _dt.timedelta(
+                seconds=0 if preinstalled else CA_INJECTION_DELAY)
 
     def _safe_list(self, api_version, plural, namespace=None):
         try:
@@ -193,6 +215,7 @@ class CertManagerSim(Controller):
                           for n in self._safe_list("v1", "namespaces")}
         self.webhook_configs = {w["metadata"]["name"] for w in self._safe_list(
             "admissionregistration.k8s.io/v1", "validatingwebhookconfigurations")}
+        self._track_injection()
         for svc in self._safe_list("v1", "services", NAMESPACE):
             if svc["metadata"]["name"] == WEBHOOK:
                 self.webhook_ip = (svc.get("spec") or {}).get("clusterIP") or self.webhook_ip
@@ -276,7 +299,7 @@ class CertManagerSim(Controller):
     def _webhook_unreachable(self, path: str) -> ApiError:
         ip = self.webhook_ip or "10.96.0.10"
         url = f"https://{WEBHOOK}.{NAMESPACE}.svc:443{path}?timeout={WEBHOOK_TIMEOUT}s"
-        if self.webhook_serving and not self.ca_injected:
+        if self.webhook_serving:  # pods answer, but the caBundle is not injected yet
             why = "tls: failed to verify certificate: x509: certificate signed by unknown authority"
         else:
             why = f"dial tcp {ip}:443: connect: connection refused"
@@ -293,6 +316,7 @@ class CertManagerSim(Controller):
                 self.deployments.pop(name, None)
             else:
                 self.deployments[name] = obj
+            self._track_injection()
             self._check_activation()
             return
         if plural == "customresourcedefinitions":
