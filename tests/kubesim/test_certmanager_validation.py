@@ -279,3 +279,14 @@ def test_freshly_installed_webhook_is_unverifiable_until_cainjector_injects_its_
     assert exc.value.code == 500 and "x509: certificate signed by unknown authority" in exc.value.message
     f.advance(2.5)
     f.client_create(issuer("early", {"selfSigned": {}}), dry_run=True)
+
+
+def test_older_webhooks_answer_406_and_wait_10s():
+    f = new_fake("v1.11.5", istio=False)
+    with pytest.raises(ApiError) as exc:
+        f.client_create(issuer("broken", {"ca": {}}))
+    assert (exc.value.code, exc.value.reason) == (406, "NotAcceptable")
+    set_deployment_available(f, "cert-manager", "cert-manager-webhook", False)
+    with pytest.raises(ApiError) as exc:
+        f.client_create(issuer("broken", {"ca": {}}))
+    assert "/validate?timeout=10s" in exc.value.message

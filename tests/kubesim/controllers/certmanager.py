@@ -11,8 +11,10 @@ v1.19.1 when it cannot be read). Admission (reference/cert-manager.md §1, §6, 
   webhook ... connect: connection refused`` (``x509: certificate signed by unknown
   authority`` while cainjector has not injected the CA yet);
 - once serving, the webhook's own rules → 403 Forbidden ``admission webhook
-  "webhook.cert-manager.io" denied the request: ...`` (controller-runtime's
-  ``admission.Denied`` through the API server's ``ToStatusErr``), and the v1.18/v1.19
+  "webhook.cert-manager.io" denied the request: ...`` (cert-manager's
+  pkg/webhook/admission/custom_validator_webhook.go answers with controller-runtime's
+  ``admission.Denied``, which is 403/Forbidden, and the API server's webhook
+  ``ToStatusErr`` prefixes the message; 406 NotAcceptable before v1.12), and the v1.18/v1.19
   rotationPolicy warning, returned from ``admit`` as a list of warning strings.
 
 Issuers and the certificate pipeline live in certmanager_issuers.py and
@@ -40,7 +42,7 @@ CONTROLLER = "cert-manager"
 WEBHOOK = "cert-manager-webhook"
 CAINJECTOR = "cert-manager-cainjector"
 WEBHOOK_NAME = "webhook.cert-manager.io"
-WEBHOOK_TIMEOUT = 30  # chart value webhook.timeoutSeconds
+WEBHOOK_TIMEOUT = 30  # chart value webhook.timeoutSeconds (v1.14+; 10 before)
 CA_INJECTION_DELAY = 2.0  # simulated seconds from "webhook available" to "caBundle injected"
 DEFAULT_VERSION = (1, 19, 1)
 ISSUING_MANAGER = "cert-manager-certificates-issuing"
@@ -283,7 +285,10 @@ class CertManagerSim(Controller):
         except val.DecodeError as exc:
             raise ApiError(400, "", f'admission webhook "{WEBHOOK_NAME}" denied the request: {exc}')
         if errs:
-            raise ApiError(403, "Forbidden",
+            # v1.12+ (admission plugins on controller-runtime): admission.Denied → 403 Forbidden;
+            # before, the webhook's own handler answered 406 NotAcceptable.
+            code, reason = (403, "Forbidden") if version >= (1, 12, 0) else (406, "NotAcceptable")
+            raise ApiError(code, reason,
                            f'admission webhook "{WEBHOOK_NAME}" denied the request: {val.aggregate(errs)}')
         return warnings or None
 
@@ -298,7 +303,8 @@ class CertManagerSim(Controller):
 
     def _webhook_unreachable(self, path: str) -> ApiError:
         ip = self.webhook_ip or "10.96.0.10"
-        url = f"https://{WEBHOOK}.{NAMESPACE}.svc:443{path}?timeout={WEBHOOK_TIMEOUT}s"
+        timeout = WEBHOOK_TIMEOUT if self.webhook_version >= (1, 14, 0) else 10  # PR #6488 raised it to 30s
+        url = f"https://{WEBHOOK}.{NAMESPACE}.svc:443{path}?timeout={timeout}s"
         if self.webhook_serving:  # pods answer, but the caBundle is not injected yet
             why = "tls: failed to verify certificate: x509: certificate signed by unknown authority"
         else:
