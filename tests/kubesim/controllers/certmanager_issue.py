@@ -485,8 +485,13 @@ class CertificatePipeline:
             for k in ("nextPrivateKeySecretName", "lastFailureTime", "failedIssuanceAttempts"):
                 st.pop(k, None)
 
-        self._write_status("certificates", ns, name, mutate)
+        fresh = self._write_status("certificates", ns, name, mutate)
         self.sim.event(crt, "Normal", "Issuing", "The certificate has been successfully issued")
+        if fresh is not None:
+            # The readiness controller reacts to the new Secret at once (milliseconds on a real cluster),
+            # so notBefore/notAfter/renewalTime follow the revision bump without a visible gap.
+            new_secret = self.cluster.get("v1", "secrets", ns, spec["secretName"])
+            self._readiness(fresh, pol.Input(fresh, new_secret, cr, self.sim.now(), self.sim.version))
         key_secret = (crt.get("status") or {}).get("nextPrivateKeySecretName")
         if key_secret:
             try:
