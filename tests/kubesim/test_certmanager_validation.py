@@ -290,3 +290,28 @@ def test_older_webhooks_answer_406_and_wait_10s():
     with pytest.raises(ApiError) as exc:
         f.client_create(issuer("broken", {"ca": {}}))
     assert "/validate?timeout=10s" in exc.value.message
+
+
+def test_certificate_request_rules(fake):
+    import base64
+
+    from kubesim.controllers import certmanager_pki as pki
+    cr = {"apiVersion": "cert-manager.io/v1", "kind": "CertificateRequest",
+          "metadata": {"name": "manual", "namespace": "apps"}, "spec": {"issuerRef": {"name": "x"}}}
+    with pytest.raises(ApiError) as exc:
+        fake.client_create(cr, dry_run=True)
+    assert exc.value.message.endswith("denied the request: spec.request: Required value: must be specified")
+    cr["spec"]["request"] = base64.b64encode(b"junk").decode()
+    with pytest.raises(ApiError) as exc:
+        fake.client_create(cr, dry_run=True)
+    assert exc.value.message.endswith('spec.request: Invalid value: []byte{0x6a, 0x75, 0x6e, 0x6b}: failed to decode '
+                                      'csr: error decoding certificate request PEM block')
+    key = pki.generate_key("ECDSA", 256)
+    csr = pki.build_csr(key, pki.build_name("manual"), None)
+    from cryptography.hazmat.primitives import serialization
+    cr["spec"]["request"] = base64.b64encode(csr.public_bytes(serialization.Encoding.PEM)).decode()
+    created = fake.client_create(cr)
+    created["spec"]["isCA"] = True
+    with pytest.raises(ApiError) as exc:
+        fake.client_update(created)
+    assert exc.value.message.endswith("denied the request: spec: Forbidden: cannot change spec after creation")

@@ -280,6 +280,9 @@ class CertManagerSim(Controller):
             elif resource in ("issuers", "clusterissuers"):
                 errs = val.validate_issuer_spec(obj.get("spec") or {})
                 warnings = []
+            elif resource == "certificaterequests":
+                errs = val.validate_certificate_request(obj, old if operation == "UPDATE" and not sub else None)
+                warnings = []
             else:
                 return None
         except val.DecodeError as exc:

@@ -58,6 +58,8 @@ class FieldError:
             return gd.to_string(int(value))
         if isinstance(value, (int, float)):
             return str(value)
+        if isinstance(value, _RawGo):
+            return str(value)
         if isinstance(value, str):
             return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
         return repr(value)
@@ -400,3 +402,43 @@ def validate_issuer_spec(spec: dict) -> List[FieldError]:
     if count == 0:
         el.append(FieldError("Required", "spec", None, "at least one issuer must be configured"))
     return el
+
+
+# --------------------------------------------------------------------------- webhook: CertificateRequest
+
+
+def _go_bytes(data: bytes) -> str:
+    return "[]byte{" + ", ".join("0x%x" % b for b in data) + "}"
+
+
+def validate_certificate_request(obj: dict, old: Optional[dict]) -> List[FieldError]:
+    """ValidateCertificateRequest / ValidateUpdateCertificateRequest (internal/apis/certmanager/validation)."""
+    import base64
+
+    spec = obj.get("spec") or {}
+    if old is not None:
+        if (old.get("spec") or {}) != spec:
+            return [FieldError("Forbidden", "spec", None, "cannot change spec after creation")]
+        return []
+    el = _issuer_ref_errors(spec.get("issuerRef") or {})
+    raw = spec.get("request") or ""
+    try:
+        request = base64.b64decode(raw) if raw else b""
+    except Exception:  # noqa: BLE001
+        raise DecodeError("illegal base64 data at input byte 0") from None
+    if not request:
+        el.append(FieldError("Required", "spec.request", None, "must be specified"))
+    else:
+        try:
+            x509.load_pem_x509_csr(request)
+        except ValueError:
+            el.append(FieldError("Invalid", "spec.request", _RawGo(_go_bytes(request)),
+                                 "failed to decode csr: error decoding certificate request PEM block"))
+    for i, u in enumerate(spec.get("usages") or []):
+        if u not in KEY_USAGES and u not in EXT_KEY_USAGES:
+            el.append(FieldError("Invalid", f"spec.usages[{i}]", u, "unknown keyusage"))
+    return el
+
+
+class _RawGo(str):
+    """A value already printed the Go way."""
