@@ -214,10 +214,8 @@ class IstiodSim(Controller):
         if plural == "pods" and self._is_istiod_pod(obj):
             name = md.get("name")
             if event_type == "DELETED" or md.get("deletionTimestamp"):
-                st = self.pods.get(name)
-                if st is not None and st.uid == md.get("uid"):
-                    del self.pods[name]
-                    self._later(0.05, "configmaps", self.reconcile_configmaps)
+                # state changes happen on the scheduler thread only (on_event runs in request threads)
+                self._later(0, f"gone/{name}", self._forget, name, md.get("uid"))
                 return
             st = self.pods.get(name)
             if st is None or st.uid != md.get("uid"):
@@ -245,6 +243,12 @@ class IstiodSim(Controller):
                 self._later(START_DELAY, f"start/{md['name']}", self.start, md["name"])
         if self.pods:
             self._later(0.1, "configmaps", self.reconcile_configmaps)
+
+    def _forget(self, name: str, uid: Optional[str]) -> None:
+        st = self.pods.get(name)
+        if st is not None and st.uid == uid:
+            del self.pods[name]
+            self.reconcile_configmaps()
 
     # ------------------------------------------------------------------ startup
 
@@ -512,7 +516,7 @@ class IstiodSim(Controller):
     # ------------------------------------------------------------------ root ConfigMaps
 
     def leader(self) -> Optional[PodState]:
-        serving = [s for s in self.pods.values() if s.serving]
+        serving = [s for s in list(self.pods.values()) if s.serving]
         serving.sort(key=lambda s: (s.started_at or self.cluster.now(), s.name))
         return serving[0] if serving else None
 
