@@ -78,6 +78,9 @@ class Cluster:
         self.requests = RequestLog()
         self.sync_writes = sync_writes
         self.write_settle_timeout = 5.0
+        # A Terminating namespace keeps its content this long (simulated seconds), so that
+        # `kubectl delete -f` listing the namespace first still finds its members.
+        self.namespace_termination_delay = 0.25
         self._logs: Dict[Tuple[str, str], dict] = {}
         self._logs_cond = threading.Condition(threading.Lock())
         self._proxies: Dict[Tuple[str, str, int], Callable] = {}
@@ -672,7 +675,8 @@ class Cluster:
                     return 200, new
                 obj = self._commit(rt, version, ns, name, "MODIFIED", new, old)
                 if rt.rid == ("", "namespaces"):
-                    self.schedule(0, lambda n=name: self._terminate_namespace(n), key=f"__nsterminate__/{name}")
+                    self.schedule(self.namespace_termination_delay, lambda n=name: self._terminate_namespace(n),
+                                  key=f"__nsterminate__/{name}")
                 return 200, obj
             if dry_run:
                 gone = old
