@@ -17,7 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from kubesim.controllers import certmanager_pki as pki
 from kubesim.controllers.certmanager import CertManagerSim
 from kubesim.tests_support_fakecluster import (CM, ca_chain, certificate, condition, ensure_namespace, get_cert,
-                                                issuer, new_fake, secret_data, wait_issued)
+                                               issuer, new_fake, secret_data, wait_issued)
 
 
 @pytest.fixture(scope="module")

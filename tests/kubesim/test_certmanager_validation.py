@@ -12,7 +12,7 @@ from kubesim.controllers import certmanager_duration as gd
 from kubesim.controllers import certmanager_validation as val
 from kubesim.controllers.base import ApiError
 from kubesim.tests_support_fakecluster import (certificate, ensure_namespace, issuer, new_fake,
-                                                set_deployment_available)
+                                               set_deployment_available)
 
 V119 = (1, 19, 1)
 

@@ -15,7 +15,7 @@ from kubesim.controllers import certmanager_pki as pki
 from kubesim.controllers.istiod import IstiodSim
 from kubesim.controllers.istiod_logs import MARKER, go_float
 from kubesim.tests_support_fakecluster import (ensure_namespace, istiod_pod, make_ca, native_cacerts, new_fake, pod_log,
-                                                put_cacerts, tls_cacerts)
+                                               put_cacerts, tls_cacerts)
 
 UPDATE = "info\tUpdate Istiod cacerts"
 TLS_LINE = "info\tUsing kubernetes.io/tls secret type for signing ca files"
@@ -98,7 +98,7 @@ def test_reload_lines_1_17_and_1_14_1(pki_set):
               "root-cert.pem": pki_set["root"].pem, "cert-chain.pem": pki_set["int1"].pem + pki_set["root"].pem}
     f = _started("1.14.1", {"AUTO_RELOAD_PLUGIN_CERTS": "true"}, material=native, pki_set=pki_set)
     native2 = dict(native, **{"ca-cert.pem": pki_set["int2"].pem, "ca-key.pem": pki_set["int2"].key_pem,
-                               "cert-chain.pem": pki_set["int2"].pem + pki_set["root"].pem})
+                              "cert-chain.pem": pki_set["int2"].pem + pki_set["root"].pem})
     put_cacerts(f, native2)
     f.advance(2)
     lines = _after_start(f)

@@ -13,7 +13,7 @@ import pytest
 from kubesim.controllers import certmanager_pki as pki
 from kubesim.controllers.istiod import IstiodSim
 from kubesim.tests_support_fakecluster import (ensure_namespace, istiod_pod, make_ca, native_cacerts, new_fake,
-                                                pod_log, put_cacerts, tls_cacerts)
+                                               pod_log, put_cacerts, tls_cacerts)
 
 
 @pytest.fixture(scope="module")

@@ -479,7 +479,8 @@ def make_ca(cn: str, parent: Optional[CA] = None, is_ca: bool = True, eku: Optio
 
     key = pki.generate_key("ECDSA", 256)
     start = start or _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(minutes=5)
-    name = _x509.Name([_x509.NameAttribute(NameOID.ORGANIZATION_NAME, org), _x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    name = _x509.Name([_x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+                       _x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     cert = pki.sign(subject=name, public_key=key.public_key(), not_before_=start,
                     not_after_=start + _dt.timedelta(days=days), is_ca_flag=is_ca,
                     key_usage={"key_cert_sign", "digital_signature"} if is_ca else {"digital_signature"},

@@ -210,9 +210,8 @@ class CertManagerSim(Controller):
     def refresh(self) -> None:
         """Re-read what activation depends on (done on attach and on clock moves)."""
         self.deployments = {d["metadata"]["name"]: d for d in self._safe_list("apps/v1", "deployments", NAMESPACE)}
-        self.crds = {c["metadata"]["name"] for c in self._safe_list("apiextensions.k8s.io/v1",
-                                                                      "customresourcedefinitions")
-                     if c["metadata"]["name"].endswith(".cert-manager.io")}
+        crds = self._safe_list("apiextensions.k8s.io/v1", "customresourcedefinitions")
+        self.crds = {c["metadata"]["name"] for c in crds if c["metadata"]["name"].endswith(".cert-manager.io")}
         self.ns_labels = {n["metadata"]["name"]: dict(n["metadata"].get("labels") or {})
                           for n in self._safe_list("v1", "namespaces")}
         self.webhook_configs = {w["metadata"]["name"] for w in self._safe_list(
@@ -378,7 +377,8 @@ class CertManagerSim(Controller):
         for kind, plural in (("Issuer", "issuers"), ("ClusterIssuer", "clusterissuers")):
             for iss in self._safe_list(API, plural, ns if kind == "Issuer" else None):
                 ca = (iss.get("spec") or {}).get("ca") or {}
-                if ca.get("secretName") == name and issuers.secret_namespace(kind, iss["metadata"].get("namespace")) == ns:
+                sns = issuers.secret_namespace(kind, iss["metadata"].get("namespace"))
+                if ca.get("secretName") == name and sns == ns:
                     md = iss["metadata"]
                     self.later(0.05, ("iss", kind, md.get("namespace"), md["name"]), self.reconcile_issuer, kind,
                                md.get("namespace"), md["name"])

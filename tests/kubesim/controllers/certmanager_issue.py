@@ -270,7 +270,7 @@ class CertificatePipeline:
 
     def _issue(self, crt: dict, secret: Optional[dict], nxt: Optional[dict], inp: pol.Input) -> bool:
         """Issuing=True: move the issuance one step on. Returns True when it wrote something."""
-        ns, name = crt["metadata"]["namespace"], crt["metadata"]["name"]
+        ns = crt["metadata"]["namespace"]
         status = crt.get("status") or {}
         key_secret_name = status.get("nextPrivateKeySecretName")
         key_secret = self.cluster.get("v1", "secrets", ns, key_secret_name) if key_secret_name else None
@@ -377,7 +377,8 @@ class CertificatePipeline:
             if keep and s["metadata"]["name"] == keep:
                 continue
             self.cluster.delete("v1", "secrets", ns, s["metadata"]["name"])
-        if (crt.get("status") or {}).get("nextPrivateKeySecretName") and not (issuing and issuing.get("status") == "True"):
+        issuing_now = bool(issuing and issuing.get("status") == "True")
+        if (crt.get("status") or {}).get("nextPrivateKeySecretName") and not issuing_now:
             def mutate(_obj, st):
                 st.pop("nextPrivateKeySecretName", None)
 

@@ -66,7 +66,8 @@ def issuer_readiness(cluster, kind: str, issuer: dict) -> Tuple[str, str, str]:
             return "False", "ErrInvalidKeyPair", "Error getting keypair for CA issuer: certificate is not a CA"
         return "True", "KeyPairVerified", "Signing CA verified"
     # Other issuer types need external systems the simulation does not have.
-    return "False", "ErrInitIssuer", f"Error initializing issuer: the {typ or 'unknown'} issuer is not simulated by kubesim"
+    return ("False", "ErrInitIssuer",
+            f"Error initializing issuer: the {typ or 'unknown'} issuer is not simulated by kubesim")
 
 
 class SignResult:
@@ -133,7 +134,8 @@ def sign_request(cluster, cr: dict, kind: str, issuer: dict, now: _dt.datetime) 
         except LookupError as exc:
             return SignResult("pending", "Pending", f"Referenced secret {sns}/{name} not found: {exc}")
         except pki.PKIError as exc:
-            return SignResult("pending", "Pending", f"Failed to parse signing CA keypair from secret {sns}/{name}: {exc}")
+            return SignResult("pending", "Pending",
+                              f"Failed to parse signing CA keypair from secret {sns}/{name}: {exc}")
         try:
             cert = pki.sign(signer_key=key, parent=certs[0], **_template(cr, csr, now))
             chain_pem, ca_pem = pki.parse_single_certificate_chain(certs + ca_extra + [cert])

@@ -379,7 +379,8 @@ def _hash_for(signer_key, signature_algorithm: str = ""):
     if signature_algorithm in explicit:
         return explicit[signature_algorithm]()
     if isinstance(signer_key, ec.EllipticCurvePrivateKey):
-        return {256: hashes.SHA256, 384: hashes.SHA384, 521: hashes.SHA512}.get(signer_key.curve.key_size, hashes.SHA256)()
+        by_size = {256: hashes.SHA256, 384: hashes.SHA384, 521: hashes.SHA512}
+        return by_size.get(signer_key.curve.key_size, hashes.SHA256)()
     return hashes.SHA256()  # Go's default for RSA signers
 
 

@@ -254,7 +254,8 @@ def secret_public_keys_differ(i: Input) -> Violation:
     except pki.PKIError as exc:
         return "InvalidCertificate", f"Issuing certificate as Secret contains an invalid certificate: {exc}"
     if not pki.public_keys_equal(cert.public_key(), key.public_key()):
-        return "InvalidKeyPair", "Issuing certificate as Secret contains a private key that does not match the certificate"
+        return ("InvalidKeyPair",
+                "Issuing certificate as Secret contains a private key that does not match the certificate")
     return None
 
 
@@ -315,7 +316,8 @@ def current_request_mismatches_spec(i: Input) -> Violation:
             return "InvalidCertificate", f"Issuing certificate as Secret contains an invalid certificate: {exc}"
         v = _alt_names_match(cert, i.spec)
         if v:
-            return "SecretMismatch", f"Issuing certificate as Existing issued Secret is not up to date for spec: {_fmt_list(v)}"
+            return ("SecretMismatch",
+                    f"Issuing certificate as Existing issued Secret is not up to date for spec: {_fmt_list(v)}")
         return None
     try:
         v = request_matches_spec(i.current_cr, i.spec)
@@ -335,7 +337,8 @@ def current_certificate_nearing_expiry(i: Input) -> Violation:
     if rt is None or rt > i.now:
         return None
     shown = parse_rfc3339((i.crt.get("status") or {}).get("renewalTime"))
-    return "Renewing", "Renewing certificate as renewal was scheduled at " + (go_time_string(shown) if shown else "<nil>")
+    when = go_time_string(shown) if shown else "<nil>"
+    return "Renewing", "Renewing certificate as renewal was scheduled at " + when
 
 
 def current_certificate_has_expired(i: Input) -> Violation:

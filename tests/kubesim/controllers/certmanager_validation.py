@@ -275,8 +275,9 @@ def validate_certificate_spec(spec: dict, version: Version) -> List[FieldError]:
         if common_name:
             el.append(FieldError("Invalid", "spec.commonName", common_name,
                                  "When providing a `LiteralSubject` no `commonName` may be provided."))
-        if any(subject.get(k) for k in ("organizations", "countries", "organizationalUnits", "localities",
-                                       "provinces", "streetAddresses", "postalCodes", "serialNumber")):
+        subject_keys = ("organizations", "countries", "organizationalUnits", "localities", "provinces",
+                        "streetAddresses", "postalCodes", "serialNumber")
+        if any(subject.get(k) for k in subject_keys):
             el.append(FieldError("Invalid", "spec.subject", subject,
                                  "When providing a `LiteralSubject` no `Subject` properties may be provided."))
         common_name = _literal_subject_cn(literal, el) or common_name

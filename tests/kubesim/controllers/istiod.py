@@ -273,7 +273,7 @@ class IstiodSim(Controller):
         st.started_at = now
         st.bundle = None
         st.watching = False
-        self._log(st, "info", f"initializing mesh configuration ./etc/istio/config/mesh")
+        self._log(st, "info", "initializing mesh configuration ./etc/istio/config/mesh")
         self._log(st, "info", "initializing mesh handlers")
         self._log(st, "info", "creating CA and initializing public key")
         names, fmt_line = ipki.file_bundle(st.files, st.version)
@@ -553,8 +553,8 @@ class IstiodSim(Controller):
                 return 503, "text/plain", "no endpoints available\n"
             if method != "GET" or path.lstrip("/").split("?")[0] not in ("metrics", "stats/prometheus"):
                 return 404, "text/plain", "404 page not found\n"
-            return 200, "text/plain; version=0.0.4; charset=utf-8", L.metrics_text(st.chain_expiry, st.root_expiry,
-                                                                                  st.version_str)
+            body = L.metrics_text(st.chain_expiry, st.root_expiry, st.version_str)
+            return 200, "text/plain; version=0.0.4; charset=utf-8", body
 
         return handler
 
