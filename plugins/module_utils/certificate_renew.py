@@ -29,7 +29,7 @@ def _utcnow():
 
 def trigger(client, path, obj, now=_utcnow):
     """Write the manual trigger on ``obj`` (fresh from the API) to ``path``/status; return the stored object."""
-    for _ in range(MAX_CONFLICTS):
+    for _attempt in range(MAX_CONFLICTS):
         try:
             return client.request("PUT", path + "/status", body=cst.with_manual_trigger(obj, now()))
         except K8sApiError as exc:

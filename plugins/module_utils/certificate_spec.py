@@ -159,7 +159,7 @@ def _duration_field(spec, field, errors):
 def _literal_subject_cn(literal):
     """The CN of a literalSubject such as ``CN=istio-ca,O=acme`` (RFC 4514, no escapes handled)."""
     for part in literal.split(","):
-        key, _, value = part.strip().partition("=")
+        key, _sep, value = part.strip().partition("=")
         if key.strip().upper() == "CN":
             return value.strip()
     return ""

@@ -159,7 +159,7 @@ def _frac(value, precision):
     """Go's fmtFrac: ('.123' without trailing zeros or '', value // 10**precision)."""
     digits = []
     printed = False
-    for _ in range(precision):
+    for _digit in range(precision):
         digit = value % 10
         printed = printed or digit != 0
         if printed:

@@ -24,7 +24,7 @@ description:
   - Reports the revision, validity, renewal time and serial of the certificate now in the Secret.
     The private key (C(tls.key)) is never read out or returned.
 author:
-  - meshpki.istio_ca contributors
+  - meshpki.istio_ca maintainers (@meshpki)
 options:
   name:
     description:

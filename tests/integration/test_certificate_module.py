@@ -158,8 +158,8 @@ PLAY = [{
     "name": "certificate module",
     "hosts": "clusters",
     "gather_facts": False,
-    "module_defaults": {"group/meshpki.istio_ca.k8s": {"kubeconfig": "{{ k8s_kubeconfig }}",
-                                                        "context": "{{ k8s_context }}"}},
+    "module_defaults": {"group/meshpki.istio_ca.k8s": {
+        "kubeconfig": "{{ k8s_kubeconfig }}", "context": "{{ k8s_context }}"}},
     "vars": {"pb_spec": spec("pb-cert")},
     "tasks": [
         {"name": "create", "register": "created", "meshpki.istio_ca.certificate": {

@@ -138,7 +138,9 @@ def test_wait_for_new_revision_polls_until_issued():
     client = FakeClient().on("GET", CERT_PATH, not_found(), issuing, issued)
     client.on("PATCH", CERT_PATH, apply_answer()).on("GET", SECRET, {"data": {}})
     sleeps = []
-    factory = lambda *a: Waiter(*a, clock=lambda: 0.0, sleep=sleeps.append)  # noqa: E731
+
+    def factory(*args):
+        return Waiter(*args, clock=lambda: 0.0, sleep=sleeps.append)
     backend = CertificateBackend(client, params(wait=True), waiter_factory=factory)
     result = backend.run()
     assert result["revision"] == 1 and sleeps == [0.5, 0.75] and result["api_requests"] == 5
@@ -211,7 +213,9 @@ def test_absent_without_crd_is_ok():
 
 def test_absent_waits_until_gone():
     client = FakeClient().on("DELETE", CERT_PATH, {"status": "Success"}).on("GET", CERT_PATH, ready_cert(), not_found())
-    factory = lambda *a: Waiter(*a, clock=lambda: 0.0, sleep=lambda s: None)  # noqa: E731
+
+    def factory(*args):
+        return Waiter(*args, clock=lambda: 0.0, sleep=lambda seconds: None)
     result = CertificateBackend(client, params(state="absent", wait=True), waiter_factory=factory).run()
     assert result["changed"] is True and [c[0] for c in client.calls] == ["DELETE", "GET", "GET"]
 

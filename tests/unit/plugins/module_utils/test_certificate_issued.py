@@ -17,8 +17,8 @@ def b64(text):
 
 
 def secret(tls_crt, tls_key="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"):
-    return {"metadata": {"name": "cacerts"}, "data": {"tls.crt": b64(tls_crt), "tls.key": b64(tls_key),
-                                                       "ca.crt": b64(tls_crt)}}
+    data = {"tls.crt": b64(tls_crt), "tls.key": b64(tls_key), "ca.crt": b64(tls_crt)}
+    return {"metadata": {"name": "cacerts"}, "data": data}
 
 
 def test_describes_the_leaf_not_the_chain():

@@ -27,7 +27,7 @@ def echo(body, query):
 def test_writes_status_subresource_with_resource_version_and_keeps_ready():
     client = FakeClient().on("PUT", CERT_PATH + "/status", echo)
     out = trigger(client, CERT_PATH, ready_cert(rv="41"), now=lambda: NOW)
-    method, path, body, _ = client.calls[0]
+    method, path, body = client.calls[0][:3]
     assert (method, path) == ("PUT", CERT_PATH + "/status")
     assert body["metadata"]["resourceVersion"] == "41"
     assert [c["type"] for c in body["status"]["conditions"]] == ["Ready", "Issuing"]

@@ -21,7 +21,7 @@ def spec(**overrides):
 
 
 def messages(s):
-    errors, _ = cs.validate(s)
+    errors = cs.validate(s)[0]
     return [str(e) for e in errors]
 
 

@@ -50,14 +50,14 @@ def test_renew_accepts_yaml_booleans(monkeypatch, capsys):
     live = ready_cert()
     client = FakeClient().on("GET", CERT_PATH, live).on("PATCH", CERT_PATH, live)
     client.on("GET", SECRET, {"data": {}}).on("PUT", CERT_PATH + "/status", lambda body, query: body)
-    result, _ = run_main(monkeypatch, capsys, client, spec=spec(), renew=True)
+    result = run_main(monkeypatch, capsys, client, spec=spec(), renew=True)[0]
     assert result["reissue"] == "forced"
     assert result["invocation"]["module_args"]["renew"] == "true"
 
 
 def test_validation_failure_sends_nothing(monkeypatch, capsys):
     client = FakeClient()
-    result, _ = run_main(monkeypatch, capsys, client, spec=spec(duration="720h", renewBefore="720h"))
+    result = run_main(monkeypatch, capsys, client, spec=spec(duration="720h", renewBefore="720h"))[0]
     assert result["failed"] is True and result["changed"] is False and client.request_count == 0
     assert result["validation_errors"] == [
         "spec.renewBefore: Invalid value: 720h0m0s: certificate duration 720h0m0s must be greater than "
@@ -68,12 +68,12 @@ def test_validation_failure_sends_nothing(monkeypatch, capsys):
 def test_warnings_go_through_module_warn(monkeypatch, capsys):
     client = FakeClient().on("GET", CERT_PATH, not_found()).on("PATCH", CERT_PATH, lambda body, query: body)
     client.on("GET", SECRET, not_found("secrets", "cacerts", ""))
-    result, _ = run_main(monkeypatch, capsys, client, spec=spec(renewbefore="1h"))
+    result = run_main(monkeypatch, capsys, client, spec=spec(renewbefore="1h"))[0]
     assert any("spec.renewbefore" in str(w) for w in result["warnings"])
 
 
 def test_spec_required_for_present(monkeypatch, capsys):
-    result, _ = run_main(monkeypatch, capsys, FakeClient())
+    result = run_main(monkeypatch, capsys, FakeClient())[0]
     assert result["failed"] is True and "state is present but all of the following are missing: spec" in result["msg"]
 
 
@@ -81,5 +81,5 @@ def test_api_errors_fail_in_one_place(monkeypatch, capsys):
     from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_errors import K8sApiError
     client = FakeClient().on("GET", CERT_PATH, K8sApiError(403, "Forbidden", 'certificates.cert-manager.io "cacerts" '
                                                            'is forbidden: User "x" cannot get resource'))
-    result, _ = run_main(monkeypatch, capsys, client, spec=spec())
+    result = run_main(monkeypatch, capsys, client, spec=spec())[0]
     assert result["failed"] is True and result["api_error"]["code"] == 403 and "403 Forbidden" in result["msg"]
