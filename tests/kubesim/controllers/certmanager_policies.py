@@ -351,14 +351,17 @@ def current_certificate_has_expired(i: Input) -> Violation:
     return None
 
 
+# Order as in internal/controller/certificates/policies/policies.go (NewTriggerPolicyChain,
+# NewReadinessPolicyChain): Secret presence/data, key pair, issuer and name annotations, key
+# vs spec, key vs current request, request vs spec, then expiry.
 TRIGGER_CHAIN = (secret_does_not_exist, secret_missing_data, secret_public_keys_differ,
-                 secret_private_key_mismatches_spec, secret_issuer_annotations_mismatch,
-                 secret_certificate_name_mismatch, secret_key_differs_from_current_request,
+                 secret_issuer_annotations_mismatch, secret_certificate_name_mismatch,
+                 secret_private_key_mismatches_spec, secret_key_differs_from_current_request,
                  current_request_mismatches_spec, current_certificate_nearing_expiry)
 
 READINESS_CHAIN = (secret_does_not_exist, secret_missing_data, secret_public_keys_differ,
-                   secret_private_key_mismatches_spec, secret_issuer_annotations_mismatch,
-                   secret_certificate_name_mismatch, secret_key_differs_from_current_request,
+                   secret_issuer_annotations_mismatch, secret_certificate_name_mismatch,
+                   secret_private_key_mismatches_spec, secret_key_differs_from_current_request,
                    current_request_mismatches_spec, current_certificate_has_expired)
 
 
