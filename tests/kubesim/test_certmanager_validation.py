@@ -315,3 +315,12 @@ def test_certificate_request_rules(fake):
     with pytest.raises(ApiError) as exc:
         fake.client_update(created)
     assert exc.value.message.endswith("denied the request: spec: Forbidden: cannot change spec after creation")
+
+
+def test_acme_and_vault_issuer_required_fields():
+    assert [str(e) for e in val.validate_issuer_spec({"acme": {}})] == [
+        "spec.acme.privateKeySecretRef.name: Required value: private key secret name is a required field",
+        "spec.acme.server: Required value: acme server URL is a required field"]
+    assert [str(e) for e in val.validate_issuer_spec({"vault": {"server": "https://v", "path": "pki/sign/x"}})] == [
+        "spec.vault.auth: Required value: please supply one of: appRole, kubernetes, tokenSecretRef, "
+        "clientCertificate, aws"]

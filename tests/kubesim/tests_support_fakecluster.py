@@ -471,7 +471,8 @@ class CA:
 
 
 def make_ca(cn: str, parent: Optional[CA] = None, is_ca: bool = True, eku: Optional[list] = None,
-            days: float = 60, start: Optional[_dt.datetime] = None, org: str = "Istio") -> CA:
+            days: float = 60, start: Optional[_dt.datetime] = None, org: str = "Istio",
+            path_len_zero: bool = False) -> CA:
     from cryptography import x509 as _x509
     from cryptography.x509.oid import NameOID
 
@@ -485,7 +486,8 @@ def make_ca(cn: str, parent: Optional[CA] = None, is_ca: bool = True, eku: Optio
                     not_after_=start + _dt.timedelta(days=days), is_ca_flag=is_ca,
                     key_usage={"key_cert_sign", "digital_signature"} if is_ca else {"digital_signature"},
                     ext_key_usage=eku or [], san=None,
-                    signer_key=parent.key if parent else key, parent=parent.cert if parent else None)
+                    signer_key=parent.key if parent else key, parent=parent.cert if parent else None,
+                    max_path_len_zero=path_len_zero)
     return CA(cert, key)
 
 

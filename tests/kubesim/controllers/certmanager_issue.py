@@ -463,8 +463,10 @@ class CertificatePipeline:
         md = obj.setdefault("metadata", {})
         md.setdefault("annotations", {})
         md.setdefault("labels", {})
-        md["annotations"] = {k: v for k, v in (md.get("annotations") or {}).items()
-                             if not k.startswith("cert-manager.io/")}
+        managed = set(ann) | {"cert-manager.io/email-sans"} | {
+            "cert-manager.io/subject-" + x for x in ("organizations", "organizationalunits", "countries", "provinces",
+                                                      "localities", "postalcodes", "streetaddresses", "serialnumber")}
+        md["annotations"] = {k: v for k, v in (md.get("annotations") or {}).items() if k not in managed}
         md["annotations"].update(tmpl.get("annotations") or {})
         md["annotations"].update(ann)
         md["labels"].update(tmpl.get("labels") or {})

@@ -398,8 +398,24 @@ def validate_issuer_spec(spec: dict) -> List[FieldError]:
             el.append(FieldError("Forbidden", f"spec.{key}", None, "may not specify more than one issuer type"))
             continue
         count += 1
-        if key == "ca" and not (spec.get("ca") or {}).get("secretName"):
+        cfg = spec.get(key) or {}
+        if key == "ca" and not cfg.get("secretName"):
             el.append(FieldError("Required", "spec.ca.secretName", None, ""))
+        elif key == "acme":
+            if not (cfg.get("privateKeySecretRef") or {}).get("name"):
+                el.append(FieldError("Required", "spec.acme.privateKeySecretRef.name", None,
+                                     "private key secret name is a required field"))
+            if not cfg.get("server"):
+                el.append(FieldError("Required", "spec.acme.server", None, "acme server URL is a required field"))
+        elif key == "vault":
+            if not cfg.get("server"):
+                el.append(FieldError("Required", "spec.vault.server", None, ""))
+            if not cfg.get("path"):
+                el.append(FieldError("Required", "spec.vault.path", None, ""))
+            auth = cfg.get("auth") or {}
+            if not any(auth.get(k) for k in ("tokenSecretRef", "appRole", "clientCertificate", "kubernetes", "aws")):
+                el.append(FieldError("Required", "spec.vault.auth", None, "please supply one of: appRole, kubernetes, "
+                                                                          "tokenSecretRef, clientCertificate, aws"))
     if count == 0:
         el.append(FieldError("Required", "spec", None, "at least one issuer must be configured"))
     return el

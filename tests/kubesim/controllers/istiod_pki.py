@@ -109,6 +109,14 @@ def _signature_error(child: x509.Certificate, parent: x509.Certificate) -> Optio
     return None
 
 
+def _max_path_len(cert: x509.Certificate) -> int:
+    try:
+        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return 1 << 30
+    return (1 << 30) if bc.path_length is None else bc.path_length
+
+
 def _eku_ok(chain: List[x509.Certificate]) -> bool:
     """Go's checkChainForKeyUsage with the default requested usage (serverAuth)."""
     for cert in chain:
@@ -154,6 +162,8 @@ def go_verify(leaf: x509.Certificate, intermediates: List[x509.Certificate], roo
                 verr = _validity_error(cand, now)
                 if verr is None and not is_root and not pki.is_ca(cand):
                     verr = "x509: certificate is not authorized to sign other certificates"
+                if verr is None and len(chain) - 1 > _max_path_len(cand):
+                    verr = "x509: too many intermediates for path length constraint"
                 if verr:
                     if hint[0] is None:
                         hint[0] = (verr, cand)
