@@ -463,9 +463,9 @@ class CertificatePipeline:
         md = obj.setdefault("metadata", {})
         md.setdefault("annotations", {})
         md.setdefault("labels", {})
-        managed = set(ann) | {"cert-manager.io/email-sans"} | {
-            "cert-manager.io/subject-" + x for x in ("organizations", "organizationalunits", "countries", "provinces",
-                                                      "localities", "postalcodes", "streetaddresses", "serialnumber")}
+        subject_keys = ("organizations", "organizationalunits", "countries", "provinces", "localities",
+                        "postalcodes", "streetaddresses", "serialnumber")
+        managed = set(ann) | {"cert-manager.io/email-sans"} | {"cert-manager.io/subject-" + x for x in subject_keys}
         md["annotations"] = {k: v for k, v in (md.get("annotations") or {}).items() if k not in managed}
         md["annotations"].update(tmpl.get("annotations") or {})
         md["annotations"].update(ann)
