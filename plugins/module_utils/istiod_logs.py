@@ -88,8 +88,11 @@ def parse_time(text):
         return None
     year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = match.groups()
     micro = int((frac or "0")[:6].ljust(6, "0"))
-    when = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
-                             tzinfo=UTC)
+    try:
+        when = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
+                                 tzinfo=UTC)
+    except ValueError:  # e.g. month 13
+        return None
     if not zulu and sign:
         offset = datetime.timedelta(hours=int(off_h), minutes=int(off_m))
         when = when - offset if sign == "+" else when + offset

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) meshpki.istio_ca contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
 """Chain analysis: is each certificate signed by the next, where does the chain end,
 does the key belong to the first certificate. Problems come back as sentences that
 say what is wrong and what to do; nothing here ever looks at key bytes, only at the

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) meshpki.istio_ca contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
 """The one exception type of the x509 layer.
 
 Anything x509_inspect cannot read or judge (empty input, garbage, a key where a

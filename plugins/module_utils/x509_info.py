@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) meshpki.istio_ca contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
 """Facts about one certificate, named as DESIGN §2 fixes them and, where the two overlap,
 as community.crypto's x509_certificate_info returns them (reference/ansible.md §2).
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) meshpki.istio_ca contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
 """What istiod requires of a plugged-in signing CA (reference/istiod.md §1, §6).
 
 istiod reads the first PEM block of tls.crt (or ca-cert.pem) as its signing cert and

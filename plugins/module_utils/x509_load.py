@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) meshpki.istio_ca contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
 """Read certificate bundles and private keys, failing with a sentence a person can act on.
 
 Unlike community.crypto's loader (which silently keeps only the first certificate,

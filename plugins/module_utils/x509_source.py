@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) meshpki.istio_ca contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
 """Where x509_inspect's certificates come from: a file, PEM text, or a Kubernetes Secret.
 
 A Secret is read the way istiod reads its ``cacerts`` mount (reference/istiod.md §1):

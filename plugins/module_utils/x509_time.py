@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright (c) meshpki.istio_ca contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
 """Time inputs of x509_inspect: ``valid_at`` timespecs and ``min_remaining`` durations.
 
 ``valid_at`` accepts what community.crypto's x509_certificate_info accepts
