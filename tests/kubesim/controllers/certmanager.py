@@ -113,8 +113,11 @@ class CertManagerSim(Controller):
                 return
             try:
                 fn(*args)
-            except Exception:  # noqa: BLE001 - recorded for tests, never silently lost
+            except Exception as exc:  # noqa: BLE001 - recorded, never silently lost
                 self.errors.append(traceback.format_exc())
+                sink = getattr(self.cluster, "controller_errors", None)
+                if isinstance(sink, list):  # kubesim's GET /_kubesim/errors
+                    sink.append(f"cert-manager: {type(exc).__name__}: {exc}")
 
         self.cluster.schedule(max(delay, 0.0), run, key=f"{self.cluster.name}/certmanager/" + "/".join(map(str, key)))
 

@@ -165,8 +165,11 @@ class IstiodSim(Controller):
         def run():
             try:
                 fn(*args)
-            except Exception:  # noqa: BLE001 - recorded for tests
+            except Exception as exc:  # noqa: BLE001 - recorded, never silently lost
                 self.errors.append(traceback.format_exc())
+                sink = getattr(self.cluster, "controller_errors", None)
+                if isinstance(sink, list):  # kubesim's GET /_kubesim/errors
+                    sink.append(f"istiod: {type(exc).__name__}: {exc}")
 
         full = f"{self.cluster.name}/istiod/{key}" if key else None
         self.cluster.schedule(max(delay, 0.0), run, key=full)
