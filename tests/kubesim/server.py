@@ -198,13 +198,11 @@ class ClusterServer:
             return False
         resp = api.handle(cluster, req)
         is_admin = path.startswith(api.ADMIN_PREFIX)
+        if not is_admin:
+            self._record(req, resp.code, t0)  # before the client can see the response
         if resp.stream is None:
             self._send(conn, resp, keep_alive, method == "HEAD")
-            if not is_admin:
-                self._record(req, resp.code, t0)
             return keep_alive
-        if not is_admin:
-            self._record(req, resp.code, t0)
         return self._send_stream(conn, resp, keep_alive)
 
     def _record(self, req, code, t0) -> None:

@@ -477,3 +477,45 @@ def test_pod_log_options_and_proxy(cluster):
     assert text == b"GET /metrics"
     code, body = call(cluster, "GET", NS + "/pods/ghost:1/proxy/x")
     status(404, body, "NotFound")
+
+
+def test_cluster_scoped_custom_resources(cluster):
+    cluster.create({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                    "metadata": {"name": "globals.example.com"},
+                    "spec": {"group": "example.com", "scope": "Cluster",
+                             "names": {"plural": "globals", "singular": "global", "kind": "Global"},
+                             "versions": [{"name": "v1", "served": True, "storage": True}]}})
+    code, obj = call(cluster, "POST", "/apis/example.com/v1/globals",
+                     {"apiVersion": "example.com/v1", "kind": "Global", "metadata": {"name": "g",
+                                                                                     "namespace": "ignored"},
+                      "spec": {"a": 1}, "status": {"kept": True}})
+    assert code == 201 and "namespace" not in obj["metadata"]
+    assert obj["status"] == {"kept": True}  # no status subresource: status is ordinary data
+    assert call(cluster, "GET", "/apis/example.com/v1/namespaces/default/globals/g")[0] == 404
+    code, lst = call(cluster, "GET", "/apis/example.com/v1/globals")
+    assert [i["metadata"]["name"] for i in lst["items"]] == ["g"]
+    code, body = call(cluster, "GET", "/apis/example.com/v1")
+    assert {r["name"]: r["namespaced"] for r in body["resources"]}["globals"] is False
+    # deleting the CRD removes its resources and its API
+    cluster.delete("apiextensions.k8s.io/v1", "customresourcedefinitions", None, "globals.example.com")
+    assert call(cluster, "GET", "/apis/example.com/v1/globals")[0] == 404
+
+
+def test_server_side_apply_to_status(cluster):
+    base = "/apis/example.com/v1/namespaces/default/things"
+    call(cluster, "POST", base, {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "st"},
+                                 "spec": {"n": 1}})
+    applied = {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "st"},
+               "status": {"conditions": [{"type": "Ready", "status": "True"}]}, "spec": {"n": 99}}
+    code, obj = call(cluster, "PATCH", base + "/st/status", applied, query="fieldManager=ctl",
+                     ctype="application/apply-patch+yaml")
+    assert code == 200 and obj["status"]["conditions"][0]["status"] == "True" and obj["spec"]["n"] == 1
+    entry = [m for m in obj["metadata"]["managedFields"] if m["manager"] == "ctl"][0]
+    assert entry["subresource"] == "status" and entry["operation"] == "Apply"
+    assert call(cluster, "PATCH", base + "/missing/status", dict(applied, metadata={"name": "missing"}),
+                query="fieldManager=ctl",
+                ctype="application/apply-patch+yaml")[0] == 404
+    # SSA dry run creates nothing
+    code, obj = call(cluster, "PATCH", base + "/dry", dict(applied, metadata={"name": "dry"}),
+                     query="fieldManager=ctl&dryRun=All", ctype="application/apply-patch+yaml")
+    assert code == 201 and call(cluster, "GET", base + "/dry")[0] == 404

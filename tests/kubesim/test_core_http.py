@@ -301,3 +301,19 @@ def test_cli_rejects_unknown_component(tmp_path):
     r = subprocess.run([sys.executable, "-m", "kubesim", "--workdir", str(tmp_path), "--preinstall", "linkerd"],
                        capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 2 and "linkerd" in r.stderr
+
+
+def test_discovery_caches_do_not_outlive_a_fleet(tmp_path):
+    from kubernetes.dynamic import DynamicClient
+
+    from kubesim.fleet import discovery_cache_files
+    f = Fleet(n_clusters=1, workdir=tmp_path).start()
+    url = f["cluster-1"].url
+    api = f.python_client("cluster-1")
+    DynamicClient(api).resources.get(api_version="v1", kind="Secret")
+    api.close()
+    assert any(os.path.exists(p) for p in discovery_cache_files(url))
+    f.fleet_kubectl_dir = f.kubectl_cache_dir
+    f.stop()
+    assert not any(os.path.exists(p) for p in discovery_cache_files(url))
+    assert not os.path.exists(f.kubectl_cache_dir)
