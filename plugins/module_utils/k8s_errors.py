@@ -48,7 +48,7 @@ class K8sApiError(K8sError):
         self.method = method
         self.path = path
         text = self.api_message or ("HTTP %s %s" % (code, self.reason)).strip()
-        super(K8sApiError, self).__init__(text, _HINTS.get(code))
+        super(K8sApiError, self).__init__(text, None if self.admission_denied else _HINTS.get(code))
 
     @classmethod
     def from_response(cls, code, http_reason, body, method=None, path=None):
@@ -79,6 +79,11 @@ class K8sApiError(K8sError):
             "message": self.api_message,
             "causes": self.causes,
         }
+
+    @property
+    def admission_denied(self):
+        """A validating webhook refused the object (403 too, but not an RBAC problem)."""
+        return "admission webhook" in self.api_message and "denied the request" in self.api_message
 
     @property
     def not_found(self):

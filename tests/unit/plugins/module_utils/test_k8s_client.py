@@ -152,3 +152,14 @@ def test_object_path():
     assert object_path("v1", "secrets", "istio-system", "cacerts") == "/api/v1/namespaces/istio-system/secrets/cacerts"
     assert object_path("cert-manager.io/v1", "clusterissuers", None, "ca", "status") == \
         "/apis/cert-manager.io/v1/clusterissuers/ca/status"
+
+
+def test_webhook_denial_is_not_called_an_rbac_problem(api):
+    script, client = api
+    message = ('admission webhook "webhook.cert-manager.io" denied the request: spec.renewBefore: Invalid value: '
+               '720h0m0s: certificate duration 720h0m0s must be greater than renewBefore 720h0m0s')
+    script.answers.append((403, status(403, "Forbidden", message), {}))
+    with pytest.raises(K8sApiError) as err:
+        client.apply("/apis/cert-manager.io/v1/namespaces/a/certificates/c", {}, "m")
+    assert err.value.admission_denied
+    assert str(err.value) == message
