@@ -234,8 +234,8 @@ def judge(pod, events, target, since, head_events=None, metric=None):
             found.append((event, problems.self_signed(pod, "it started after the Secret changed and logged '%s'"
                                                       % event.message)))
     if found:
-        evidence = [e.short() for e, _ in found][:MAX_EVIDENCE]
-        return PodVerdict(BLOCKED, None, evidence, seen, [p for _, p in found], notes)
+        evidence = [pair[0].short() for pair in found][:MAX_EVIDENCE]
+        return PodVerdict(BLOCKED, None, evidence, seen, [pair[1] for pair in found], notes)
 
     rule_problems, rule_evidence = _rule_blockers(pod, target, head_events, started_after)
     if rule_problems:

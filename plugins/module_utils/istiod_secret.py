@@ -126,9 +126,9 @@ def read_material(secret, namespace, name):
     cert_key, root_key = ("tls.crt", "ca.crt") if material.format == "tls" else ("ca-cert.pem", "root-cert.pem")
     signing = _decoded(data, cert_key)
     if signing is None:
+        keys = ", ".join(material.names) or "none"
         material.problems.append(problems.secret_unreadable(
-            namespace, name, "it has neither tls.crt nor ca-cert.pem (keys: %s)" % (", ".join(material.names) or
-                                                                                     "none")))
+            namespace, name, "it has neither tls.crt nor ca-cert.pem (keys: %s)" % keys))
     else:
         try:
             material.intermediate = load_certificates(signing, "%s of Secret %s/%s" % (cert_key, namespace, name))[0]
@@ -149,4 +149,3 @@ def ders_of(pem_bytes):
         return [der(cert) for cert in load_certificates(pem_bytes, "root bundle")]
     except X509Error:
         return []
-

@@ -137,9 +137,9 @@ def secret(inter, root, changed=None, created=None, fmt="tls", extra=None, name=
     if created is not None:
         meta["creationTimestamp"] = ts(created, nanos=False)
     if changed is not None:
+        later = ts(changed + datetime.timedelta(hours=1), nanos=False)
         meta["managedFields"] = [
-            {"manager": "kubectl-label", "operation": "Update", "time": ts(changed + datetime.timedelta(hours=1),
-                                                                          nanos=False),
+            {"manager": "kubectl-label", "operation": "Update", "time": later,
              "fieldsV1": {"f:metadata": {"f:labels": {}}}},
             {"manager": "cert-manager-certificates-issuing", "operation": "Apply", "time": ts(changed, nanos=False),
              "fieldsV1": {"f:data": {".": {}}}},

@@ -13,7 +13,7 @@ from unit.x509_factory import mesh
 
 T0 = datetime.datetime(2025, 1, 31, 12, 0, 0, tzinfo=datetime.timezone.utc)
 ROOT, INTER = mesh()
-OTHER_ROOT, _ = mesh("ec384")
+OTHER_ROOT = mesh("ec384")[0]
 
 
 @pytest.mark.parametrize("value,expected", [
