@@ -88,6 +88,9 @@ def handle(cluster: Cluster, req: Request) -> Response:
             return status_response(exc)
         except (ValueError, TypeError, KeyError) as exc:
             return status_response(E.bad_request(f"admin request failed: {exc}"))
+    token = cluster.required_token
+    if token is not None and req.headers.get("authorization", "") != f"Bearer {token}":
+        return status_response(ApiError(401, "Unauthorized", "Unauthorized", {}))
     fault = cluster.faults.decide(req.method, req.path)
     if fault is not None:
         code, reason, message, headers = fault

@@ -87,6 +87,8 @@ class Cluster:
         self._service_ip = 10
         self.server = None
         self.stopped = False
+        # When set, API requests must carry "Authorization: Bearer <token>" (else 401).
+        self.required_token: Optional[str] = None
         for ns in DEFAULT_NAMESPACES:
             self._bootstrap_namespace(ns)
         if controllers:

@@ -72,7 +72,7 @@ class Fleet:
                  preinstall: Sequence[str] = (), istio_version: str = DEFAULT_ISTIO_VERSION,
                  cert_manager_version: str = DEFAULT_CERT_MANAGER_VERSION, propagation_delay: float = 0.0,
                  names: Optional[Sequence[str]] = None, sync_writes: bool = True, controllers: bool = True,
-                 token: str = "kubesim"):
+                 token: str = "kubesim", require_token: bool = False):
         if isinstance(preinstall, str):
             preinstall = [p for p in preinstall.split(",") if p]
         self.names: List[str] = list(names) if names else [f"cluster-{i}" for i in range(1, n_clusters + 1)]
@@ -88,6 +88,9 @@ class Fleet:
         self.clusters: List[Cluster] = [Cluster(n, fleet=self, options=options, controllers=controllers,
                                                 sync_writes=sync_writes) for n in self.names]
         self._by_name: Dict[str, Cluster] = {c.name: c for c in self.clusters}
+        if require_token:
+            for c in self.clusters:
+                c.required_token = self.token_for(c.name)
         self.started = False
 
     # ------------------------------------------------------------ container protocol
@@ -178,13 +181,17 @@ class Fleet:
                     pass
         shutil.rmtree(self.kubectl_cache_dir, ignore_errors=True)
 
+    def token_for(self, name: str) -> str:
+        """The bearer token the kubeconfig gives for cluster ``name``."""
+        return f"{self.token}-{name}"
+
     # ------------------------------------------------------------ files
 
     def kubeconfig_dict(self) -> dict:
         return {
             "apiVersion": "v1", "kind": "Config", "preferences": {},
             "clusters": [{"name": c.name, "cluster": {"server": c.url}} for c in self.clusters],
-            "users": [{"name": f"{c.name}-admin", "user": {"token": f"{self.token}-{c.name}"}} for c in self.clusters],
+            "users": [{"name": f"{c.name}-admin", "user": {"token": self.token_for(c.name)}} for c in self.clusters],
             "contexts": [{"name": c.name, "context": {"cluster": c.name, "user": f"{c.name}-admin",
                                                       "namespace": "default"}} for c in self.clusters],
             "current-context": self.clusters[0].name if self.clusters else "",

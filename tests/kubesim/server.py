@@ -191,7 +191,9 @@ class ClusterServer:
         if "%" in path:
             from urllib.parse import unquote
             path = unquote(path)
-        req = api.Request(method=method.upper(), path=path, query=api.parse_request_query(raw_query),
+        head_only = method.upper() == "HEAD"
+        req = api.Request(method="GET" if head_only else method.upper(), path=path,
+                          query=api.parse_request_query(raw_query),
                           headers=headers, body=body, raw_query=raw_query)
         cluster = self.cluster
         if cluster.faults.down:
@@ -201,7 +203,7 @@ class ClusterServer:
         if not is_admin:
             self._record(req, resp.code, t0)  # before the client can see the response
         if resp.stream is None:
-            self._send(conn, resp, keep_alive, method == "HEAD")
+            self._send(conn, resp, keep_alive, head_only)
             return keep_alive
         return self._send_stream(conn, resp, keep_alive)
 

@@ -313,7 +313,26 @@ def test_discovery_caches_do_not_outlive_a_fleet(tmp_path):
     DynamicClient(api).resources.get(api_version="v1", kind="Secret")
     api.close()
     assert any(os.path.exists(p) for p in discovery_cache_files(url))
-    f.fleet_kubectl_dir = f.kubectl_cache_dir
+    from kubesim.fleet import find_kubectl
+    if find_kubectl():
+        assert f.kubectl("get", "secrets").returncode == 0
+        assert os.path.isdir(f.kubectl_cache_dir)
     f.stop()
     assert not any(os.path.exists(p) for p in discovery_cache_files(url))
     assert not os.path.exists(f.kubectl_cache_dir)
+
+
+def test_required_token(tmp_path):
+    with Fleet(n_clusters=1, workdir=tmp_path, require_token=True) as f:
+        c = f["cluster-1"]
+        h = conn(c)
+        code, r, body = req(h, "GET", "/api/v1/namespaces")
+        assert code == 401 and body["reason"] == "Unauthorized"
+        code, r, body = req(h, "GET", "/api/v1/namespaces",
+                            headers={"Authorization": f"Bearer {f.token_for('cluster-1')}"})
+        assert code == 200
+        h.close()
+        from kubernetes import client as k8s
+        api = f.python_client("cluster-1")
+        assert k8s.CoreV1Api(api).read_namespace("default").metadata.name == "default"
+        api.close()
