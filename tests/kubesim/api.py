@@ -94,7 +94,8 @@ def handle(cluster: Cluster, req: Request) -> Response:
     fault = cluster.faults.decide(req.method, req.path)
     if fault is not None:
         code, reason, message, headers = fault
-        resp = status_response(ApiError(code, reason, message, {}))
+        details = {"retryAfterSeconds": int(headers["Retry-After"])} if "Retry-After" in headers else {}
+        resp = status_response(ApiError(code, reason, message, details))
         resp.headers.update(headers)
         return resp
     try:
@@ -135,9 +136,7 @@ def _resource_entries(cluster: Cluster, group: str, version: str) -> List[dict]:
 
 
 def _verbs(rt: ResourceType):
-    if rt.plural == "events":
-        return ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
-    return ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+    return rt.verbs
 
 
 def _group_entry(group: str, versions: List[str]) -> dict:
@@ -222,6 +221,10 @@ def route(cluster: Cluster, req: Request) -> Response:
         raise E.unknown_resource()
     if sub is not None and sub not in rt.subresources:
         raise E.unknown_resource()
+    if rt.virtual:
+        if name is not None or req.method != "POST":
+            raise E.method_not_allowed(rt)
+        return review(cluster, req, rt, version)
     if name is None:
         return collection(cluster, req, rt, version, ns, watch_path)
     if watch_path:
@@ -387,6 +390,24 @@ def item(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Opt
             return json_response(code, body)
         return json_response(code, cluster.present(rt, version, body))
     raise E.method_not_allowed(rt)
+
+
+def review(cluster: Cluster, req: Request, rt: ResourceType, version: str) -> Response:
+    """Access/identity reviews: kubesim has no RBAC, so everything is allowed."""
+    body = _parse_body(req)
+    if not isinstance(body, dict):
+        raise E.bad_request(f"the body of the request must be a {rt.kind} object")
+    out = dict(body, apiVersion=rt.api_version(version), kind=rt.kind)
+    out.setdefault("metadata", {})
+    if rt.plural == "selfsubjectrulesreviews":
+        out["status"] = {"resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+                         "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}], "incomplete": False}
+    elif rt.plural == "selfsubjectreviews":
+        out["status"] = {"userInfo": {"username": "kubesim-admin", "groups": ["system:masters",
+                                                                             "system:authenticated"]}}
+    else:
+        out["status"] = {"allowed": True, "reason": "kubesim does not enforce RBAC"}
+    return json_response(201, out)
 
 
 # ---------------------------------------------------------------------------- watch

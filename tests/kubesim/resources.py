@@ -34,6 +34,12 @@ class ResourceType:
     # per-version openAPIV3Schema (CRDs) for list-map keys and validation
     schemas: Dict[str, dict] = field(default_factory=dict)
     field_selectors: Tuple[str, ...] = ()
+    # create-only review APIs (SelfSubjectAccessReview, ...): answered, never stored
+    virtual: bool = False
+
+    @property
+    def verbs(self) -> List[str]:
+        return ["create"] if self.virtual else list(ALL_VERBS)
 
     @property
     def qualified(self) -> str:
@@ -114,6 +120,12 @@ BUILTINS: List[ResourceType] = [
     _b("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", namespaced=False, short=("pc",)),
     _b("storage.k8s.io", "v1", "storageclasses", "StorageClass", namespaced=False, short=("sc",)),
 ]
+for _rt in (_b("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", namespaced=False),
+            _b("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", namespaced=False),
+            _b("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", namespaced=False),
+            _b("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", namespaced=False)):
+    _rt.virtual = True
+    BUILTINS.append(_rt)
 
 # Verbs advertised per subresource in discovery.
 SUBRESOURCE_VERBS = {

@@ -519,3 +519,13 @@ def test_server_side_apply_to_status(cluster):
     code, obj = call(cluster, "PATCH", base + "/dry", dict(applied, metadata={"name": "dry"}),
                      query="fieldManager=ctl&dryRun=All", ctype="application/apply-patch+yaml")
     assert code == 201 and call(cluster, "GET", base + "/dry")[0] == 404
+
+
+def test_access_reviews_are_answered_not_stored(cluster):
+    body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": {"verb": "create", "resource": "secrets", "namespace": "default"}}}
+    code, out = call(cluster, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body)
+    assert code == 201 and out["status"]["allowed"] is True and out["spec"] == body["spec"]
+    assert call(cluster, "GET", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")[0] == 405
+    code, disc = call(cluster, "GET", "/apis/authorization.k8s.io/v1")
+    assert {r["name"]: r["verbs"] for r in disc["resources"]}["selfsubjectaccessreviews"] == ["create"]
