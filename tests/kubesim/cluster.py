@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import datetime as _dt
+import json
 import logging
 import random
 import threading
@@ -29,7 +30,7 @@ from .util import deep_copy, rand_suffix, rfc3339, rfc3339nano
 
 log = logging.getLogger("kubesim.cluster")
 
-EVENT_HISTORY = 20000
+EVENT_HISTORY = 5000
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 JSON_PATCH = "application/json-patch+json"
@@ -47,8 +48,28 @@ def _spec_view(obj: dict) -> dict:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
 
 
-class WatchEvent(tuple):
-    __slots__ = ()
+def _client_managed(old: dict, given) -> Optional[list]:
+    """managedFields a client sent on a non-apply write: None to keep the live ones.
+
+    Like the apiserver: an absent or empty list keeps the live entries, ``[{}]`` resets
+    them, and a different list replaces them (kubectl uses this to migrate ownership
+    from client-side to server-side apply).
+    """
+    if not given or not isinstance(given, list):
+        return None
+    if all(isinstance(e, dict) and not e for e in given):
+        return []
+    entries = [e for e in given if isinstance(e, dict) and e.get("manager") is not None
+               and e.get("operation") in ("Apply", "Update") and isinstance(e.get("fieldsV1", {}), dict)]
+
+    def ident(entries_):
+        return sorted((e.get("manager", ""), e.get("operation", ""), e.get("subresource", ""),
+                       e.get("apiVersion", ""), json.dumps(e.get("fieldsV1") or {}, sort_keys=True))
+                      for e in entries_ if isinstance(e, dict))
+    live = (old.get("metadata") or {}).get("managedFields") or []
+    if ident(entries) == ident(live):
+        return None
+    return entries
 
 
 class Cluster:
@@ -462,6 +483,7 @@ class Cluster:
         new["kind"] = rt.kind
         md = new.setdefault("metadata", {})
         omd = old["metadata"]
+        client_mf = md.get("managedFields")
         for k in ("uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds",
                   "name", "namespace", "resourceVersion", "managedFields"):
             if k in omd:
@@ -470,6 +492,8 @@ class Cluster:
                 md.pop(k, None)
         if "generateName" in omd and "generateName" not in md:
             md["generateName"] = omd["generateName"]
+        if client_mf:
+            md["managedFields"] = client_mf  # judged in _finish_update (_client_managed)
         if rt.has_status:
             if "status" in old:
                 new["status"] = deep_copy(old["status"])
@@ -491,11 +515,12 @@ class Cluster:
                 gen += 1
             md["generation"] = gen
         sub = "status" if subresource == "status" else None
+        base = _client_managed(old, md.get("managedFields"))
         if managed is not None:
             mf = managed
         else:
             mf = SSA.record_update(old, new, manager, rt.api_version(version), now, self._keys_for(rt, version),
-                                   sub, rt.has_status)
+                                   sub, rt.has_status, base=base)
         if mf:
             md["managedFields"] = mf
         else:

@@ -21,7 +21,7 @@ class RequestLog(list):
     Bounded: the oldest half is dropped past ``limit`` entries.
     """
 
-    limit = 50000
+    limit = 10000
 
     def __init__(self):
         super().__init__()

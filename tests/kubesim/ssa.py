@@ -285,9 +285,18 @@ def _differs(a, b) -> bool:
 
 
 def record_update(old: Optional[dict], new: dict, manager: str, api_version: str, now: str,
-                  keys_for, subresource: Optional[str], has_status: bool) -> Optional[list]:
-    """managedFields after a non-apply write by ``manager``: it takes the fields it changed."""
-    managers = parse_managers(old)
+                  keys_for, subresource: Optional[str], has_status: bool,
+                  base: Optional[list] = None) -> Optional[list]:
+    """managedFields after a non-apply write by ``manager``: it takes the fields it changed.
+
+    ``base``: client-supplied entries replacing the live ones (None keeps the live ones).
+    """
+    if base is not None:
+        managers = parse_managers({"metadata": {"managedFields": base}})
+        if old is not None:
+            old = dict(old, metadata=dict(old["metadata"], managedFields=base))
+    else:
+        managers = parse_managers(old)
     sub = subresource if subresource == "status" else ""
     new_map = leaf_map(new, keys_for, sub or None, has_status)
     if old is None:

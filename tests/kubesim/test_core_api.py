@@ -529,3 +529,23 @@ def test_access_reviews_are_answered_not_stored(cluster):
     assert call(cluster, "GET", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")[0] == 405
     code, disc = call(cluster, "GET", "/apis/authorization.k8s.io/v1")
     assert {r["name"]: r["verbs"] for r in disc["resources"]}["selfsubjectaccessreviews"] == ["create"]
+
+
+def test_client_supplied_managed_fields(cluster):
+    path = NS + "/configmaps/mf"
+    code, obj = call(cluster, "PATCH", path, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "mf"},
+                                              "data": {"a": "1"}}, query="fieldManager=first",
+                     ctype="application/apply-patch+yaml")
+    live = obj["metadata"]["managedFields"]
+    # sending the live entries back (GET then PUT) changes nothing
+    code, same = call(cluster, "PUT", path, obj)
+    assert same["metadata"]["managedFields"] == live
+    # a different list replaces them (ownership handed to "second")
+    moved = [dict(live[0], manager="second")]
+    code, obj = call(cluster, "PATCH", path, [{"op": "replace", "path": "/metadata/managedFields", "value": moved}],
+                     ctype="application/json-patch+json")
+    assert [m["manager"] for m in obj["metadata"]["managedFields"]] == ["second"]
+    # [{}] resets them
+    code, obj = call(cluster, "PATCH", path, {"metadata": {"managedFields": [{}]}},
+                     ctype="application/merge-patch+json")
+    assert "managedFields" not in obj["metadata"]
