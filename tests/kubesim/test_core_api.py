@@ -549,3 +549,40 @@ def test_client_supplied_managed_fields(cluster):
     code, obj = call(cluster, "PATCH", path, {"metadata": {"managedFields": [{}]}},
                      ctype="application/merge-patch+json")
     assert "managedFields" not in obj["metadata"]
+
+
+def test_log_follow_streams_until_the_pod_goes(cluster):
+    import threading
+    call(cluster, "POST", NS + "/pods", {"metadata": {"name": "follow"}, "spec": {"containers": [
+        {"name": "c", "image": "i"}]}})
+    cluster.append_log("default", "follow", "c", "one")
+    code, resp = call(cluster, "GET", NS + "/pods/follow/log", query="follow=true")
+    chunks = []
+
+    def reader():
+        for chunk in resp.stream:
+            chunks.append(chunk)
+    t = threading.Thread(target=reader)
+    t.start()
+    cluster.wait_for(lambda: bool(chunks), timeout=5)
+    cluster.append_log("default", "follow", "c", "two")
+    deadline = __import__("time").monotonic() + 5
+    while b"".join(chunks) != b"one\ntwo\n" and __import__("time").monotonic() < deadline:
+        __import__("time").sleep(0.02)
+    call(cluster, "DELETE", NS + "/pods/follow")
+    t.join(5)
+    assert not t.is_alive() and b"".join(chunks) == b"one\ntwo\n"
+
+
+def test_watch_selector_transitions(cluster):
+    call(cluster, "POST", NS + "/configmaps", {"metadata": {"name": "mover", "labels": {"watch": "yes"}}})
+    code, lst = call(cluster, "GET", NS + "/configmaps", query="labelSelector=watch%3Dyes")
+    rv = lst["metadata"]["resourceVersion"]
+    call(cluster, "PATCH", NS + "/configmaps/mover", {"metadata": {"labels": {"watch": "no"}}},
+         ctype="application/merge-patch+json")
+    call(cluster, "PATCH", NS + "/configmaps/mover", {"metadata": {"labels": {"watch": "yes"}}},
+         ctype="application/merge-patch+json")
+    code, resp = call(cluster, "GET", NS + "/configmaps",
+                      query=f"watch=1&labelSelector=watch%3Dyes&resourceVersion={rv}&timeoutSeconds=0.2")
+    events = [json.loads(c)["type"] for c in resp.stream if c]
+    assert events == ["DELETED", "ADDED"]
