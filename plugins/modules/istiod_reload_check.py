@@ -111,6 +111,12 @@ notes:
     unknown version hot reload is assumed on. Env values set through C(valueFrom) count as unset.
   - Namespaces without an C(istio-ca-root-cert) ConfigMap are not reported; istiod skips some namespaces on
     purpose (discovery selectors, C(kube-public), ...).
+  - The log is the evidence, so it must still hold the lines written since O(since). When it does not (kubelet
+    rotated the container log, or the Secret was written back with the bytes istiod already had, so istiod saw
+    no change and logged nothing), only the metric can prove the reload, on Istio 1.24 and later; older
+    versions then end in a timeout.
+  - O(since) has whole-second precision when it comes from the Secret, so lines of the same second count. A pod
+    that started in that second is judged on its serial numbers, which old startup lines do not match.
   - Cost per call - one Secret read, then per poll one pod list plus one log request (from O(since) on) per pod
     not yet decided, and one ConfigMap list at the end; metrics and the head of a pod's log only when the log
     since O(since) cannot decide. RV(api_requests) reports the count.
