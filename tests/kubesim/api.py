@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
-import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional

@@ -26,7 +26,7 @@ from .controllers.base import ApiError, Controller
 from .patch import json_patch, merge_patch, strategic_merge_patch
 from .resources import Registry, ResourceType
 from .selectors import parse_field_selector, parse_label_selector
-from .util import deep_copy, rand_suffix, rfc3339, rfc3339nano
+from .util import deep_copy, rand_suffix, rfc3339
 
 log = logging.getLogger("kubesim.cluster")
 

@@ -66,7 +66,7 @@ def _validate_labels(obj, causes):
         if fld == "labels":
             for k, val in v.items():
                 if len(val) > 63 or (val and not re.match(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", val)):
-                    causes.append(E.invalid_value(f"metadata.labels", val,
+                    causes.append(E.invalid_value("metadata.labels", val,
                                                   "a valid label must be an empty string or consist of alphanumeric "
                                                   "characters, '-', '_' or '.', and must start and end with an "
                                                   "alphanumeric character"))
@@ -296,7 +296,6 @@ def _deployment_validate(rt, obj, old, causes):
     tmpl = spec.get("template") or {}
     labels = (tmpl.get("metadata") or {}).get("labels") or {}
     if sel:
-        from .selectors import parse_label_selector
         match = selector_matcher(sel)
         if not labels or not match(labels):
             causes.append(E.invalid_value("spec.template.metadata.labels", _fmt_map(labels),
