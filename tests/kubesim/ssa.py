@@ -230,7 +230,7 @@ def from_fields_v1(tree: dict, prefix: Path = ()) -> Set[Path]:
 
 
 class Manager:
-    __slots__ = ("manager", "operation", "api_version", "time", "subresource", "fields")
+    __slots__ = ("manager", "operation", "api_version", "time", "subresource", "fields", "touched")
 
     def __init__(self, manager, operation, api_version, time, subresource, fields):
         self.manager = manager
@@ -239,6 +239,7 @@ class Manager:
         self.time = time
         self.subresource = subresource or ""
         self.fields = fields
+        self.touched = False  # changed the object in this write: its entry gets a fresh time
 
     @property
     def ident(self):
@@ -272,7 +273,7 @@ def render_managers(managers: List[Manager], old: Optional[dict]) -> Optional[li
         if not m.fields:
             continue
         prev = old_entries.get(m.ident)
-        if prev is not None and parse_fields_v1(prev.get("fieldsV1") or {}) == m.fields \
+        if prev is not None and not m.touched and parse_fields_v1(prev.get("fieldsV1") or {}) == m.fields \
                 and prev.get("apiVersion") == m.api_version:
             out.append(prev)
         else:
@@ -319,6 +320,7 @@ def record_update(old: Optional[dict], new: dict, manager: str, api_version: str
         managers.append(mine)
     mine.fields = (mine.fields | changed) - removed
     mine.time = now
+    mine.touched = True
     mine.api_version = api_version
     return render_managers(managers, old)
 
@@ -389,6 +391,12 @@ def _merge_applied(cur, app, path: Path, keys_for):
     return deep_copy(app)
 
 
+def _content(obj: dict) -> dict:
+    """The object without managedFields/resourceVersion (what an apply can change)."""
+    md = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in ("managedFields", "resourceVersion")}
+    return dict(obj, metadata=md)
+
+
 def apply(current: Optional[dict], applied: dict, manager: str, force: bool, api_version: str, now: str,
           keys_for, subresource: Optional[str], has_status: bool) -> Tuple[dict, Optional[list]]:
     """Merge an applied configuration; return (object, managedFields). Raises 409 on conflicts."""
@@ -447,8 +455,9 @@ def apply(current: Optional[dict], applied: dict, manager: str, force: bool, api
     if prev is None:
         prev = Manager(manager, "Apply", api_version, now, sub, set())
         managers.append(prev)
-    if prev.fields != mine_fields:
+    if prev.fields != mine_fields or current is None or _content(merged) != _content(current):
         prev.time = now
+        prev.touched = True
     prev.fields = mine_fields
     prev.api_version = api_version
     return merged, render_managers(managers, current)

@@ -586,3 +586,27 @@ def test_watch_selector_transitions(cluster):
                       query=f"watch=1&labelSelector=watch%3Dyes&resourceVersion={rv}&timeoutSeconds=0.2")
     events = [json.loads(c)["type"] for c in resp.stream if c]
     assert events == ["DELETED", "ADDED"]
+
+
+def test_managed_fields_time_moves_when_a_manager_changes_values(cluster):
+    path = NS + "/configmaps/mftime"
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "mftime"}, "data": {"a": "1"}}
+    code, obj = call(cluster, "PATCH", path, body, query="fieldManager=m", ctype="application/apply-patch+yaml")
+    t0 = obj["metadata"]["managedFields"][0]["time"]
+    rv0 = obj["metadata"]["resourceVersion"]
+    cluster.clock.advance(120)
+    code, same = call(cluster, "PATCH", path, body, query="fieldManager=m", ctype="application/apply-patch+yaml")
+    assert same["metadata"]["managedFields"][0]["time"] == t0 and same["metadata"]["resourceVersion"] == rv0
+    code, obj = call(cluster, "PATCH", path, dict(body, data={"a": "2"}), query="fieldManager=m",
+                     ctype="application/apply-patch+yaml")
+    assert obj["metadata"]["managedFields"][0]["time"] > t0
+    t1 = obj["metadata"]["managedFields"][0]["time"]
+    cluster.clock.advance(120)
+    code, obj = call(cluster, "PATCH", path, {"data": {"a": "3"}}, query="fieldManager=m",
+                     ctype="application/merge-patch+json")
+    upd = [m for m in obj["metadata"]["managedFields"] if m["operation"] == "Update"][0]
+    assert upd["time"] > t1
+    cluster.clock.advance(120)
+    code, obj = call(cluster, "PATCH", path, {"data": {"a": "4"}}, query="fieldManager=m",
+                     ctype="application/merge-patch+json")
+    assert [m for m in obj["metadata"]["managedFields"] if m["operation"] == "Update"][0]["time"] > upd["time"]
