@@ -112,6 +112,7 @@ class Cluster:
         self.required_token: Optional[str] = None
         for ns in DEFAULT_NAMESPACES:
             self._bootstrap_namespace(ns)
+        self._bootstrap_node()
         if controllers:
             from .controllers import builtin_controllers, default_controllers
             for c in builtin_controllers() + default_controllers():
@@ -359,6 +360,36 @@ class Cluster:
         obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
         with self._writing():
             self._create(rt, "v1", None, obj, dry_run=False, manager="kube-apiserver", admit=False, internal=True)
+
+    def _bootstrap_node(self) -> None:
+        """The one node pods run on (name shared with the kubelet stand-in)."""
+        from .api import KUBE_VERSION
+        from .controllers.kubelet import NODE_NAME
+        now = self.now_str()
+        rt = self.registry.by_rid[("", "nodes")]
+        cond = [{"type": t, "status": "False", "reason": r, "lastHeartbeatTime": now, "lastTransitionTime": now}
+                for t, r in (("MemoryPressure", "KubeletHasSufficientMemory"),
+                             ("DiskPressure", "KubeletHasNoDiskPressure"),
+                             ("PIDPressure", "KubeletHasSufficientPID"))]
+        cond.append({"type": "Ready", "status": "True", "reason": "KubeletReady", "lastHeartbeatTime": now,
+                     "lastTransitionTime": now, "message": "kubelet is posting ready status"})
+        node = {"apiVersion": "v1", "kind": "Node",
+                "metadata": {"name": NODE_NAME, "labels": {"kubernetes.io/hostname": NODE_NAME,
+                                                           "kubernetes.io/os": "linux",
+                                                           "kubernetes.io/arch": "amd64",
+                                                           "node-role.kubernetes.io/control-plane": ""}},
+                "spec": {"podCIDR": "10.244.0.0/16"},
+                "status": {"conditions": cond, "addresses": [{"type": "InternalIP", "address": "10.0.0.1"},
+                                                             {"type": "Hostname", "address": NODE_NAME}],
+                           "capacity": {"cpu": "8", "memory": "32Gi", "pods": "250"},
+                           "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "250"},
+                           "nodeInfo": {"kubeletVersion": KUBE_VERSION["gitVersion"],
+                                        "kubeProxyVersion": KUBE_VERSION["gitVersion"],
+                                        "containerRuntimeVersion": "kubesim://0", "operatingSystem": "linux",
+                                        "architecture": "amd64", "osImage": "kubesim (simulated)"}}}
+        with self._writing():
+            self._create(rt, "v1", None, node, dry_run=False, manager="kubelet", admit=False, internal=True,
+                         owned=True)
 
     # ------------------------------------------------------------ helpers
 
