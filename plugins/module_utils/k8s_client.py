@@ -192,11 +192,13 @@ class K8sClient(object):
             self.close()
         return resp.status, resp.reason, resp.getheader("Retry-After"), data
 
-    def request(self, method, path, body=None, query=None, content_type=None, raw=False):
+    def request(self, method, path, body=None, query=None, content_type=None, raw=False, attempts=None):
         """Send one API request; return the decoded JSON (or text when ``raw``).
 
+        ``attempts`` lowers the retry budget for calls whose 5xx rarely heals (pods/proxy).
         Raises K8sApiError for an error Status, K8sError when the server cannot be reached.
         """
+        max_attempts = min(attempts or MAX_ATTEMPTS, MAX_ATTEMPTS)
         url = self._prefix + path
         if query:
             url += "?" + urlencode([(k, v) for k, v in query.items() if v is not None], doseq=True)
@@ -213,14 +215,14 @@ class K8sClient(object):
             try:
                 code, reason, retry_after, data = self._send_once(method, url, payload, headers)
             except ConnectionRefusedError as exc:  # nothing was sent: always safe to repeat
-                if attempt < MAX_ATTEMPTS:
+                if attempt < max_attempts:
                     self._sleep(attempt, None)
                     continue
                 raise K8sError("Cannot connect to the Kubernetes API at %s (%s): %s." % (
                     self.settings.server, self.settings.source, exc.strerror or exc),
                     "Is the cluster up and the kubeconfig current?")
             except (socket.error, http_client.HTTPException, ssl.SSLError) as exc:
-                if repeatable and attempt < MAX_ATTEMPTS and not isinstance(exc, ssl.SSLCertVerificationError):
+                if repeatable and attempt < max_attempts and not isinstance(exc, ssl.SSLCertVerificationError):
                     self._sleep(attempt, None)
                     continue
                 raise K8sError("Request %s %s to %s failed: %s." % (method, path, self.settings.server, exc))
@@ -230,7 +232,7 @@ class K8sClient(object):
                     return text
                 return json.loads(text) if text.strip() else {}
             # 429 means the server refused before acting: safe to repeat for any verb.
-            if code in RETRY_CODES and (repeatable or code == 429) and attempt < MAX_ATTEMPTS:
+            if code in RETRY_CODES and (repeatable or code == 429) and attempt < max_attempts:
                 self._sleep(attempt, retry_after)
                 continue
             raise K8sApiError.from_response(code, reason, data.decode("utf-8", "replace"), method, path)
@@ -270,9 +272,10 @@ class K8sClient(object):
         return self.request("GET", "/api/v1/namespaces/%s/pods/%s/log" % (quote(namespace), quote(pod)),
                             query=query, raw=True)
 
-    def proxy_get(self, namespace, pod, port, path):
+    def proxy_get(self, namespace, pod, port, path, attempts=2):
+        """GET through the pods/proxy subresource; a 503 there usually means the port is closed."""
         return self.request("GET", "/api/v1/namespaces/%s/pods/%s:%d/proxy/%s" % (
-            quote(namespace), quote(pod), int(port), path.lstrip("/")), raw=True)
+            quote(namespace), quote(pod), int(port), path.lstrip("/")), raw=True, attempts=attempts)
 
 
 def object_path(api_version, plural, namespace, name=None, subresource=None):
