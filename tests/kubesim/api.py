@@ -19,6 +19,7 @@ from . import errors as E
 from .controllers.base import ApiError
 from .cluster import APPLY_PATCH, JSON_PATCH, MERGE_PATCH, PATCH_TYPES, STRATEGIC_PATCH, Cluster
 from .resources import SUBRESOURCE_KIND, SUBRESOURCE_VERBS, ResourceType
+from .table import table, wants_table
 from .util import dumps, parse_time, rfc3339nano
 
 log = logging.getLogger("kubesim.api")
@@ -300,6 +301,11 @@ def collection(cluster: Cluster, req: Request, rt: ResourceType, version: str, n
             objs = objs[start:end]
         elif start:
             objs = objs[start:]
+        if wants_table(req.headers.get("accept", "")):
+            return json_response(200, table(cluster, rt, version, objs, meta["resourceVersion"],
+                                            req.q("includeObject", "Metadata"),
+                                            lambda o: cluster.present(rt, version, o),
+                                            extra_meta={k: v for k, v in meta.items() if k != "resourceVersion"}))
         if rt.builtin:
             items = [{k: v for k, v in o.items() if k not in ("apiVersion", "kind")} for o in objs]
         else:
@@ -349,6 +355,10 @@ def item(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Opt
             obj = cluster._stored(rt, ns, name)
         if obj is None:
             raise E.not_found(rt, name)
+        if sub is None and wants_table(req.headers.get("accept", "")):
+            return json_response(200, table(cluster, rt, version, [obj], obj["metadata"].get("resourceVersion", ""),
+                                            req.q("includeObject", "Metadata"),
+                                            lambda o: cluster.present(rt, version, o)))
         return json_response(200, cluster.present(rt, version, obj))
     if m == "PUT":
         body = _parse_body(req)
@@ -426,13 +436,23 @@ def watch(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Op
     cluster._select(rt, ns, req.q("labelSelector"), req.q("fieldSelector"))
     events = cluster.watch(rt, ns, req.q("labelSelector"), req.q("fieldSelector"), rv, timeout_s, send_initial)
 
+    as_table = wants_table(req.headers.get("accept", ""))
+    include = req.q("includeObject", "Metadata")
+
     def stream():
+        first = True
         try:
             for etype, obj in events:
                 if etype is None:
                     yield b""
                     continue
-                yield (dumps({"type": etype, "object": cluster.present(rt, version, obj)}) + "\n").encode()
+                if as_table:
+                    out = table(cluster, rt, version, [obj], obj["metadata"].get("resourceVersion", ""), include,
+                                lambda o: cluster.present(rt, version, o), headers=first)
+                    first = False
+                else:
+                    out = cluster.present(rt, version, obj)
+                yield (dumps({"type": etype, "object": out}) + "\n").encode()
         except ApiError as exc:
             yield (dumps({"type": "ERROR", "object": exc.status_body()}) + "\n").encode()
 

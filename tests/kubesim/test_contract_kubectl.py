@@ -66,6 +66,10 @@ spec:
     served: true
     storage: true
     subresources: {status: {}}
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    - {name: Ready, type: string, jsonPath: '.status.conditions[?(@.type=="Ready")].status'}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
     schema:
       openAPIV3Schema:
         type: object
@@ -123,6 +127,9 @@ def test_apply_create_reapply_wait_rollout_logs_delete(fleet, ns):
     cl = fleet["cluster-1"]
     pods = sorted(p["metadata"]["name"] for p in cl.list("v1", "pods", ns))
     assert len(pods) == 2
+    table = ok(fleet.kubectl("get", "deployment", "web", "-n", ns)).splitlines()
+    assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert table[1].split()[:4] == ["web", "2/2", "2", "2"]
     cl.append_log(ns, pods[0], None, "line one\nline two")
     assert ok(fleet.kubectl("logs", pods[0], "-n", ns)) == "line one\nline two\n"
     assert ok(fleet.kubectl("logs", pods[0], "-n", ns, "--tail=1")) == "line two\n"
@@ -179,6 +186,11 @@ def test_crd_established_and_custom_resource(fleet, ns):
     assert "configured" in out
     got = json.loads(ok(fleet.kubectl("get", "gd", "g1", "-n", ns, "-o", "json")))
     assert got["spec"] == {"size": 2} and got["metadata"]["generation"] == 2
+    fleet["cluster-1"].update_status(dict(got, status={"conditions": [{"type": "Ready", "status": "True"}]}))
+    # server-side printing: the CRD's additionalPrinterColumns
+    lines = ok(fleet.kubectl("get", "gadgets", "-n", ns)).splitlines()
+    assert lines[0].split() == ["NAME", "SIZE", "READY", "AGE"]
+    assert lines[1].split()[:3] == ["g1", "2", "True"]
     ok(fleet.kubectl("delete", "gadget", "g1", "-n", ns))
 
 

@@ -133,3 +133,16 @@ def test_version_priority_and_time_parsing():
     t = parse_time("2024-01-02T03:04:05.123456789Z")
     assert (t.year, t.microsecond, t.utcoffset().total_seconds()) == (2024, 123456, 0)
     assert parse_time("2024-01-02T03:04:05+01:00").hour == 3
+
+
+def test_table_helpers():
+    from kubesim.table import human_duration, jsonpath
+    assert [human_duration(s) for s in (5, 119, 125, 600, 7200, 8 * 3600 + 60, 3 * 86400 + 3600, 400 * 86400)] == \
+        ["5s", "119s", "2m5s", "10m", "120m", "8h", "3d1h", "400d"]
+    obj = {"status": {"conditions": [{"type": "Issuing", "status": "False"}, {"type": "Ready", "status": "True",
+                                                                               "message": "ok"}]},
+           "spec": {"n": 3, "list": [1, 2]}}
+    assert jsonpath(obj, '.status.conditions[?(@.type=="Ready")].status') == "True"
+    assert jsonpath(obj, ".status.conditions[?(@.type=='Ready')].message") == "ok"
+    assert jsonpath(obj, ".spec.n") == 3 and jsonpath(obj, ".spec.list[1]") == 2
+    assert jsonpath(obj, ".spec.missing") is None
