@@ -7,6 +7,7 @@ import base64
 import json
 
 import pytest
+from ansible.module_utils import _internal as ansible_internal
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.meshpki.istio_ca.plugins.modules import certificate
@@ -18,6 +19,9 @@ SECRET = "/api/v1/namespaces/istio-system/secrets/cacerts"
 
 def run_main(monkeypatch, capsys, client, **args):
     monkeypatch.setattr(certificate.K8sClient, "from_params", classmethod(lambda cls, params: client))
+    # Another test in the same process may have loaded controller code, which makes module warnings go to
+    # the controller's display instead of the result; a module process never has that flag.
+    monkeypatch.setattr(ansible_internal, "is_controller", False)
     base = dict(name="cacerts", namespace="istio-system", kubeconfig="/nonexistent")
     base.update(args)
     with patch_module_args(base):
