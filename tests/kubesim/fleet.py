@@ -138,16 +138,20 @@ class Fleet:
             os.unlink(self.ready_file)
         except FileNotFoundError:
             pass
-        for c in self.clusters:
-            c.start()
-        self.clean_discovery_caches()
-        for c in self.clusters:
-            _preinstall(c, self.preinstall, cert_manager_version=self.cert_manager_version,
-                        istio_version=self.istio_version)
-        self.settle(settle_timeout)
-        self._write_kubeconfig()
-        self._write_inventory()
-        Path(self.ready_file).write_text("".join(f"{c.name} {c.url}\n" for c in self.clusters))
+        try:
+            for c in self.clusters:
+                c.start()
+            self.clean_discovery_caches()
+            for c in self.clusters:
+                _preinstall(c, self.preinstall, cert_manager_version=self.cert_manager_version,
+                            istio_version=self.istio_version)
+            self.settle(settle_timeout)
+            self._write_kubeconfig()
+            self._write_inventory()
+            Path(self.ready_file).write_text("".join(f"{c.name} {c.url}\n" for c in self.clusters))
+        except BaseException:
+            self.stop()
+            raise
         self.started = True
         return self
 
@@ -159,6 +163,8 @@ class Fleet:
             os.unlink(self.ready_file)
         except FileNotFoundError:
             pass
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
         self.started = False
 
     def settle(self, timeout: float = 30.0) -> bool:
