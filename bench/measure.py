@@ -8,6 +8,7 @@ simulated cluster's request log (the same log the kubesim contract tests read).
 """
 
 import os
+import re
 import resource
 import subprocess
 import time
@@ -36,26 +37,50 @@ def _cpu_children():
     return usage.ru_utime + usage.ru_stime
 
 
-def request_counts(fleet):
-    """Requests seen so far, per cluster name."""
-    return dict((c.name, len(c.requests)) for c in fleet.clusters)
+def request_counts(fleet, names=None):
+    """Requests seen so far, per cluster name (only ``names`` when given)."""
+    return dict((c.name, len(c.requests)) for c in fleet.clusters if names is None or c.name in names)
+
+
+_POD_NAME = re.compile(r"/pods/[^/]+")
+_BACKUP_NAME = re.compile(r"/secrets/cacerts-backup-[^/]+")
+
+
+def request_breakdown(fleet, start, clusters):
+    """Requests per cluster by (method, path) and by client, for finding where requests go."""
+    kinds, agents = {}, {}
+    for cluster in fleet.clusters:
+        if cluster.name not in start:
+            continue
+        for rec in list(cluster.requests)[start[cluster.name]:]:
+            path = _BACKUP_NAME.sub("/secrets/cacerts-backup-*", _POD_NAME.sub("/pods/*", rec.get("path", "")))
+            key = "%s %s" % (rec.get("method"), path)
+            kinds[key] = kinds.get(key, 0) + 1
+            agent = (rec.get("user_agent") or "?").split(" ")[0]
+            agents[agent] = agents.get(agent, 0) + 1
+    top = sorted(kinds.items(), key=lambda kv: -kv[1])[:20]
+    return {"by_request": [{"request": k, "per_cluster": round(v / float(clusters), 2)} for k, v in top],
+            "by_client": dict((k, round(v / float(clusters), 2)) for k, v in sorted(agents.items()))}
 
 
 class Step(object):
     """Context manager that measures one step against a fleet.
 
-    ``result`` after exit: ``{label, wall_s, cpu_s, cpu_s_per_cluster, requests,
-    requests_per_cluster, requests_max_cluster, clusters}``.
+    ``names``: the clusters the step works on (default: all). ``result`` after exit:
+    ``{label, wall_s, cpu_s, cpu_s_per_cluster, requests, requests_per_cluster,
+    requests_max_cluster, clusters, ...}``.
     """
 
-    def __init__(self, label, fleet, clusters=None):
+    def __init__(self, label, fleet, names=None):
         self.label = label
         self.fleet = fleet
-        self.clusters = clusters or len(fleet.clusters)
+        self.names = set(names) if names else set(c.name for c in fleet.clusters)
+        self.clusters = len(self.names)
         self.result = None
 
     def __enter__(self):
-        self._req = request_counts(self.fleet)
+        self._load = round(os.getloadavg()[0], 2)
+        self._req = request_counts(self.fleet, self.names)
         self._cpu = _cpu_children()
         self._wall = time.monotonic()
         return self
@@ -63,7 +88,7 @@ class Step(object):
     def __exit__(self, *exc):
         wall = time.monotonic() - self._wall
         cpu = _cpu_children() - self._cpu
-        after = request_counts(self.fleet)
+        after = request_counts(self.fleet, self.names)
         per = dict((name, after[name] - self._req.get(name, 0)) for name in after)
         total = sum(per.values())
         self.result = {
@@ -75,14 +100,18 @@ class Step(object):
             "requests": total,
             "requests_per_cluster": round(total / float(self.clusters), 1),
             "requests_max_cluster": max(per.values()) if per else 0,
+            "load_avg_1m_before": self._load,
+            "request_breakdown": request_breakdown(self.fleet, self._req, self.clusters),
         }
         return False
 
 
-def run_playbook(playbook, inventory, log_path, forks, extra_vars=None, env=None, check=False):
+def run_playbook(playbook, inventory, log_path, forks, extra_vars=None, env=None, check=False, limit=None):
     """Run ansible-playbook, output to ``log_path``; return the exit code."""
     cmd = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join(REPO, "playbooks", playbook),
            "-i", inventory, "-f", str(forks)]
+    if limit:
+        cmd += ["--limit", ",".join(limit)]
     for key, value in sorted((extra_vars or {}).items()):
         cmd += ["-e", "%s=%s" % (key, value)]
     if check:

@@ -1,15 +1,16 @@
 """``make bench``: fleet rotation with rotate.yml vs the kubectl tutorial baseline vs the floor.
 
-For each fleet size (BENCH_SIZES, default "10,50") on a fresh kubesim fleet with a
-Secret-volume propagation delay of BENCH_DELAY seconds (default 10):
-  deploy.yml (printed, not compared) -> rotate.yml (1440h -> 720h) -> rotate.yml again
-  (no-op: nothing to rotate) -> the baseline (kubectl, one cluster after another,
-  720h -> 1440h) -> the floor (serial batches x propagation delay).
-Then report.yml on BENCH_REPORT_SIZE clusters (default 100; 0 skips it).
+One kubesim fleet of max(BENCH_SIZES, BENCH_REPORT_SIZE) clusters with a Secret-volume
+propagation delay of BENCH_DELAY seconds (default 10) is started and deployed once
+(deploy.yml, timed and printed, not compared). Then for each size N in BENCH_SIZES
+(default "10,50"), on the first N clusters (``--limit``):
+  rotate.yml (1440h -> 720h) -> rotate.yml again (no-op: nothing to rotate) -> the baseline
+  (kubectl, one cluster after another, 720h -> 1440h) -> the floor (serial batches x delay).
+Then report.yml on all BENCH_REPORT_SIZE clusters (default 100; 0 skips it).
 
 Prints a table and writes JSON to bench/results/. Quick try: ``BENCH_SIZES=10 BENCH_REPORT_SIZE=10 make bench``.
-Other knobs: BENCH_FORKS (default: the fleet size, at most 50), BENCH_SKIP_BASELINE=1,
-BENCH_KEEP=1 (keep work directories), BASELINE_POLL_S (baseline poll interval, 1).
+Other knobs: BENCH_FORKS (default: N, at most 50), BENCH_SKIP_BASELINE=1, BENCH_KEEP=1 (keep the
+work directory with every playbook log), BASELINE_POLL_S (baseline poll interval, 1).
 Targets (issue 9) are checked at N=50 and for the report run; a miss is printed, not hidden.
 """
 
@@ -67,11 +68,12 @@ def _top_tasks(log_path, limit=6):
     return [{"task": name, "s": secs} for secs, name in rows[:limit]]
 
 
-def _playbook_step(label, fleet, workdir, playbook, forks, extra, clusters=None):
+def _playbook_step(label, fleet, workdir, playbook, forks, extra, names=None):
     log = os.path.join(workdir, "%s.log" % label.replace(" ", "-").replace("/", "-"))
     before = _secret_serials(fleet)
-    with Step(label, fleet, clusters) as step:
-        rc = run_playbook(playbook, fleet.inventory, log, forks, extra,
+    limit = names if names and len(names) < len(fleet.clusters) else None
+    with Step(label, fleet, names) as step:
+        rc = run_playbook(playbook, fleet.inventory, log, forks, extra, limit=limit,
                           env={"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
                                "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "12"})
     result = dict(step.result, rc=rc, log=log, clusters_changed=_changed(before, _secret_serials(fleet)),
@@ -87,42 +89,30 @@ def _print_step(result):
         result["requests_max_cluster"], result.get("clusters_changed", "-"), result.get("rc", 0)))
 
 
-def bench_size(n, delay, forks, workdir, skip_baseline):
-    print("\n== N=%d clusters, propagation delay %ss, forks %d (work dir %s)" % (n, delay, forks, workdir))
-    started = time.monotonic()
-    fleet = start_fleet(n, workdir, delay)
-    out = {"clusters": n, "propagation_delay_s": delay, "forks": forks,
-           "fleet_start_s": round(time.monotonic() - started, 2)}
-    try:
-        root_cert, root_key = make_root_ca(workdir)
-        dvars = deploy_vars(root_cert, root_key)
-        out["deploy"] = _playbook_step("deploy", fleet, workdir, "deploy.yml", forks, dvars)
-        _print_step(out["deploy"])
-        if out["deploy"]["rc"] != 0:
-            return out
-        rvars = {"ca_rotation_duration": NEW_DURATION}
-        out["rotate"] = _playbook_step("rotate", fleet, workdir, "rotate.yml", forks, rvars)
-        _print_step(out["rotate"])
-        out["rotate_noop"] = _playbook_step("rotate no-op", fleet, workdir, "rotate.yml", forks, rvars)
-        _print_step(out["rotate_noop"])
-        if not skip_baseline:
-            out["baseline"] = _baseline_step(fleet, workdir)
-            _print_step(out["baseline"])
-        serial = floor.rotate_serial(os.path.join(REPO, "playbooks", "rotate.yml"))
-        out["floor"] = dict(floor.floor_seconds(n, serial, delay), serial=floor.describe(serial))
-        print("  floor          %d batches %s x %ss = %.0fs" % (
-            out["floor"]["batch_count"], out["floor"]["batches"], delay, out["floor"]["floor_s"]))
-        out["ratios"] = _ratios(out)
-    finally:
-        fleet.stop()
+def bench_size(fleet, n, delay, forks, workdir, skip_baseline):
+    names = [c.name for c in fleet.clusters[:n]]
+    print("\n== N=%d clusters (%s..%s), propagation delay %ss, forks %d" % (n, names[0], names[-1], delay, forks))
+    out = {"clusters": n, "propagation_delay_s": delay, "forks": forks}
+    rvars = {"ca_rotation_duration": NEW_DURATION}
+    out["rotate"] = _playbook_step("rotate-n%d" % n, fleet, workdir, "rotate.yml", forks, rvars, names)
+    _print_step(out["rotate"])
+    out["rotate_noop"] = _playbook_step("rotate-noop-n%d" % n, fleet, workdir, "rotate.yml", forks, rvars, names)
+    _print_step(out["rotate_noop"])
+    if not skip_baseline:
+        out["baseline"] = _baseline_step(fleet, names, workdir)
+        _print_step(out["baseline"])
+    serial = floor.rotate_serial(os.path.join(REPO, "playbooks", "rotate.yml"))
+    out["floor"] = dict(floor.floor_seconds(n, serial, delay), serial=floor.describe(serial))
+    print("  floor          %d batches %s x %ss = %.0fs" % (
+        out["floor"]["batch_count"], out["floor"]["batches"], delay, out["floor"]["floor_s"]))
+    out["ratios"] = _ratios(out)
     return out
 
 
-def _baseline_step(fleet, workdir):
-    contexts = [c.name for c in fleet.clusters]
-    plans = baseline.prepare_fleet(fleet.kubeconfig, contexts, BASELINE_DURATION, workdir)
+def _baseline_step(fleet, names, workdir):
+    plans = baseline.prepare_fleet(fleet.kubeconfig, names, BASELINE_DURATION, workdir)
     before = _secret_serials(fleet)
-    with Step("baseline", fleet) as step:
+    with Step("baseline-n%d" % len(names), fleet, names) as step:
         per_cluster, failures = baseline.run(plans)
     result = dict(step.result, rc=1 if failures else 0, clusters_changed=_changed(before, _secret_serials(fleet)),
                   per_cluster_s_mean=round(sum(per_cluster.values()) / max(len(per_cluster), 1), 2),
@@ -143,21 +133,15 @@ def _ratios(out):
     return ratios
 
 
-def bench_report(n, delay, forks, workdir):
+def bench_report(fleet, n, forks, workdir):
+    names = [c.name for c in fleet.clusters[:n]]
     print("\n== report.yml on N=%d clusters (forks %d)" % (n, forks))
-    fleet = start_fleet(n, workdir, delay)
+    report_dir = os.path.join(workdir, "report")
     out = {"clusters": n, "forks": forks}
-    try:
-        root_cert, root_key = make_root_ca(workdir)
-        out["deploy"] = _playbook_step("deploy", fleet, workdir, "deploy.yml", forks, deploy_vars(root_cert, root_key))
-        _print_step(out["deploy"])
-        if out["deploy"]["rc"] == 0:
-            report_dir = os.path.join(workdir, "report")
-            out["report"] = _playbook_step("report", fleet, workdir, "report.yml", forks, {"report_dir": report_dir})
-            out["report"]["files"] = sorted(os.listdir(report_dir)) if os.path.isdir(report_dir) else []
-            _print_step(out["report"])
-    finally:
-        fleet.stop()
+    out["report"] = _playbook_step("report-n%d" % n, fleet, workdir, "report.yml", forks, {"report_dir": report_dir},
+                                   names)
+    out["report"]["files"] = sorted(os.listdir(report_dir)) if os.path.isdir(report_dir) else []
+    _print_step(out["report"])
     return out
 
 
@@ -187,18 +171,22 @@ def _check_targets(results):
 def _table(results):
     lines = ["| N | step | wall s | CPU-s / cluster | API req / cluster | clusters changed | vs baseline | vs floor |",
              "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    deploy = results.get("deploy")
+    if deploy:
+        lines.append("| %d | deploy.yml (setup, not compared)%s | %.1f | %.2f | %.1f | %s | | |" % (
+            deploy["clusters"], " (FAILED rc=%s)" % deploy["rc"] if deploy["rc"] else "", deploy["wall_s"],
+            deploy["cpu_s_per_cluster"], deploy["requests_per_cluster"], deploy["clusters_changed"]))
     for n, size in sorted(results["sizes"].items(), key=lambda kv: int(kv[0])):
         ratios = size.get("ratios", {})
-        for key in ("deploy", "rotate", "rotate_noop", "baseline"):
+        for key in ("rotate", "rotate_noop", "baseline"):
             step = size.get(key)
             if not step:
                 continue
             vs_base = vs_floor = ""
             if key == "rotate":
-                vs_base = "%.2fx (%.1fx faster)" % (ratios["rotate_over_baseline"], ratios["speedup_vs_baseline"]) \
-                    if "rotate_over_baseline" in ratios else ""
+                vs_base = _speed(ratios)
                 vs_floor = "%.2fx" % ratios["rotate_over_floor"] if "rotate_over_floor" in ratios else ""
-            label = {"rotate_noop": "rotate.yml no-op rerun", "rotate": "rotate.yml", "deploy": "deploy.yml (setup)",
+            label = {"rotate_noop": "rotate.yml no-op rerun", "rotate": "rotate.yml",
                      "baseline": "baseline: kubectl, sequential"}[key]
             if step.get("rc"):
                 label += " (FAILED rc=%s)" % step["rc"]
@@ -213,6 +201,14 @@ def _table(results):
         lines.append("| %d | report.yml | %.1f | %.2f | %.1f | | | |" % (
             results["report"]["clusters"], report["wall_s"], report["cpu_s_per_cluster"], report["requests_per_cluster"]))
     return "\n".join(lines)
+
+
+def _speed(ratios):
+    if "rotate_over_baseline" not in ratios:
+        return ""
+    speedup = ratios["speedup_vs_baseline"]
+    return "%.2fx (%s)" % (ratios["rotate_over_baseline"],
+                           "%.1fx faster" % speedup if speedup >= 1 else "%.1fx slower" % (1 / speedup))
 
 
 def _meta():
@@ -234,21 +230,36 @@ def main():
     report_size = _env_int("BENCH_REPORT_SIZE", 100)
     skip_baseline = os.environ.get("BENCH_SKIP_BASELINE") == "1"
     keep = os.environ.get("BENCH_KEEP") == "1"
+    total = max(sizes + [report_size])
     results_dir = os.path.join(HERE, "results")
     os.makedirs(results_dir, exist_ok=True)
     results = {"meta": _meta(), "targets": TARGETS, "sizes": {}}
-    root = tempfile.mkdtemp(prefix="meshpki-bench-")
+    workdir = tempfile.mkdtemp(prefix="meshpki-bench-")
+    failed = False
+    fleet = None
     try:
-        for n in sizes:
-            forks = _env_int("BENCH_FORKS", min(n, 50))
-            workdir = os.path.join(root, "n%d" % n)
-            os.makedirs(workdir)
-            results["sizes"][str(n)] = bench_size(n, delay, forks, workdir, skip_baseline)
-        if report_size:
-            workdir = os.path.join(root, "report%d" % report_size)
-            os.makedirs(workdir)
-            results["report"] = bench_report(report_size, delay, _env_int("BENCH_FORKS", min(report_size, 50)), workdir)
+        print("== fleet: %d kubesim clusters, propagation delay %ss (work dir %s)" % (total, delay, workdir))
+        started = time.monotonic()
+        fleet = start_fleet(total, os.path.join(workdir, "fleet"), delay)
+        results["fleet"] = {"clusters": total, "start_s": round(time.monotonic() - started, 2)}
+        root_cert, root_key = make_root_ca(workdir)
+        forks = _env_int("BENCH_FORKS", min(total, 50))
+        results["deploy"] = _playbook_step("deploy-n%d" % total, fleet, workdir, "deploy.yml", forks,
+                                           deploy_vars(root_cert, root_key))
+        _print_step(results["deploy"])
+        failed = results["deploy"]["rc"] != 0
+        if not failed:
+            for n in sorted(sizes):
+                size = bench_size(fleet, n, delay, _env_int("BENCH_FORKS", min(n, 50)), workdir, skip_baseline)
+                results["sizes"][str(n)] = size
+                failed = failed or any(size.get(k, {}).get("rc") for k in ("rotate", "rotate_noop", "baseline"))
+            if report_size:
+                results["report"] = bench_report(fleet, report_size, _env_int("BENCH_FORKS", min(report_size, 50)),
+                                                 workdir)
+                failed = failed or results["report"]["report"]["rc"] != 0
     finally:
+        if fleet is not None:
+            fleet.stop()
         results["checks"] = _check_targets(results)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = os.path.join(results_dir, "bench-%s.json" % stamp)
@@ -260,10 +271,10 @@ def main():
             print("  [%s] %s: %s" % ("met" if check["met"] else "MISSED", check["target"], check["value"]))
         print("\nresults: %s" % path)
         if keep:
-            print("work dirs kept: %s" % root)
+            print("work dir kept (playbook logs): %s" % workdir)
         else:
-            shutil.rmtree(root, ignore_errors=True)
-    return 0
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
