@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,8 +145,21 @@ def resource_versions(cluster) -> dict:
     return out
 
 
-def fleet_resource_versions(fleet) -> dict:
-    return {c.name: resource_versions(c) for c in fleet.clusters}
+def fleet_resource_versions(fleet, settle: float = 10.0) -> dict:
+    """Snapshot every cluster once the simulated controllers are quiet (two equal looks 0.5 s apart).
+
+    Controllers react to writes asynchronously (istiod writes its root ConfigMaps a moment after it
+    starts); a snapshot taken mid-reaction would blame the next run for their writes.
+    """
+    deadline = time.monotonic() + settle
+    snap = {c.name: resource_versions(c) for c in fleet.clusters}
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        again = {c.name: resource_versions(c) for c in fleet.clusters}
+        if again == snap:
+            break
+        snap = again
+    return snap
 
 
 def diff_resource_versions(before: dict, after: dict) -> list:

@@ -15,7 +15,8 @@ Usage::
     assert res.rc == 0, res.explain()
     assert res.changed_total() == 0            # idempotence
     res.stats["cluster-1"]["changed"]          # recap per host
-    res.task_results("Show the summary")       # {host: result dict} of the last task with that name
+    res.task_results("Show the summary")       # {host: result} of the last task with that name
+                                               # (role tasks match with or without "<role> : ")
     res.failed_tasks()                         # [(task name, host, msg), ...]
 
 ``check=True`` adds ``--check``; ``diff=True`` adds ``--diff``; ``limit`` adds ``--limit``;
@@ -94,11 +95,16 @@ class PlaybookResult:
                 for host, result in task.get("hosts", {}).items():
                     yield name, host, result
 
+    @staticmethod
+    def name_matches(task_name: str, name: str) -> bool:
+        """Role tasks are reported as ``<role> : <name>``; match the bare name too."""
+        return task_name == name or task_name.endswith(" : " + name)
+
     def task_results(self, name: str) -> dict:
-        """{host: result} of the last run of the task called ``name`` (exact match)."""
+        """{host: result} of the last run of the task called ``name`` (exact, or after ``<role> : ``)."""
         found: dict = {}
         for tname, host, result in self.iter_task_results():
-            if tname == name:
+            if self.name_matches(tname, name):
                 found[host] = result
         return found
 
@@ -107,11 +113,15 @@ class PlaybookResult:
         return [(n, h) for n, h, r in self.iter_task_results() if r.get("changed")]
 
     def failed_tasks(self) -> list:
-        """[(task name, host, msg)] of every failed (not ignored) result."""
+        """[(task name, host, msg)] of every failed (not ignored) result; a loop's failed items' messages
+        are appended to its summary message."""
         out = []
         for name, host, result in self.iter_task_results():
             if result.get("failed") and not result.get("ignore_errors"):
-                out.append((name, host, str(result.get("msg", ""))[:2000]))
+                msgs = [str(result.get("msg", ""))]
+                msgs += [str(item.get("msg", "")) for item in result.get("results") or []
+                         if isinstance(item, dict) and item.get("failed")]
+                out.append((name, host, " | ".join(m for m in msgs if m)[:4000]))
         return out
 
     def explain(self) -> str:
