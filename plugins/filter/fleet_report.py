@@ -148,6 +148,18 @@ def _istiod_entry(deployments, reload):
             "hot_reload_state": state,
             "auto_reload_plugin_certs": env.get("AUTO_RELOAD_PLUGIN_CERTS"),
         })
+    if not entry["deployments"] and reload and reload.get("pods"):
+        # Versions from the pods istiod_reload_check saw; the env flag only matters for 1.14-1.18,
+        # where the ca_rotation role reads the Deployments instead.
+        entry["found"] = True
+        for pod in reload["pods"]:
+            version = istiod_versions.parse_version(pod.get("version"))
+            state = istiod_versions.hot_reload(version, None)
+            states.append(state)
+            entry["deployments"].append({"name": pod.get("name"), "image": pod.get("image"),
+                                         "version": str(version) if version else pod.get("version"),
+                                         "hot_reload_state": state, "auto_reload_plugin_certs": None,
+                                         "source": "pod"})
     if entry["deployments"]:
         entry["version"] = ", ".join(sorted(set(d["version"] or "unknown" for d in entry["deployments"])))
         # The weakest verdict of all revisions is the fleet-relevant one.
@@ -383,7 +395,7 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
         "fleet": {
             "clusters_total": len(entries),
             "clusters_ok": len(entries) - len(failing),
-            "root_consistent": consensus["consistent"] and not consensus["unknown"],
+            "root_consistent": consensus["consistent"],
             "reference_root": consensus["reference"],
             "roots": consensus["groups"],
             "root_differs": consensus["differing"],

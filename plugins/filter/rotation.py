@@ -6,6 +6,7 @@
 - ``rotation_spec_checks``: does a requested ``duration``/``renewBefore`` leave the old
   intermediate valid for one workload-certificate lifetime after cert-manager renews it?
   (cert-manager's own field rules are checked by the certificate module.)
+- ``backups_to_prune``: which backup Secrets retention deletes.
 - ``rotation_preflight``: which findings of a cluster's status block a rotation.
 - ``rotation_summary``: the per-cluster table rotate.yml ends with, from every cluster's
   ``ca_rotation_result`` fact, including clusters a stopped run never reached.
@@ -24,6 +25,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils import go_duratio
 # cert-manager's default when spec.duration is unset: 90 days (reference/cert-manager.md §1).
 _DEFAULT_DURATION = 2160 * go_duration.HOUR
 _STATUSES = ("rotated", "unchanged", "checked", "failed", "not_attempted")
+BACKUP_LABEL = "meshpki.istio_ca/backup-of"
 
 
 def _plain(value):
@@ -157,6 +159,28 @@ def rotation_preflight(status, require_hot_reload=True, reload_checked=True):
     return {"problems": problems, "warnings": warnings}
 
 
+def backups_to_prune(secrets, secret_name, keep=5, new=None):
+    """Names of the backup Secrets of ``secret_name`` to delete so that ``keep`` remain with ``new``.
+
+    ``secrets``: Secret objects of the namespace (as k8s_info lists them); only their metadata is
+    read. Backups are those labelled ``meshpki.istio_ca/backup-of=<secret_name>``; the newest
+    (creationTimestamp, then name) are kept, ``new`` (the backup just written) always counts as one.
+    ``keep`` 0 keeps everything.
+    """
+    secrets = _plain(secrets) or []
+    keep = int(keep)
+    if keep <= 0:
+        return []
+    found = []
+    for sec in secrets:
+        meta = (sec or {}).get("metadata") or {}
+        if (meta.get("labels") or {}).get(BACKUP_LABEL) == secret_name and meta.get("name") != new:
+            found.append((meta.get("creationTimestamp") or "", meta.get("name")))
+    found.sort(reverse=True)
+    room = keep - 1 if new else keep
+    return [name for _, name in found[max(room, 0):]]
+
+
 def rotation_summary(results, hosts):
     """``{clusters: [...], counts: {...}, ok, lines}`` for every host of the rotation, in ``hosts`` order."""
     results = _plain(results) or {}
@@ -200,6 +224,7 @@ class FilterModule(object):
 
     def filters(self):
         return {
+            "backups_to_prune": backups_to_prune,
             "rotation_preflight": rotation_preflight,
             "rotation_spec_checks": rotation_spec_checks,
             "rotation_summary": rotation_summary,

@@ -244,3 +244,8 @@ def key_material(fleet) -> list:
                     found.append(v)
                     found.append(base64.b64decode(v).decode("utf-8", "replace"))
     return found
+
+
+def failures(res, task: str) -> Dict[str, str]:
+    """{host: msg} of the failed results of the task called ``task`` (role tasks carry a "role : " prefix)."""
+    return {host: msg for name, host, msg in res.failed_tasks() if name == task or name.endswith(" : " + task)}

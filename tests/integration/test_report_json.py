@@ -1,0 +1,90 @@
+"""playbooks/report.yml: read-only, check-mode safe, and report.json true to every cluster.
+
+Three clusters: a healthy one (Istio 1.22), one whose istiod (1.16, no AUTO_RELOAD_PLUGIN_CERTS)
+cannot hot-reload, and one that is down while the report runs. Values in report.json are compared
+with what the simulated clusters hold.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from helpers_ansible import run_playbook
+from kubesim.fixtures import kubesim_fleet_factory  # noqa: F401  (fixture)
+import rotation_fleet as rf
+from ansible_collections.meshpki.istio_ca.plugins.module_utils import report_model
+
+pytestmark = pytest.mark.slow
+
+
+def test_report_json_per_cluster_and_fleet(kubesim_fleet_factory, tmp_path):  # noqa: F811
+    fleet = kubesim_fleet_factory(n_clusters=3, preinstall=("cert-manager",), propagation_delay=0.2)
+    root = rf.make_root()
+    rf.setup_ca(fleet, root, clusters=["cluster-1", "cluster-3"])
+    rf.setup_ca(fleet, root, clusters=["cluster-2"], istio_version="1.16.7", duration="720h")
+    states = {n: rf.cluster_state(fleet, n) for n in fleet.names}
+    fleet["cluster-3"].faults.down = True
+    since = time.time()
+    try:
+        res = run_playbook("playbooks/report.yml", inventory=fleet.inventory, check=True,
+                           extra_vars={"report_dir": str(tmp_path / "out"), "report_expiring_within": "1000h"})
+    finally:
+        fleet["cluster-3"].faults.down = False
+    assert res.rc == 0, res.explain()
+    # Read-only, even in check mode the report is written (a local file, not a cluster change).
+    assert not [r for c in fleet.clusters for r in c.requests if r["time"] >= since and r["method"] != "GET"]
+    assert res.changed_by_host().get("cluster-1", 0) <= 2  # the local report directory and file only
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+
+    assert report["schema_version"] == 1
+    assert report["settings"]["expiring_within_seconds"] == 1000 * 3600
+    clusters = {c["name"]: c for c in report["clusters"]}
+    assert [c["name"] for c in report["clusters"]] == fleet.names
+
+    for name in ("cluster-1", "cluster-2"):
+        entry, st = clusters[name], states[name]
+        crt = st["certificate"]
+        assert entry["reachable"] is True
+        assert entry["intermediate"]["serial_hex"] == st["serial"]
+        assert entry["intermediate"]["not_after"] == st["not_after"].strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert entry["intermediate"]["not_before"] == st["not_before"].strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert entry["intermediate"]["subject"] == f"CN=Intermediate CA,O=Istio,L={name}"
+        assert 0 < entry["intermediate"]["seconds_remaining"] <= (st["not_after"] - st["not_before"]).total_seconds()
+        assert entry["intermediate"]["issuer"] == "CN=Test Root CA,O=meshpki tests"
+        assert entry["certificate"]["revision"] == crt["status"]["revision"] == 1
+        assert entry["certificate"]["renewal_time"] == crt["status"]["renewalTime"]
+        assert entry["certificate"]["issuer_ref"] == {"name": "meshpki-istio-ca", "kind": "ClusterIssuer",
+                                                      "group": "cert-manager.io"}
+        assert entry["root"]["fingerprint_sha256"] == root.fingerprint
+        assert entry["chain"]["key_matches"] is True and entry["chain"]["istio_ready"] is True
+        assert entry["istiod"]["reloaded"] is True
+        assert entry["istiod"]["root_consistent"] is True
+        assert entry["istiod"]["last_reload"]["pod"].startswith("istiod-")
+
+    ok, stale = clusters["cluster-1"], clusters["cluster-2"]
+    assert ok["istiod"]["version"] == "1.22.3" and ok["istiod"]["hot_reload"] == "enabled"
+    assert ok["problems"] == [] and ok["ok"] is True
+    assert stale["istiod"]["version"] == "1.16.7" and stale["istiod"]["hot_reload_state"] == "off"
+    assert any("AUTO_RELOAD_PLUGIN_CERTS" in p for p in stale["problems"]), stale["problems"]
+
+    down = clusters["cluster-3"]
+    assert down["reachable"] is False and down["ok"] is False
+    assert any("onnect" in p for p in down["problems"]), down["problems"]
+    assert down["intermediate"] is None
+
+    fleet_part = report["fleet"]
+    assert fleet_part["clusters_total"] == 3 and fleet_part["clusters_ok"] == 1
+    assert fleet_part["root_consistent"] is True and fleet_part["reference_root"] == root.fingerprint
+    assert fleet_part["root_unknown"] == ["cluster-3"]
+    assert fleet_part["expiring_within_threshold"] == ["cluster-2"]  # 720h left < 1000h; cluster-1 has 1440h
+    assert fleet_part["failing_checks"] == ["cluster-2", "cluster-3"]
+    assert fleet_part["unreachable"] == ["cluster-3"]
+
+    # The renderers (report.md / report.html) read this document as it is.
+    view = report_model.build_view(report)
+    assert [r["name"] for r in view["rows"]] == fleet.names
+    assert view["rows"][0]["serial"] == states["cluster-1"]["serial"]
+    assert view["fleet"]["fail"] == ["cluster-2", "cluster-3"]
