@@ -183,8 +183,10 @@ def backups_to_prune(secrets, secret_name, keep=5, new=None):
 
 def rotation_summary(results, hosts):
     """``{clusters: [...], counts: {...}, ok, lines}`` for every host of the rotation, in ``hosts`` order."""
-    results = _plain(results) or {}
-    hosts = _plain(hosts) or []
+    results = _plain(results)
+    hosts = _plain(hosts)
+    results = {} if results is None else results
+    hosts = [] if hosts is None else hosts
     if not isinstance(results, dict) or not isinstance(hosts, list):
         raise AnsibleFilterError("rotation_summary expects a mapping of cluster -> ca_rotation_result and a host list")
     rows = []
