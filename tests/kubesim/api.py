@@ -181,6 +181,20 @@ def route(cluster: Cluster, req: Request) -> Response:
     if path in ("/healthz", "/readyz", "/livez"):
         return Response(200, b"ok", "text/plain; charset=utf-8")
     segs = [s for s in path.split("/") if s]
+    if segs[:2] == ["openapi", "v3"] and req.method == "GET":
+        from . import openapi
+        if len(segs) == 2:
+            return json_response(200, openapi.index(cluster))
+        rest = segs[2:]
+        if rest[:1] == ["api"] and len(rest) == 2:
+            doc = openapi.gv_document(cluster, "", rest[1])
+        elif rest[:1] == ["apis"] and len(rest) == 3:
+            doc = openapi.gv_document(cluster, rest[1], rest[2])
+        else:
+            doc = None
+        if doc is None:
+            raise E.unknown_resource()
+        return json_response(200, doc)
     if not segs or segs[0] not in ("api", "apis"):
         raise E.unknown_resource()
     if req.method == "GET":
@@ -259,6 +273,11 @@ def _dry_run(req: Request) -> bool:
 
 
 def _parse_body(req: Request, yaml_ok: bool = False):
+    if "protobuf" in req.content_type:
+        # kubesim speaks JSON only; client-go falls back to JSON on 415
+        raise ApiError(415, "UnsupportedMediaType",
+                       f'the body of the request was in an unknown format - accepted media types include: '
+                       f'application/json, application/yaml', {})
     raw = req.body
     if not raw or not raw.strip():
         raise E.bad_request("the body of the request was empty")

@@ -224,3 +224,15 @@ def test_oldest_kubectl_apply_and_get(fleet, ns):
     assert r.returncode == 0, r.stderr
     r = fleet.kubectl("get", "secret", "s1", "-n", ns, "-o", "jsonpath={.data.key}", kubectl=old)
     assert r.returncode == 0 and r.stdout == "eA==", r.stderr
+
+
+def test_apply_with_default_validation(fleet, ns):
+    """kubectl >= 1.29 finds fieldValidation in /openapi/v3 and leaves validation to the server."""
+    r = fleet.kubectl("version", "--client", "-o", "json")
+    minor = int(json.loads(r.stdout)["clientVersion"]["minor"].rstrip("+"))
+    if minor < 29:
+        pytest.skip(f"kubectl 1.{minor} validates against OpenAPI v2 (protobuf), which kubesim does not serve")
+    out = ok(fleet.kubectl("apply", "-f", "-", input=CONFIGMAP.format(ns=ns, value="v")))
+    assert "configmap/cm1 created" in out
+    posts = fleet["cluster-1"].requests.matching("POST", rf"/namespaces/{ns}/configmaps$")
+    assert "fieldValidation=Strict" in posts[-1]["query"]
