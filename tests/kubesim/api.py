@@ -411,6 +411,10 @@ def item(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Opt
                 raise E.bad_request(f"couldn't get version/kind; json parse error: {exc}")
             if not isinstance(options, dict):
                 raise E.bad_request("DeleteOptions must be an object")
+        if req.q("propagationPolicy") and "propagationPolicy" not in options:
+            options["propagationPolicy"] = req.q("propagationPolicy")
+        if req.q("orphanDependents") and "orphanDependents" not in options:
+            options["orphanDependents"] = req.flag("orphanDependents")
         dry = _dry_run(req) or options.get("dryRun") == ["All"]
         code, body = cluster._delete(rt, version, ns, name, dry_run=dry, options=options, admit=True)
         _after_write(cluster, dry)

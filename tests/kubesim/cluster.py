@@ -105,6 +105,7 @@ class Cluster:
         self._logs: Dict[Tuple[str, str], dict] = {}
         self._logs_cond = threading.Condition(threading.Lock())
         self._proxies: Dict[Tuple[str, str, int], Callable] = {}
+        self._orphaning: set = set()  # uids deleted with propagationPolicy=Orphan
         self._service_ip = 10
         self.server = None
         self.stopped = False
@@ -310,7 +311,9 @@ class Cluster:
                 self._proxies.pop(key, None)
         if etype == "DELETED" and obj["metadata"].get("uid"):
             uid = obj["metadata"]["uid"]
-            self.schedule(0, lambda: self._collect_garbage(uid, ns), key=f"__gc__/{uid}")
+            orphan = uid in self._orphaning
+            self._orphaning.discard(uid)
+            self.schedule(0, lambda: self._collect_garbage(uid, ns, orphan), key=f"__gc__/{uid}")
         if etype == "DELETED" and ns and rt.namespaced:
             nsobj = self._stored(self.registry.by_rid[("", "namespaces")], None, ns)
             if nsobj is not None and (nsobj.get("status") or {}).get("phase") == "Terminating":
@@ -720,6 +723,9 @@ class Cluster:
             if admit:
                 self._admit("DELETE", rt, version, None, old, dry_run)
             md = old["metadata"]
+            if options.get("propagationPolicy") == "Orphan" or options.get("orphanDependents") is True:
+                if not dry_run and md.get("uid"):
+                    self._orphaning.add(md["uid"])
             graceful = rt.rid == ("", "namespaces") or bool(md.get("finalizers"))
             if graceful:
                 if md.get("deletionTimestamp"):
@@ -752,8 +758,9 @@ class Cluster:
             return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                          "details": details}
 
-    def _collect_garbage(self, uid: str, namespace: Optional[str]) -> None:
-        """Garbage collector (background propagation): delete dependents of a deleted owner."""
+    def _collect_garbage(self, uid: str, namespace: Optional[str], orphan: bool = False) -> None:
+        """Garbage collector: delete dependents of a deleted owner (background propagation),
+        or with propagationPolicy=Orphan drop their ownerReferences to it."""
         victims = []
         with self.lock:
             for rt in self.registry.all_types():
@@ -771,7 +778,21 @@ class Cluster:
                                 break
         for rt, ns, name in victims:
             try:
-                self._delete(rt, rt.storage_version, ns, name, dry_run=False, admit=False)
+                if orphan:
+                    with self._writing():
+                        old = self._stored(rt, ns, name)
+                        if old is None:
+                            continue
+                        new = deep_copy(old)
+                        refs = [r for r in new["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
+                        if refs:
+                            new["metadata"]["ownerReferences"] = refs
+                        else:
+                            new["metadata"].pop("ownerReferences", None)
+                        self._finish_update(rt, rt.storage_version, ns, name, old, new, subresource=None,
+                                            dry_run=False, manager="kube-controller-manager", admit=False)
+                else:
+                    self._delete(rt, rt.storage_version, ns, name, dry_run=False, admit=False)
             except ApiError:
                 pass
 

@@ -610,3 +610,14 @@ def test_managed_fields_time_moves_when_a_manager_changes_values(cluster):
     code, obj = call(cluster, "PATCH", path, {"data": {"a": "4"}}, query="fieldManager=m",
                      ctype="application/merge-patch+json")
     assert [m for m in obj["metadata"]["managedFields"] if m["operation"] == "Update"][0]["time"] > upd["time"]
+
+
+def test_orphan_propagation_keeps_dependents(cluster):
+    code, owner = call(cluster, "POST", NS + "/configmaps", {"metadata": {"name": "orphan-owner"}})
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "orphan-owner", "uid": owner["metadata"]["uid"]}
+    call(cluster, "POST", NS + "/configmaps", {"metadata": {"name": "orphan-dep", "ownerReferences": [ref]}})
+    code, _ = call(cluster, "DELETE", NS + "/configmaps/orphan-owner", {"propagationPolicy": "Orphan"})
+    assert code == 200
+    assert cluster.wait_for(lambda: not (cluster.peek("v1", "configmaps", "default", "orphan-dep") or {}).get(
+        "metadata", {}).get("ownerReferences"), timeout=5)
+    assert cluster.peek("v1", "configmaps", "default", "orphan-dep") is not None
