@@ -63,6 +63,7 @@ class Response:
     content_type: str = "application/json"
     headers: Dict[str, str] = field(default_factory=dict)
     stream: Optional[Iterator[bytes]] = None
+    warnings: List[str] = field(default_factory=list)  # admission warnings, sent as Warning headers
 
 
 def json_response(code: int, obj) -> Response:
@@ -98,6 +99,15 @@ def handle(cluster: Cluster, req: Request) -> Response:
         resp = status_response(ApiError(code, reason, message, details))
         resp.headers.update(headers)
         return resp
+    with cluster.collecting_warnings() as warnings:
+        resp = _route_or_status(cluster, req)
+    # like the apiserver's warning recorder: headers added during the request go out with
+    # whatever response follows, success or error (a webhook may warn and another deny)
+    resp.warnings = warnings
+    return resp
+
+
+def _route_or_status(cluster: Cluster, req: Request) -> Response:
     try:
         return route(cluster, req)
     except ApiError as exc:

@@ -200,8 +200,24 @@ class Cluster:
 
     def _admit(self, operation, rt, version, obj, old, dry_run) -> None:
         api_version = rt.api_version(version)
+        sink = getattr(self._tls, "warnings", None)
         for c in self._controllers:
-            c.admit(operation, api_version, rt.plural, deep_copy(obj), deep_copy(old), dry_run)
+            warnings = c.admit(operation, api_version, rt.plural, deep_copy(obj), deep_copy(old), dry_run)
+            if warnings and sink is not None:
+                for text in warnings:
+                    # the apiserver's warning recorder drops empty and repeated texts
+                    if text and text not in sink:
+                        sink.append(text)
+
+    @contextmanager
+    def collecting_warnings(self) -> Iterator[List[str]]:
+        """Collect the admission warnings of the writes this thread makes (one API request)."""
+        prev = getattr(self._tls, "warnings", None)
+        self._tls.warnings = sink = []
+        try:
+            yield sink
+        finally:
+            self._tls.warnings = prev
 
     @contextmanager
     def _writing(self):

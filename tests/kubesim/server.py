@@ -22,6 +22,14 @@ MAX_HEADER_LINE = 65536
 _PHRASES = {s.value: s.phrase for s in http.HTTPStatus}
 
 
+def warning_header(text: str) -> str:
+    """The value kube-apiserver sends for an admission warning: RFC 7234 warn-code 299, no agent,
+    quoted text with backslashes and quotes escaped (apimachinery util/net NewWarningHeader).
+    Go's header writer turns CR/LF into spaces, so a warning never splits the header."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ")
+    return f'299 - "{text}"'
+
+
 class _ClientGone(Exception):
     pass
 
@@ -221,10 +229,11 @@ class ClusterServer:
                  f"Audit-Id: {self.cluster.name}-{id(resp) & 0xffffff:x}"]
         for k, v in resp.headers.items():
             lines.append(f"{k}: {v}")
-        lines.append(extra)
-        if not keep_alive:
-            lines.append("Connection: close")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        head = ("\r\n".join(lines) + "\r\n").encode("latin-1")
+        for text in resp.warnings:
+            head += b"Warning: " + warning_header(text).encode("utf-8") + b"\r\n"
+        tail = [extra] + ([] if keep_alive else ["Connection: close"])
+        return head + ("\r\n".join(tail) + "\r\n\r\n").encode("latin-1")
 
     def _send(self, conn, resp, keep_alive: bool, head_only: bool = False) -> None:
         head = self._head(resp, f"Content-Length: {len(resp.body)}", keep_alive)
