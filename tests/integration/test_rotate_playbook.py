@@ -55,6 +55,26 @@ def _last_request(fleet, name, since):
     return max(r["time"] for r in fleet[name].requests if r["time"] >= since)
 
 
+def test_check_mode_changes_nothing(fleet, tmp_path):
+    before = {n: rf.cluster_state(fleet, n) for n in fleet.names}
+    started = time.time()
+    res = run_playbook("playbooks/rotate.yml", inventory=fleet.inventory, check=True,
+                       extra_vars={"report_dir": str(tmp_path), "ca_rotation_duration": "720h"})
+    assert res.rc == 0, res.explain()
+    writes = [(c.name, r["method"], r["path"]) for c in fleet.clusters for r in c.requests
+              if r["time"] >= started and r["method"] != "GET" and "dryRun=All" not in (r["query"] or "")]
+    assert writes == []
+    for name in fleet.names:
+        st = rf.cluster_state(fleet, name)
+        assert (st["serial"], st["revision"]) == (before[name]["serial"], before[name]["revision"])
+        assert st["certificate"]["spec"]["duration"] == "1440h"
+        assert rf.backups(fleet, name) == []
+    summary = json.loads((tmp_path / "rotation-summary.json").read_text())
+    assert summary["check_mode"] is True
+    assert [(r["cluster"], r["status"], r["reissue"]) for r in summary["clusters"]] == \
+        [(n, "checked", "spec_change") for n in fleet.names]
+
+
 def test_rotate_1440h_to_720h_canary_then_batches(fleet, tmp_path):
     before = {n: rf.cluster_state(fleet, n) for n in fleet.names}
     started = time.time()
