@@ -96,7 +96,7 @@ def playbook(name: str, inventory: Path, extra_vars: dict, logs: Path) -> None:
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"),
                ANSIBLE_PYTHON_INTERPRETER=str(VENV_BIN / "python"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_FORKS="3")
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_FORKS="3", ANSIBLE_PIPELINING="1")
     try:
         with open(log, "w") as out:
             rc = subprocess.call([str(VENV_BIN / "ansible-playbook"), str(REPO / "playbooks" / f"{name}.yml"),

@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import re
 
 from ansible.errors import AnsibleFilterError
 
@@ -410,7 +411,6 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
 
 
 def _natural(name):
-    import re
     return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", str(name))]
 
 

@@ -24,7 +24,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils import go_duratio
 
 # cert-manager's default when spec.duration is unset: 90 days (reference/cert-manager.md §1).
 _DEFAULT_DURATION = 2160 * go_duration.HOUR
-_STATUSES = ("rotated", "unchanged", "checked", "failed", "not_attempted")
+_STATUSES = ("rotated", "unchanged", "checked", "failed", "interrupted", "not_attempted")
 BACKUP_LABEL = "meshpki.istio_ca/backup-of"
 
 
@@ -207,6 +207,8 @@ def rotation_summary(results, hosts):
         serials = "%s -> %s" % (row.get("old_serial") or "?", row.get("new_serial") or "?")
         if row["status"] == "not_attempted":
             text = "not attempted (an earlier batch failed or the run stopped)"
+        elif row["status"] == "interrupted":
+            text = "INTERRUPTED: the run stopped during its change; check it with report.yml"
         elif row["status"] == "failed":
             text = "FAILED in %s: %s" % (row.get("failed_step") or "rotation", row.get("error"))
         else:
@@ -216,7 +218,7 @@ def rotation_summary(results, hosts):
     return {
         "clusters": rows,
         "counts": counts,
-        "ok": counts["failed"] == 0 and counts["not_attempted"] == 0,
+        "ok": counts["failed"] == 0 and counts["not_attempted"] == 0 and counts["interrupted"] == 0,
         "lines": lines,
     }
 

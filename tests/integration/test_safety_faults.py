@@ -30,7 +30,10 @@ def _summary(tmp_path):
 
 
 def test_cluster_down_in_the_middle_stops_later_batches(kubesim_fleet_factory, tmp_path):  # noqa: F811
-    fleet = kubesim_fleet_factory(n_clusters=3, preinstall=("cert-manager",), propagation_delay=0.2)
+    """Batches [1, 2] on 4 clusters: the canary, then cluster-2 and cluster-3 together, then cluster-4.
+    cluster-2 goes down during its change: 1 of 2 failed > max_fail_percentage 0, so cluster-4 is never
+    touched, while cluster-3 still finishes and verifies its rotation."""
+    fleet = kubesim_fleet_factory(n_clusters=4, preinstall=("cert-manager",), propagation_delay=0.2)
     fleet.root = rf.make_root()
     rf.setup_ca(fleet, fleet.root)
     before = {n: rf.cluster_state(fleet, n) for n in fleet.names}
@@ -49,7 +52,7 @@ def test_cluster_down_in_the_middle_stops_later_batches(kubesim_fleet_factory, t
     watcher.start()
     try:
         res = run_playbook("playbooks/rotate.yml", inventory=fleet.inventory, extra_vars={
-            "report_dir": str(tmp_path), "ca_rotation_duration": "720h", "rotate_serial": [1, 1],
+            "report_dir": str(tmp_path), "ca_rotation_duration": "720h", "rotate_serial": [1, 2],
             "ca_rotation_issue_timeout": 30, "ca_rotation_reload_timeout": 30})
     finally:
         stop.set()
@@ -65,21 +68,23 @@ def test_cluster_down_in_the_middle_stops_later_batches(kubesim_fleet_factory, t
     assert len(backup) == 1 and backup[0]["metadata"]["name"] in failed["cluster-2"]
 
     rows = _summary(tmp_path)
-    assert rows["cluster-1"]["status"] == "rotated" and rows["cluster-1"]["reloaded"] is True
+    for name in ("cluster-1", "cluster-3"):
+        assert rows[name]["status"] == "rotated" and rows[name]["reloaded"] is True, rows[name]
     assert rows["cluster-2"]["status"] == "failed" and "Cannot connect" in rows["cluster-2"]["error"]
-    assert rows["cluster-3"]["status"] == "not_attempted"
+    assert rows["cluster-4"]["status"] == "not_attempted"
 
-    # Every cluster ends with a valid cacerts under the shared root that istiod signs with: cluster-1
-    # rotated, cluster-2 rotated by cert-manager while the API was unreachable to us, cluster-3 untouched
-    # (max_fail_percentage 0 stopped the later batch).
+    # Every cluster ends with a valid cacerts under the shared root that istiod signs with: cluster-1 and
+    # cluster-3 rotated, cluster-2 rotated by cert-manager while the API was unreachable to us, cluster-4
+    # untouched (max_fail_percentage 0 stopped the later batch).
     rf.wait_for(lambda: rf.istiod_signing_serial(fleet, "cluster-2") == rf.cacerts_serial(fleet, "cluster-2"),
                 timeout=20, what="cluster-2 istiod to reload")
     after = rf.assert_fleet_sound(fleet, fleet.root.fingerprint)
-    assert after["cluster-1"]["serial"] != before["cluster-1"]["serial"]
-    assert after["cluster-3"]["serial"] == before["cluster-3"]["serial"]
-    assert after["cluster-3"]["revision"] == before["cluster-3"]["revision"]
-    assert rf.backups(fleet, "cluster-3") == []
-    assert not [r for r in fleet["cluster-3"].requests if r["time"] >= started and r["method"] != "GET"
+    for name in ("cluster-1", "cluster-3"):
+        assert after[name]["serial"] == rows[name]["new_serial"] != before[name]["serial"]
+    assert after["cluster-4"]["serial"] == before["cluster-4"]["serial"]
+    assert after["cluster-4"]["revision"] == before["cluster-4"]["revision"]
+    assert rf.backups(fleet, "cluster-4") == []
+    assert not [r for r in fleet["cluster-4"].requests if r["time"] >= started and r["method"] != "GET"
                 and "dryRun=All" not in (r["query"] or "")]
 
     # The backup taken before the interrupted change restores.

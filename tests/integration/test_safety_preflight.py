@@ -9,6 +9,7 @@ valid cacerts, nothing was written to any cluster, no backup was made.
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -93,7 +94,8 @@ def test_bad_request_fails_preflight_on_every_cluster(healthy, tmp_path, request
 
 def test_broken_fleet_names_each_cluster_and_cause(kubesim_fleet_factory, tmp_path):  # noqa: F811
     """7 clusters: 1-2 sound (root A), 3 never deployed (no cacerts), 4 down, 5 on another root,
-    6 rejects the token (401), 7 forbids reading Secrets (403). Nothing may change on any of them."""
+    6 rejects the token (401), 7 forbids reading Secrets (403); plus two inventory hosts whose
+    kubeconfig context or file does not exist. Nothing may change on any of them."""
     fleet = kubesim_fleet_factory(n_clusters=7, preinstall=("cert-manager",), propagation_delay=0.2)
     fleet.root = rf.make_root()
     other = rf.make_root("Another Root CA")
@@ -106,15 +108,25 @@ def test_broken_fleet_names_each_cluster_and_cause(kubesim_fleet_factory, tmp_pa
     fleet["cluster-6"].faults.unauthorized = True
     fleet["cluster-7"].faults.fail_next(1000, path="/secrets", code=403,
                                         message='secrets "cacerts" is forbidden: User "ci" cannot get resource "secrets"')
+    inventory = fleet.inventory_dict()
+    hosts = inventory["all"]["children"]["clusters"]["hosts"]
+    hosts["ghost-context"] = dict(hosts["cluster-1"], k8s_context="no-such-context")
+    hosts["ghost-file"] = dict(hosts["cluster-1"], k8s_kubeconfig=str(tmp_path / "no-such-kubeconfig"))
+    (tmp_path / "inventory.yml").write_text(json.dumps(inventory))
     since = time.time()
     try:
-        res = _rotate(fleet, tmp_path, ca_rotation_duration="720h")
+        res = run_playbook("playbooks/rotate.yml", inventory=tmp_path / "inventory.yml", extra_args=["-f", "9"],
+                           extra_vars={"report_dir": str(tmp_path), "ca_rotation_duration": "720h",
+                                       "ca_rotation_api_retries": 2, "ca_rotation_api_retry_delay": 1})
     finally:
         for c in fleet.clusters:
             c.faults.reset()
     assert res.rc != 0
     failures = _preflight_failures(res)
-    assert sorted(failures) == ["cluster-3", "cluster-4", "cluster-5", "cluster-6", "cluster-7"], res.explain()
+    assert sorted(failures) == ["cluster-3", "cluster-4", "cluster-5", "cluster-6", "cluster-7",
+                                "ghost-context", "ghost-file"], res.explain()
+    assert "no-such-context" in failures["ghost-context"]
+    assert "no-such-kubeconfig" in failures["ghost-file"]
     assert "there is no Certificate istio-system/cacerts" in failures["cluster-3"]
     assert "cacerts" in failures["cluster-3"] and "not found" in failures["cluster-3"].lower()
     assert "could not read the cluster" in failures["cluster-4"] and "onnect" in failures["cluster-4"]

@@ -101,11 +101,14 @@ def test_rotation_summary():
                "c3": {}}
     out = rotation_summary(results, ["c1", "c2", "c3"])
     assert [r["status"] for r in out["clusters"]] == ["rotated", "failed", "not_attempted"]
-    assert out["counts"] == {"rotated": 1, "unchanged": 0, "checked": 0, "failed": 1, "not_attempted": 1}
+    assert out["counts"] == {"rotated": 1, "unchanged": 0, "checked": 0, "failed": 1, "interrupted": 0,
+                             "not_attempted": 1}
     assert out["ok"] is False
     assert "a -> b" in out["lines"][0] and "istiod reloaded: yes" in out["lines"][0]
     assert "FAILED in Apply: boom" in out["lines"][1]
     assert "not attempted" in out["lines"][2]
     assert rotation_summary({"c1": results["c1"]}, ["c1"])["ok"] is True
+    cut = rotation_summary({"c1": {"status": "interrupted", "old_serial": "a"}}, ["c1"])
+    assert cut["ok"] is False and "INTERRUPTED" in cut["lines"][0]
     with pytest.raises(AnsibleFilterError):
         rotation_summary([], ["c1"])
