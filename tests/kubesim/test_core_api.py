@@ -621,3 +621,47 @@ def test_orphan_propagation_keeps_dependents(cluster):
     assert cluster.wait_for(lambda: not (cluster.peek("v1", "configmaps", "default", "orphan-dep") or {}).get(
         "metadata", {}).get("ownerReferences"), timeout=5)
     assert cluster.peek("v1", "configmaps", "default", "orphan-dep") is not None
+
+
+def test_managed_fields_time_moves_on_removal_put_and_internal_writes(cluster):
+    """ManagedFieldsEntry.time: "updated if a field is added, the manager changes any of the
+    owned fields value or removes a field" — per entry, on the simulated clock."""
+    path = NS + "/configmaps/mftime2"
+
+    def entry(obj, manager, operation):
+        return next(m for m in obj["metadata"]["managedFields"]
+                    if (m["manager"], m["operation"]) == (manager, operation))
+
+    def fresh(when, since):  # written by the request just made (the wall clock may tick meanwhile)
+        return since <= when <= cluster.now_str()
+
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "mftime2"}, "data": {"a": "1", "b": "1"}}
+    code, obj = call(cluster, "PATCH", path, body, query="fieldManager=m", ctype="application/apply-patch+yaml")
+    t0 = entry(obj, "m", "Apply")["time"]
+    cluster.clock.advance(60)
+    since = cluster.now_str()
+    code, obj = call(cluster, "PATCH", path, dict(body, data={"a": "1"}), query="fieldManager=m",
+                     ctype="application/apply-patch+yaml")
+    assert "b" not in obj["data"] and fresh(entry(obj, "m", "Apply")["time"], since) and since > t0
+    # PUT by another manager changing its own field twice: its entry follows, m's stays
+    cluster.clock.advance(60)
+    code, obj = call(cluster, "PUT", path, dict(obj, data={"a": "1", "c": "1"}), query="fieldManager=u")
+    t_apply = entry(obj, "m", "Apply")["time"]
+    t_u = entry(obj, "u", "Update")["time"]
+    cluster.clock.advance(60)
+    since = cluster.now_str()
+    code, obj = call(cluster, "PUT", path, dict(obj, data={"a": "1", "c": "2"}), query="fieldManager=u")
+    assert fresh(entry(obj, "u", "Update")["time"], since) and since > t_u
+    assert entry(obj, "m", "Apply")["time"] == t_apply
+    # an unchanged PUT keeps every time and the resourceVersion
+    cluster.clock.advance(60)
+    code, same = call(cluster, "PUT", path, obj, query="fieldManager=u")
+    assert same["metadata"]["managedFields"] == obj["metadata"]["managedFields"]
+    assert same["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
+    # internal (ClusterView) writes keep the same bookkeeping
+    live = cluster.get("v1", "configmaps", "default", "mftime2")
+    live["data"]["c"] = "3"
+    cluster.clock.advance(60)
+    since = cluster.now_str()
+    out = cluster.update(live, manager="u")
+    assert fresh(entry(out, "u", "Update")["time"], since) and since > entry(obj, "u", "Update")["time"]
