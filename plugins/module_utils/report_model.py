@@ -254,9 +254,7 @@ def build_view(report, now=None, expiring_within=None, title=None):
     }
     warnings = []
     if not fleet["root_consistent"]:
-        warnings.append({"level": FAIL, "code": "root_mismatch",
-                         "text": "The fleet does not share one root (%d distinct roots): a multi-cluster mesh "
-                                 "breaks across them." % max(len(roots), 1)})
+        warnings.append({"level": FAIL, "code": "root_mismatch", "text": _root_warning(fleet_in, roots)})
     if fleet["expiring"]:
         warnings.append({"level": WARN, "code": "expiring",
                          "text": "%d cluster(s) expire within %s: %s" % (
@@ -277,6 +275,20 @@ def build_view(report, now=None, expiring_within=None, title=None):
         "warnings": warnings,
         "rows": rows,
     }
+
+
+def _root_warning(fleet_in, roots):
+    """Why the fleet does not count as sharing one root, in one sentence."""
+    reported = fleet_in.get("roots")
+    count = len(reported) if isinstance(reported, dict) and reported else len(roots)
+    unknown = [str(n) for n in fleet_in.get("root_unknown") or []]
+    if count > 1:
+        text = "The fleet does not share one root (%d distinct roots): a multi-cluster mesh breaks across them." % count
+    else:
+        text = "The fleet is not known to share one root."
+    if unknown:
+        text += " Root unknown on: %s." % ", ".join(unknown)
+    return text
 
 
 def _row(entry, now, threshold):

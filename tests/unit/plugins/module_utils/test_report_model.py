@@ -165,3 +165,11 @@ def test_parse_time_forms():
 
 def test_natural_key():
     assert sorted(["c-10", "c-9", "C-1"], key=natural_key) == ["C-1", "c-9", "c-10"]
+
+
+def test_root_warning_sentence(report):
+    assert build_view(report)["warnings"][0]["text"].startswith("The fleet does not share one root (2 distinct roots)")
+    report["fleet"]["roots"] = {"aa": ["cluster-1"]}
+    report["fleet"]["root_unknown"] = ["cluster-9"]
+    text = build_view(report)["warnings"][0]["text"]
+    assert text == "The fleet is not known to share one root. Root unknown on: cluster-9."
