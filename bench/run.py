@@ -224,6 +224,12 @@ def _meta():
             "kubectl": out(["kubectl", "version", "--client"]).split("\n")[0]}
 
 
+def _save_partial(results_dir, results):
+    """Results so far (a long run interrupted still leaves its measurements)."""
+    with open(os.path.join(results_dir, "partial.json"), "w") as handle:
+        json.dump(results, handle, indent=2, sort_keys=True)
+
+
 def main():
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "10,50").split(",") if s.strip()]
     delay = float(os.environ.get("BENCH_DELAY", "10"))
@@ -247,11 +253,13 @@ def main():
         results["deploy"] = _playbook_step("deploy-n%d" % total, fleet, workdir, "deploy.yml", forks,
                                            deploy_vars(root_cert, root_key))
         _print_step(results["deploy"])
+        _save_partial(results_dir, results)
         failed = results["deploy"]["rc"] != 0
         if not failed:
             for n in sorted(sizes):
                 size = bench_size(fleet, n, delay, _env_int("BENCH_FORKS", min(n, 50)), workdir, skip_baseline)
                 results["sizes"][str(n)] = size
+                _save_partial(results_dir, results)
                 failed = failed or any(size.get(k, {}).get("rc") for k in ("rotate", "rotate_noop", "baseline"))
             if report_size:
                 results["report"] = bench_report(fleet, report_size, _env_int("BENCH_FORKS", min(report_size, 50)),
