@@ -89,15 +89,17 @@ def _print_step(result):
         result["requests_max_cluster"], result.get("clusters_changed", "-"), result.get("rc", 0)))
 
 
-def bench_size(fleet, n, delay, forks, workdir, skip_baseline):
+def bench_size(fleet, n, delay, forks, workdir, skip_baseline, save=lambda out: None):
     names = [c.name for c in fleet.clusters[:n]]
     print("\n== N=%d clusters (%s..%s), propagation delay %ss, forks %d" % (n, names[0], names[-1], delay, forks))
     out = {"clusters": n, "propagation_delay_s": delay, "forks": forks}
     rvars = {"ca_rotation_duration": NEW_DURATION}
     out["rotate"] = _playbook_step("rotate-n%d" % n, fleet, workdir, "rotate.yml", forks, rvars, names)
     _print_step(out["rotate"])
+    save(out)
     out["rotate_noop"] = _playbook_step("rotate-noop-n%d" % n, fleet, workdir, "rotate.yml", forks, rvars, names)
     _print_step(out["rotate_noop"])
+    save(out)
     if not skip_baseline:
         out["baseline"] = _baseline_step(fleet, names, workdir)
         _print_step(out["baseline"])
@@ -257,7 +259,8 @@ def main():
         failed = results["deploy"]["rc"] != 0
         if not failed:
             for n in sorted(sizes):
-                size = bench_size(fleet, n, delay, _env_int("BENCH_FORKS", min(n, 50)), workdir, skip_baseline)
+                size = bench_size(fleet, n, delay, _env_int("BENCH_FORKS", min(n, 50)), workdir, skip_baseline,
+                                  save=lambda out, n=n: _save_partial(results_dir, dict(results, current={str(n): out})))
                 results["sizes"][str(n)] = size
                 _save_partial(results_dir, results)
                 failed = failed or any(size.get(k, {}).get("rc") for k in ("rotate", "rotate_noop", "baseline"))
