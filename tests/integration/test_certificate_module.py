@@ -244,7 +244,10 @@ def test_auto_forces_reissue_when_duration_is_added(world, issued):
     assert second["reissue"] == "forced" and second["revision"] == first["revision"] + 1
     leaf = world.secret_cert("dur")
     assert (leaf.not_valid_after_utc - leaf.not_valid_before_utc).total_seconds() == 720 * 3600
-    assert [r["status"] for r in world.requests_since(mark, method="PUT", path="/certificates/dur/status")] == [200]
+    # One trigger written through the status subresource; a 409 (cert-manager updated the status between our
+    # read and our write) is re-read and retried, so only the last answer must be a success.
+    statuses = [r["status"] for r in world.requests_since(mark, method="PUT", path="/certificates/dur/status")]
+    assert statuses[-1] == 200 and set(statuses[:-1]) <= {409}
 
 
 def test_renew_false_tells_the_truth_that_nothing_is_reissued(world, issued):
