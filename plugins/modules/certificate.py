@@ -296,10 +296,15 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_if=[("state", "present", ("spec",))])
+# Module keywords besides the argument spec; the action plugin validates with the same ones.
+MODULE_KWARGS = dict(
+    supports_check_mode=True,
+    required_if=[("state", "present", ("spec",))],
+)
 
+
+def run(module):
+    """Run the module's work on ``module`` (an AnsibleModule, or the action plugin's in-process stand-in)."""
     def work():
         backend = CertificateBackend(K8sClient.from_params(module.params), module.params,
                                      check_mode=module.check_mode, diff=module._diff)
@@ -310,6 +315,10 @@ def main():
                 module.warn(warning)
 
     run_module(module, work)
+
+
+def main():
+    run(AnsibleModule(argument_spec=argument_spec(), **MODULE_KWARGS))
 
 
 if __name__ == "__main__":

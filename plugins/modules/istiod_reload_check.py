@@ -396,11 +396,19 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+# Module keywords besides the argument spec; the action plugin validates with the same ones.
+MODULE_KWARGS = dict(supports_check_mode=True)
+
+
+def run(module):
+    """Run the module's work on ``module`` (an AnsibleModule, or the action plugin's in-process stand-in)."""
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"))
     run_module(module, lambda: check(K8sClient.from_params(module.params), module.params))
+
+
+def main():
+    run(AnsibleModule(argument_spec=argument_spec(), **MODULE_KWARGS))
 
 
 if __name__ == "__main__":

@@ -603,21 +603,28 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[
-            ("path", "content", "secret"),
-            ("private_key_path", "private_key_content"),
-            ("secret", "private_key_path"),
-            ("secret", "private_key_content"),
-        ],
-        required_one_of=[("path", "content", "secret")],
-        supports_check_mode=True,
-    )
+# Module keywords besides the argument spec; the action plugin validates with the same ones.
+MODULE_KWARGS = dict(
+    mutually_exclusive=[
+        ("path", "content", "secret"),
+        ("private_key_path", "private_key_content"),
+        ("secret", "private_key_path"),
+        ("secret", "private_key_content"),
+    ],
+    required_one_of=[("path", "content", "secret")],
+    supports_check_mode=True,
+)
+
+
+def run(module):
+    """Run the module's work on ``module`` (an AnsibleModule, or the action plugin's in-process stand-in)."""
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"))
     run_module(module, lambda: inspect(module.params, client_factory=lambda: K8sClient.from_params(module.params)))
+
+
+def main():
+    run(AnsibleModule(argument_spec=argument_spec(), **MODULE_KWARGS))
 
 
 if __name__ == "__main__":
