@@ -52,7 +52,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("name,args", BAD, ids=["%s-%d" % (n, i) for i, (n, _) in enumerate(BAD)])
+@pytest.mark.parametrize("name,args", BAD, ids=["%s-%d" % (n, i) for i, (n, _args) in enumerate(BAD)])
 def test_validation_failures_are_identical(capsys, name, args):
     expected = module_path(capsys, name, args)
     got = in_process(name, args)
