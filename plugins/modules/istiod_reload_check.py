@@ -99,7 +99,10 @@ attributes:
   platform:
     platforms: posix
   action:
-    support: none
+    support: full
+    details:
+      - On the C(local) connection the action plugin runs the module inside the Ansible worker (no module
+        process); C(MESHPKI_IN_PROCESS=0) or C(meshpki_in_process=false) forces the normal module path.
   async:
     support: full
   bypass_host_loop:
