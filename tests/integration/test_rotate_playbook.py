@@ -139,12 +139,14 @@ def test_second_run_changes_nothing(fleet, tmp_path):
 
 def test_forced_renewal_with_unchanged_spec_under_transient_faults(fleet, tmp_path):
     """ca_rotation_force re-issues although the spec is unchanged; batches overridden to [1, 2];
-    cluster-2 answers its Certificate requests 2 s late, cluster-3 throws 503 and 429 bursts."""
+    cluster-2 answers 2 s late from its change on, cluster-3 throws 503, 429 and 500 bursts and a 409."""
     before = {n: rf.cluster_state(fleet, n) for n in fleet.names}
     c2, c3 = fleet["cluster-2"], fleet["cluster-3"]
     c3.faults.fail_next(3, method="GET", path="/certificates/cacerts$", code=503)
     c3.faults.fail_next(2, path="/secrets/cacerts$", code=429, retry_after=1)
     c3.faults.fail_next(2, method="GET", path="/pods$", code=500)
+    # A conflict on the read-modify-write of the renewal trigger (status subresource): re-read and retried.
+    c3.faults.fail_next(1, method="PUT", path="/certificates/cacerts/status$", code=409)
     stop = threading.Event()
 
     def slow_cluster_2():
@@ -173,6 +175,7 @@ def test_forced_renewal_with_unchanged_spec_under_transient_faults(fleet, tmp_pa
     # The faults were really served, and retried.
     statuses = [r["status"] for r in c3.requests if r["time"] >= started]
     assert statuses.count(503) == 3 and statuses.count(429) == 2 and statuses.count(500) == 2
+    assert statuses.count(409) == 1
     assert any(r["duration"] >= 1.9 for r in c2.requests if r["time"] >= started)
     # Batches [1, 2]: cluster-2 and cluster-3 changed together after the canary.
     assert _last_request(fleet, "cluster-1", started) < min(_backup_writes(fleet, "cluster-2", started) +
