@@ -71,6 +71,15 @@ def _ticks(start, end):
     return [(t, t.strftime(fmt)) for t in ticks]
 
 
+def _anchor(x, half_width):
+    """Keep a label centred on ``x`` inside the plot: flush left or right near its edges."""
+    if x - half_width < PLOT_X0:
+        return "start"
+    if x + half_width > WIDTH:
+        return "end"
+    return "middle"
+
+
 def _short(name, limit=26):
     return name if len(name) <= limit else name[:limit - 1] + "\u2026"
 
@@ -96,12 +105,13 @@ def render_timeline(view):
     for tick, label in _ticks(start, end):
         x = scale.x(tick)
         out.append('<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>' % (x, AXIS_H - 6, x, plot_bottom))
-        out.append('<text class="tick" x="%.1f" y="%d" text-anchor="middle">%s</text>' % (x, AXIS_H - 12, _esc(label)))
+        out.append('<text class="tick" x="%.1f" y="%d" text-anchor="%s">%s</text>'
+                   % (x, AXIS_H - 12, _anchor(x, 36), _esc(label)))
     for index, row in enumerate(rows):
         out.append(_row_svg(row, index, scale, view["now"]))
     out.append('<line class="now" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>' % (now_x, 14, now_x, plot_bottom))
-    out.append('<text class="now-label" x="%.1f" y="11" text-anchor="middle">now %s</text>'
-               % (now_x, _esc(iso(view["now"]))))
+    out.append('<text class="now-label" x="%.1f" y="11" text-anchor="%s">now %s</text>'
+               % (now_x, _anchor(now_x, 80), _esc(iso(view["now"]))))
     out.append("</svg>")
     return "\n".join(out)
 
