@@ -190,7 +190,7 @@ def _last_reload(reload):
                 when, line = item.get("time"), item.get("line") or item.get("message")
             else:
                 text = str(item)
-                head, _, rest = text.partition(" ")
+                head, rest = (text.split(" ", 1) + [""])[:2]
                 when, line = (head, rest) if head[:1].isdigit() and "T" in head else (None, text)
             found.append({"time": when, "pod": pod.get("name"), "how": pod.get("how"), "line": line})
     if not found:
@@ -381,9 +381,9 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
         entry.setdefault("intermediate", {})["seconds_remaining"] = int(left)
     for entry in entries:
         if entry["name"] in consensus["differing"]:
+            own = ((entry.get("root") or {}).get("fingerprint_sha256") or "")[:23]
             text = ("root %s... differs from the root most clusters share (%s...): workloads here will not trust "
-                    "peers in the rest of the mesh" % (((entry.get("root") or {}).get("fingerprint_sha256") or "")[:23],
-                                                      (consensus["reference"] or "no majority")[:23]))
+                    "peers in the rest of the mesh" % (own, (consensus["reference"] or "no majority")[:23]))
             entry["problems"] = list(entry.get("problems") or []) + [text]
             entry["ok"] = False
     failing = [e["name"] for e in entries if e.get("problems")]

@@ -178,7 +178,7 @@ def backups_to_prune(secrets, secret_name, keep=5, new=None):
             found.append((meta.get("creationTimestamp") or "", meta.get("name")))
     found.sort(reverse=True)
     room = keep - 1 if new else keep
-    return [name for _, name in found[max(room, 0):]]
+    return [entry[1] for entry in found[max(room, 0):]]
 
 
 def rotation_summary(results, hosts):
