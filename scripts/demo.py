@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make demo`: deploy, rotate and report on a SIMULATED 3-cluster fleet, then stop it.
 
 The fleet is kubesim (tests/kubesim): one process serving three Kubernetes API servers on 127.0.0.1

@@ -199,7 +199,7 @@ def cluster_state(fleet, cluster: str) -> dict:
         state["revision"] = (crt.get("status") or {}).get("revision")
     if not found:
         return state
-    _, data = found
+    data = found[1]
     leaf = x509.load_pem_x509_certificate(data["tls.crt"])
     root = x509.load_pem_x509_certificate(data["ca.crt"])
     key = serialization.load_pem_private_key(data["tls.key"], None)

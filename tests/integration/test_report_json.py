@@ -13,7 +13,7 @@ import time
 import pytest
 
 from helpers_ansible import run_playbook
-from kubesim.fixtures import kubesim_fleet_factory  # noqa: F401  (fixture)
+from kubesim.fixtures import kubesim_fleet_factory  # noqa: F401  pylint: disable=unused-import
 import rotation_fleet as rf
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import report_model
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from helpers_ansible import run_playbook
-from kubesim.fixtures import kubesim_module_fleet_factory  # noqa: F401  (fixture)
+from kubesim.fixtures import kubesim_module_fleet_factory  # noqa: F401  pylint: disable=unused-import
 import rotation_fleet as rf
 
 pytestmark = pytest.mark.slow
@@ -178,7 +178,7 @@ def test_forced_renewal_with_unchanged_spec_under_transient_faults(fleet, tmp_pa
     assert statuses.count(409) == 1
     assert any(r["duration"] >= 1.9 for r in c2.requests if r["time"] >= started)
     # Batches [1, 2]: cluster-2 and cluster-3 changed together after the canary.
-    assert _last_request(fleet, "cluster-1", started) < min(_backup_writes(fleet, "cluster-2", started) +
-                                                           _backup_writes(fleet, "cluster-3", started))
+    batch_two = _backup_writes(fleet, "cluster-2", started) + _backup_writes(fleet, "cluster-3", started)
+    assert _last_request(fleet, "cluster-1", started) < min(batch_two)
     rows = {r["cluster"]: r for r in summary["clusters"]}
     assert all(rows[n]["status"] == "rotated" and rows[n]["reissue"] == "forced" for n in fleet.names), rows

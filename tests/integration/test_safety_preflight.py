@@ -15,7 +15,7 @@ import time
 import pytest
 
 from helpers_ansible import run_playbook
-from kubesim.fixtures import kubesim_fleet_factory, kubesim_module_fleet_factory  # noqa: F401  (fixtures)
+from kubesim.fixtures import kubesim_fleet_factory, kubesim_module_fleet_factory  # noqa: F401  pylint: disable=unused-import
 import rotation_fleet as rf
 
 pytestmark = pytest.mark.slow
