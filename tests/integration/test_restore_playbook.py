@@ -101,3 +101,44 @@ def test_restore_round_trip(kubesim_fleet_factory, tmp_path):  # noqa: F811
     # And the restored data is byte for byte the backup.
     assert fleet["cluster-1"].get("v1", "secrets", "istio-system", "cacerts")["data"] == \
         rf.backups(fleet, "cluster-1")[-1]["data"]
+
+
+def test_restore_across_a_root_change(kubesim_fleet_factory, tmp_path):  # noqa: F811
+    """cacerts was re-issued under a new root (istiod refuses that at reload); restoring the backup from the
+    old root is refused by default and, with restore_allow_root_change, done with an istiod restart."""
+    fleet = kubesim_fleet_factory(n_clusters=1, preinstall=("cert-manager",), propagation_delay=0.2)
+    old_root, new_root = rf.make_root("Old Root CA"), rf.make_root("New Root CA")
+    rf.setup_ca(fleet, old_root)
+    cluster = fleet["cluster-1"]
+    original = rf.cluster_state(fleet, "cluster-1")
+    live = cluster.get("v1", "secrets", "istio-system", "cacerts")
+    cluster.create({"apiVersion": "v1", "kind": "Secret", "type": live["type"], "data": live["data"],
+                    "metadata": {"name": "cacerts-backup-manual", "namespace": "istio-system",
+                                 "labels": {"meshpki.istio_ca/backup-of": "cacerts"}}})
+    # The CA issuer's key pair is replaced by another root and cacerts re-issued under it.
+    ca = cluster.get("v1", "secrets", "cert-manager", rf.ROOT_SECRET)
+    ca["data"] = {"tls.crt": rf._b64(new_root.cert_pem), "tls.key": rf._b64(new_root.key_pem),
+                  "ca.crt": rf._b64(new_root.cert_pem)}
+    cluster.update(ca)
+    cluster.delete("v1", "secrets", "istio-system", "cacerts")
+    rf.wait_for(lambda: rf.cluster_state(fleet, "cluster-1")["root"] == new_root.fingerprint, timeout=20,
+                what="cacerts re-issued under the new root")
+    assert rf.istiod_signing_serial(fleet, "cluster-1") == original["serial"]  # istiod refused the new root
+
+    res = run_playbook("playbooks/restore.yml", inventory=fleet.inventory,
+                       extra_vars={"restore_backup": "cacerts-backup-manual"})
+    assert res.rc != 0
+    msg = rf.failures(res, "Stop unless the backup is usable and keeps the root")["cluster-1"]
+    assert "differs from the current root" in msg and "restore_allow_root_change" in msg
+    assert rf.cluster_state(fleet, "cluster-1")["root"] == new_root.fingerprint
+
+    res = run_playbook("playbooks/restore.yml", inventory=fleet.inventory, extra_vars={
+        "restore_backup": "cacerts-backup-manual", "restore_allow_root_change": True, "restore_reload_timeout": 60})
+    assert res.rc == 0, res.explain()
+    st = rf.cluster_state(fleet, "cluster-1")
+    assert st["valid"] and st["root"] == old_root.fingerprint and st["serial"] == original["serial"]
+    assert st["istiod_serial"] == original["serial"]
+    deployment = cluster.get("apps/v1", "deployments", "istio-system", "istiod")
+    assert "kubectl.kubernetes.io/restartedAt" in deployment["spec"]["template"]["metadata"].get("annotations", {})
+    shown = res.task_results("Record the restore")["cluster-1"]["ansible_facts"]["restore_result"]
+    assert shown["istiod_restarted"] is True and shown["serial"] == original["serial"]
