@@ -24,6 +24,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.plain import plain as _plain
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import go_duration
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import istiod_versions
 
@@ -39,23 +40,6 @@ _HOT_RELOAD_TEXT = {
     istiod_versions.RELOAD_INEFFECTIVE: "ineffective (Istio 1.12-1.13 ignore kubelet's Secret volume update)",
     istiod_versions.RELOAD_UNKNOWN: "unknown (istiod version not recognised)",
 }
-
-
-def _plain(value):
-    """Ansible's tagged/unsafe wrappers -> builtin types, so json.dumps and comparisons behave."""
-    if isinstance(value, dict):
-        return dict((str(k), _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def _iso(when):

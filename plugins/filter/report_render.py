@@ -15,26 +15,10 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.plain import plain as _plain
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.errors import CollectionError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.report_html import render_html
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.report_markdown import render_markdown
-
-
-def _plain(value):
-    """Strip Ansible's tagged/unsafe wrappers down to builtin types the renderers expect."""
-    if isinstance(value, dict):
-        return dict((str(k), _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def _render(fn, name, report, now=None, expiring_within=None, title=None):

@@ -20,28 +20,13 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.plain import plain as _plain
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import go_duration
 
 # cert-manager's default when spec.duration is unset: 90 days (reference/cert-manager.md §1).
 _DEFAULT_DURATION = 2160 * go_duration.HOUR
 _STATUSES = ("rotated", "unchanged", "checked", "failed", "interrupted", "not_attempted")
 BACKUP_LABEL = "meshpki.istio_ca/backup-of"
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return dict((str(k), _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def _human(nanoseconds):
