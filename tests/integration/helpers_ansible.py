@@ -189,6 +189,7 @@ def run_playbook(
         cmd += list(extra_args or [])
         proc = subprocess.run(
             cmd,
+            check=False,
             env=ansible_env(env, json_output=json_output),
             cwd=str(cwd or REPO),
             capture_output=True,

@@ -86,11 +86,11 @@ def keypair_deployed(keypair_fleet, inputs):
 
 
 def test_ca_keypair_deploys_one_root_on_every_cluster(keypair_fleet, keypair_deployed, inputs):
-    first, _ = keypair_deployed
+    first = keypair_deployed[0]
     assert first.rc == 0, first.explain()
     assert not first.failed_hosts()
     for cluster in keypair_fleet.clusters:
-        _, root = check_cacerts(cluster)
+        root = check_cacerts(cluster)[1]
         assert root == inputs["root"].cert, f"{cluster.name}: cacerts ca.crt is not the fleet root"
         check_root_configmap(cluster, root)
         # istiod started before cacerts existed: it was restarted (rollout restart annotation).
@@ -103,7 +103,7 @@ def test_ca_keypair_deploys_one_root_on_every_cluster(keypair_fleet, keypair_dep
 
 
 def test_second_run_changes_nothing(keypair_fleet, keypair_deployed):
-    _, extra = keypair_deployed
+    extra = keypair_deployed[1]
     before = fleet_resource_versions(keypair_fleet)
     second = deploy(keypair_fleet, extra)
     assert second.rc == 0, second.explain()
@@ -114,7 +114,7 @@ def test_second_run_changes_nothing(keypair_fleet, keypair_deployed):
 
 
 def test_check_mode_on_deployed_fleet_changes_nothing(keypair_fleet, keypair_deployed):
-    _, extra = keypair_deployed
+    extra = keypair_deployed[1]
     before = fleet_resource_versions(keypair_fleet)
     check = deploy(keypair_fleet, extra, check=True)
     assert check.rc == 0, check.explain()
@@ -135,7 +135,7 @@ def test_selfsigned_deploys_a_root_per_cluster_with_rotation_policy_never(tmp_pa
         assert all("demos only" in r["msg"] for r in warnings.values()) and len(warnings) == 3
         roots = []
         for cluster in fleet.clusters:
-            _, root = check_cacerts(cluster)
+            root = check_cacerts(cluster)[1]
             issuer_root = cluster.get("v1", "secrets", "cert-manager", "meshpki-istio-root-ca")
             assert issuer_root is not None
             assert secret_certs(cluster, "cert-manager", "meshpki-istio-root-ca", "tls.crt")[0] == root
@@ -175,7 +175,7 @@ def test_issuer_ref_with_existing_cert_manager_and_istio_from_a_manifest(tmp_pat
         result = deploy(fleet, extra)
         assert result.rc == 0, result.explain()
         for cluster in fleet.clusters:
-            _, got_root = check_cacerts(cluster)
+            got_root = check_cacerts(cluster)[1]
             assert got_root == root.cert
             check_root_configmap(cluster, got_root)
             # istiod was installed after cacerts existed: it started plugged, no restart needed.

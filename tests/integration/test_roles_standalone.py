@@ -9,7 +9,6 @@ by default) gets AUTO_RELOAD_PLUGIN_CERTS=true from the istio role, without a ne
 
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
@@ -166,7 +165,7 @@ def test_roles_in_a_users_playbook_with_istio_1_16(env):
         assert res["msg"]["restarted"] == [], res["msg"]  # the env change already rolled istiod
     for cluster in fleet.clusters:
         # module_defaults from k8s_kubeconfig/k8s_context: each cluster has its own intermediate (L=<name>).
-        _, root = check_cacerts(cluster)
+        root = check_cacerts(cluster)[1]
         assert root == env["root"].cert
         istiod = cluster.get("apps/v1", "deployments", "istio-system", "istiod")
         container = [c for c in istiod["spec"]["template"]["spec"]["containers"] if c["name"] == "discovery"][0]
