@@ -22,11 +22,12 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.plain import plain as _plain
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import go_duration
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_backup import (
+    backups_to_prune as _backups_to_prune)
 
 # cert-manager's default when spec.duration is unset: 90 days (reference/cert-manager.md §1).
 _DEFAULT_DURATION = 2160 * go_duration.HOUR
 _STATUSES = ("rotated", "unchanged", "checked", "failed", "interrupted", "not_attempted")
-BACKUP_LABEL = "meshpki.istio_ca/backup-of"
 
 
 def _human(nanoseconds):
@@ -147,23 +148,10 @@ def rotation_preflight(status, require_hot_reload=True, reload_checked=True):
 def backups_to_prune(secrets, secret_name, keep=5, new=None):
     """Names of the backup Secrets of ``secret_name`` to delete so that ``keep`` remain with ``new``.
 
-    ``secrets``: Secret objects of the namespace (as k8s_info lists them); only their metadata is
-    read. Backups are those labelled ``meshpki.istio_ca/backup-of=<secret_name>``; the newest
-    (creationTimestamp, then name) are kept, ``new`` (the backup just written) always counts as one.
-    ``keep`` 0 keeps everything.
+    The rule lives in module_utils/certificate_backup.py, shared with the certificate module's
+    ``backup`` option, so the role and the module prune alike.
     """
-    secrets = _plain(secrets) or []
-    keep = int(keep)
-    if keep <= 0:
-        return []
-    found = []
-    for sec in secrets:
-        meta = (sec or {}).get("metadata") or {}
-        if (meta.get("labels") or {}).get(BACKUP_LABEL) == secret_name and meta.get("name") != new:
-            found.append((meta.get("creationTimestamp") or "", meta.get("name")))
-    found.sort(reverse=True)
-    room = keep - 1 if new else keep
-    return [entry[1] for entry in found[max(room, 0):]]
+    return _backups_to_prune(_plain(secrets) or [], secret_name, keep=keep, new=new)
 
 
 def rotation_summary(results, hosts):

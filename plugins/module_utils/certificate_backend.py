@@ -12,21 +12,35 @@ Order and costs (one client, no discovery):
 - renew: PUT status with the cmctl condition (not in check mode);
 - wait: poll the Certificate (the apply/renew answer is the first sample);
 - GET the Secret to report the certificate it now holds (tls.crt only).
+
+Options added for the ca_rotation role (each in its own module_utils file):
+- merge_live_spec: the spec is the live one with the given top-level keys replaced (certificate_merge);
+  a merge that changes nothing sends no apply at all;
+- backup: before a re-issue (decided by a dry-run apply first), copy the Secret and prove the copy
+  restorable, apply only then, prune old copies afterwards (certificate_backup);
+- check_root_policy: follow issuerRef to a cert-manager self-signed root and require
+  rotationPolicy Never on it (certificate_root_policy), read only.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+
+from ansible_collections.meshpki.istio_ca.plugins.module_utils import certificate_backup as backup_model
+from ansible_collections.meshpki.istio_ca.plugins.module_utils import certificate_merge as merge_model
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import certificate_reissue as reissue_model
+from ansible_collections.meshpki.istio_ca.plugins.module_utils import certificate_root_policy as root_policy
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import certificate_spec
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import certificate_status as cst
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_errors import CertificateError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_issued import describe
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_renew import trigger
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_wait import Waiter
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.errors import CollectionError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import object_path
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_errors import K8sApiError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_errors import K8sApiError, K8sError
 
 API = "cert-manager.io/v1"
 FIELD_MANAGER = "meshpki.istio_ca"
@@ -124,17 +138,116 @@ class CertificateBackend(object):
                 return "forced", [auto], True
         return ("spec_change" if reasons else "none"), reasons, False
 
-    def present(self):
-        spec = certificate_spec.clean(self.params["spec"] or {})
-        self.warnings.extend(certificate_spec.check(spec, self.namespace, self.name))
+    def _spec_and_live(self):
+        """(spec to apply, live Certificate or None): the given spec, or with merge_live_spec the live one merged."""
+        if not self.params.get("merge_live_spec"):
+            spec = certificate_spec.clean(self.params["spec"] or {})
+            self.warnings.extend(certificate_spec.check(spec, self.namespace, self.name))
+            return spec, self._get_live()
         live = self._get_live()
+        if live is None:
+            raise merge_model.absent_error(self.namespace, self.name)
+        merged, removed = merge_model.merge(live.get("spec"), self.params["spec"])
+        spec = certificate_spec.clean(merged)
+        self.warnings.extend(certificate_spec.check(spec, self.namespace, self.name))
+        merge_model.check_removable(live, removed, FIELD_MANAGER, self.namespace, self.name)
+        return spec, live
+
+    def _apply(self, live, body, dry_run, skip):
+        """Server-side apply of ``body``; ``skip`` (a merge that changes nothing) answers with the live object."""
+        if skip:
+            return copy.deepcopy(live)
+        return self._call(self.client.apply, self.path, body, FIELD_MANAGER, force=False, dry_run=dry_run)
+
+    def _secret(self, secret_name):
+        if not secret_name:
+            return None
+        return self._call(self.client.get_or_none, object_path("v1", "secrets", self.namespace, secret_name))
+
+    def _backup_before_change(self, live, spec, body, skip):
+        """With backup=true (not in check mode): decide the re-issue first, then copy the Secret if one follows.
+
+        Returns (backup result or None, note or None, plan or None); the plan comes from a dry-run apply
+        when the decision needed one, so the real apply does not decide it again.
+        """
+        plan = None
+        if live is None or self.params["renew"] == "true":
+            reissue_expected = True  # a new Certificate or a forced re-issue: known without a dry run
+        else:
+            dry = self._apply(live, body, True, skip)
+            plan = self._reissue_plan(live, dry, (live.get("spec") or {}) != (dry.get("spec") or {}))
+            reissue_expected = plan[0] != "none"
+        if not reissue_expected:
+            return None, "No re-issue follows from this task, so the Secret stays as it is: no backup needed.", plan
+        source = self._secret(spec.get("secretName"))
+        try:
+            backup, note = backup_model.take(self.client, self.namespace, spec.get("secretName"), cst.revision(live),
+                                             source)
+        finally:
+            source = None  # drop the only reference to the key material at once
+        return backup, note, plan
+
+    def _backup_preview(self, secret, spec, live, reissue):
+        """Check mode: which backup a real run would write (name only), or why none."""
+        if reissue == "none":
+            return "No re-issue follows from this task, so the Secret stays as it is: no backup needed."
+        where = "Secret %s/%s" % (self.namespace, spec.get("secretName"))
+        if secret is None:
+            return "%s does not exist: nothing to back up." % where
+        if not (secret.get("data") or {}).get("tls.key"):
+            return "%s has no tls.key: nothing to back up." % where
+        facts = backup_model.describe(secret["data"], where)
+        return "check mode: %s would be copied to Secret %s/%s before the re-issue." % (
+            where, self.namespace, backup_model.backup_name(spec.get("secretName"), cst.revision(live),
+                                                            facts["serial"]))
+
+    def present(self):
+        spec, live = self._spec_and_live()
+        skip = bool(self.params.get("merge_live_spec")) and spec == (live.get("spec") or {})
         body = {"apiVersion": API, "kind": "Certificate",
                 "metadata": {"name": self.name, "namespace": self.namespace}, "spec": spec}
-        applied = self._call(self.client.apply, self.path, body, FIELD_MANAGER, force=False, dry_run=self.check_mode)
+        backup, note, plan = None, None, None
+        if self.params.get("backup") and not self.check_mode:
+            backup, note, plan = self._backup_before_change(live, spec, body, skip)
+        try:
+            result, secret = self._present_change(live, body, skip, plan)
+        except CollectionError as exc:
+            if backup:
+                exc.result.update(backup=backup, changed=True)
+            raise
+        except K8sError as exc:
+            if not backup:
+                raise
+            failure = {"backup": backup, "changed": True}
+            if isinstance(exc, K8sApiError):
+                failure["api_error"] = exc.as_dict()
+            raise CertificateError(str(exc), result=failure)
+        if self.params.get("backup"):
+            if self.check_mode:
+                note = self._backup_preview(secret, result["spec"], live, result["reissue"])
+            elif backup:
+                backup["pruned"], warnings = backup_model.prune(self.client, self.namespace, result["secret_name"],
+                                                                self.params["backup_keep"], backup["name"])
+                self.warnings.extend(warnings)
+                result["changed"] = result["changed"] or backup["created"] or bool(backup["pruned"])
+        secret = None
+        if self.params.get("backup"):
+            result.update(backup=backup, backup_note=note)
+            if self.diff and (backup or (note or "").startswith("check mode")):
+                result["diff"]["prepared"] = ("Secret %s/%s backed up to %s/%s" % (
+                    self.namespace, result["secret_name"], backup["namespace"], backup["name"])) if backup else note
+        if self.params.get("check_root_policy"):
+            result["root_policy"] = root_policy.check(self.client, self.namespace, self.name, result["spec"],
+                                                      self.params.get("cluster_resource_namespace") or "cert-manager")
+        result.update(exists=live is not None, live_spec=(live or {}).get("spec") if live else None)
+        return result
+
+    def _present_change(self, live, body, skip, plan):
+        applied = self._apply(live, body, self.check_mode, skip)
         before_spec = (live or {}).get("spec") or {}
         after_spec = applied.get("spec") or {}
         spec_changed = live is None or before_spec != after_spec
-        reissue, reasons, force = self._reissue_plan(live, applied, spec_changed)
+        reissue, reasons, force = plan or self._reissue_plan(live, applied, spec_changed)
         warning = reissue_model.rotation_never_warning(
             reissue_model.changed_issuance_fields(before_spec, after_spec) if live else [], after_spec)
         if warning:
@@ -147,20 +260,20 @@ class CertificateBackend(object):
                                           baseline_revision=cst.revision(live),
                                           stale_issuing=cst.condition(live, "Issuing"))
             obj = self._waiter().wait(obj, expectation)
-        result = self._report(obj, after_spec)
+        secret = self._secret(after_spec.get("secretName"))
+        result = self._report(obj, after_spec, secret)
         result.update(changed=spec_changed or force, reissue=reissue, reissue_reasons=reasons)
+        if self.check_mode:
+            result["status"] = cst.status_of(live) if live is not None else None
+        else:
+            result["status"] = cst.status_of(obj)
         if self.diff:
             result["diff"] = {"before": before_spec, "after": after_spec}
-        return result
+        return result, secret
 
-    def _report(self, obj, spec):
+    def _report(self, obj, spec, secret):
         status = cst.status_of(obj)
-        secret_name = spec.get("secretName")
-        issued = {}
-        if secret_name:
-            secret = self._call(self.client.get_or_none, object_path("v1", "secrets", self.namespace, secret_name))
-            issued = describe(secret)
-            secret = None  # drop the only reference to tls.key material at once
+        issued = describe(secret)
         return {
             "revision": cst.revision(obj),
             "not_before": issued.get("not_before") or status.get("notBefore"),
@@ -168,7 +281,7 @@ class CertificateBackend(object):
             "renewal_time": status.get("renewalTime"),
             "serial": issued.get("serial"),
             "serial_number": issued.get("serial_number"),
-            "secret_name": secret_name,
+            "secret_name": spec.get("secretName"),
             "conditions": cst.conditions(obj),
             "spec": spec,
         }

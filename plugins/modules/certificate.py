@@ -89,6 +89,61 @@ options:
       - How many seconds O(wait) waits at most.
     type: int
     default: 120
+  merge_live_spec:
+    description:
+      - V(true) - O(spec) holds only the fields to change. The live Certificate's spec is read and the top-level keys
+        of O(spec) replace its keys (an object such as C(privateKey) is replaced whole, not merged key by key);
+        a key given as null removes that field. C(renewBefore) and C(renewBeforePercentage) are mutually exclusive,
+        so giving one drops the other from the live spec.
+      - The merged spec is validated and applied exactly like a full O(spec) (same field manager, C(force=false)).
+        A merge that changes nothing sends no apply at all, so O(spec={}) in check mode is a cheap read-only look
+        at the Certificate (GET Certificate and GET Secret).
+      - Fails, with RV(exists=false), when the Certificate does not exist (there is nothing to merge into);
+        fails before any write when a field to remove is also owned by another field manager (server-side apply
+        would keep it).
+    type: bool
+    default: false
+  check_root_policy:
+    description:
+      - Check, read only (also in check mode), that the root of trust does not get a new key when it renews.
+        Since cert-manager 1.18 the default C(privateKey.rotationPolicy) is C(Always), so a self-signed root
+        Certificate made by cert-manager gets a new key at renewal; the clusters then stop sharing one root and
+        istiod refuses the new root at hot reload.
+      - Follows the (applied) spec's C(issuerRef) when it is a C(cert-manager.io) C(Issuer) or C(ClusterIssuer) -
+        lists the Certificates where its CA Secret lives, and when a CA issuer's C(spec.ca.secretName) is made by
+        an C(isCA) Certificate whose issuer is C(selfSigned), requires C(rotationPolicy=Never) on it.
+      - Reports in RV(root_policy); a failed read (403, 404) is a warning there, never a task failure.
+    type: bool
+    default: false
+  cluster_resource_namespace:
+    description:
+      - cert-manager's C(--cluster-resource-namespace), where a C(ClusterIssuer)'s CA Secret lives (the Helm chart
+        and the static manifest use C(cert-manager)). Used by O(check_root_policy).
+    type: str
+    default: cert-manager
+  backup:
+    description:
+      - Like C(backup) of M(ansible.builtin.copy) - before this task makes cert-manager replace what the Secret
+        holds (RV(reissue) is V(spec_change) or V(forced), or the Certificate is new and its Secret already
+        exists), copy the Secret (all data keys, its type) to a new Secret in the same namespace named
+        C(<secretName>-backup-r<revision>-<first 12 hex digits of the serial>), labelled
+        C(meshpki.istio_ca/backup-of=<secretName>) and annotated with source, serial, not-after, subject,
+        root fingerprint and revision, as C(playbooks/restore.yml) expects.
+      - The copy is created with POST and never overwrites; an existing Secret of that name is reused only when it
+        holds the same data (a re-run), otherwise the task fails without changing anything. The copy is read back and
+        proven restorable (same data, C(tls.key) belongs to the first certificate of C(tls.crt)) before anything
+        is applied. To know whether a re-issue follows, the module first does a dry-run apply.
+      - Afterwards the oldest backups beyond O(backup_keep) are deleted.
+      - A missing Secret or one without C(tls.key) needs no backup (RV(backup) is null, RV(backup_note) says why).
+        In check mode nothing is written; RV(backup_note) names the backup a real run would write.
+    type: bool
+    default: false
+  backup_keep:
+    description:
+      - How many backups of the Secret (label C(meshpki.istio_ca/backup-of)) O(backup) keeps, the new one
+        included; the newest by creation time (then name) stay. V(0) keeps all.
+    type: int
+    default: 5
 extends_documentation_fragment:
   - meshpki.istio_ca.k8s_auth
   - ansible.builtin.action_common_attributes
@@ -184,6 +239,30 @@ EXAMPLES = r"""
       check_mode: true
       diff: true
 
+- name: Change only the duration of the live spec, back up the Secret first, check the root's key policy
+  meshpki.istio_ca.certificate:
+    name: cacerts
+    namespace: istio-system
+    merge_live_spec: true
+    spec:
+      duration: 1440h
+      renewBefore: 480h
+    backup: true
+    backup_keep: 3
+    check_root_policy: true
+    wait: true
+  register: rotated
+
+- name: Read-only look at the Certificate, its status and the root policy (no apply is sent)
+  meshpki.istio_ca.certificate:
+    name: cacerts
+    namespace: istio-system
+    merge_live_spec: true
+    spec: {}
+    check_root_policy: true
+  check_mode: true
+  register: cacerts_now
+
 - name: Remove the Certificate (its Secret stays)
   meshpki.istio_ca.certificate:
     name: cacerts
@@ -259,6 +338,83 @@ diff:
   description: Spec before and after (diff mode only).
   returned: when diff mode is on
   type: dict
+exists:
+  description: Whether the Certificate existed when the task started.
+  returned: when O(state=present)
+  type: bool
+  sample: true
+live_spec:
+  description: The Certificate's spec before this task (null when it did not exist).
+  returned: when O(state=present)
+  type: dict
+status:
+  description:
+    - The Certificate's C(status) when the task finished, as cert-manager writes it (C(conditions), C(revision),
+      C(notBefore), C(notAfter), C(renewalTime), ...). In check mode the live status (null when the Certificate
+      does not exist).
+  returned: when O(state=present)
+  type: dict
+  sample: {"revision": 3, "notAfter": "2026-09-21T10:00:00Z", "conditions": [{"type": "Ready", "status": "True"}]}
+backup:
+  description: The backup written (or reused) before the re-issue; null when none was needed (see RV(backup_note)).
+  returned: when O(backup=true) and O(state=present)
+  type: dict
+  contains:
+    name:
+      description: Name of the backup Secret.
+      type: str
+      sample: cacerts-backup-r3-5e2f0c1a9b4d
+    namespace:
+      description: Its namespace (the Certificate's).
+      type: str
+    created:
+      description: Whether this task created it (false when an identical backup of that name was reused).
+      type: bool
+    serial:
+      description: Serial (lowercase hex) of the certificate backed up.
+      type: str
+    root_fingerprint:
+      description: SHA-256 fingerprint (colon-separated hex, as RV(meshpki.istio_ca.x509_inspect#module:chain.root_fingerprint_sha256))
+        of the root its chain ends at; null when it ends at none.
+      type: str
+    pruned:
+      description: Older backups deleted to keep O(backup_keep).
+      type: list
+      elements: str
+backup_note:
+  description: Why RV(backup) is null (no re-issue, no Secret, no C(tls.key)), or in check mode which backup a real run would write.
+  returned: when O(backup=true) and O(state=present)
+  type: str
+root_policy:
+  description: The result of O(check_root_policy).
+  returned: when O(check_root_policy=true) and O(state=present)
+  type: dict
+  contains:
+    checked:
+      description: Whether the check reached a verdict (false for an issuer that is not a cert-manager
+        C(Issuer)/C(ClusterIssuer), or when a read failed - see RV(root_policy.warnings)).
+      type: bool
+    issuer:
+      description: The Certificate's issuer, C(Kind/name).
+      type: str
+      sample: ClusterIssuer/mesh-root
+    root_certificate:
+      description: C(namespace/name) of the cert-manager Certificate that makes the CA issuer's key pair, null when none does.
+      type: str
+    self_signed:
+      description: Whether that Certificate's issuer is a C(selfSigned) issuer (null when not known).
+      type: bool
+    rotation_policy:
+      description: Its C(spec.privateKey.rotationPolicy) (null when unset, which means C(Always) since cert-manager 1.18).
+      type: str
+    problems:
+      description: What must be fixed, one actionable sentence each (a self-signed root without C(rotationPolicy) C(Never)).
+      type: list
+      elements: str
+    warnings:
+      description: Reads that failed, so the check is incomplete.
+      type: list
+      elements: str
 api_requests:
   description: How many API requests this task sent (retries included).
   returned: always
@@ -291,6 +447,11 @@ def argument_spec():
         renew=dict(type="str", choices=["true", "false", "auto"], default="auto"),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=120),
+        merge_live_spec=dict(type="bool", default=False),
+        check_root_policy=dict(type="bool", default=False),
+        cluster_resource_namespace=dict(type="str", default="cert-manager"),
+        backup=dict(type="bool", default=False),
+        backup_keep=dict(type="int", default=5),
     )
     spec.update(K8S_AUTH_ARG_SPEC)
     return spec
