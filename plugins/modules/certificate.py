@@ -171,9 +171,14 @@ notes:
   - "API requests per call (measured against the simulated cluster): an unchanged re-run costs 3
     (GET Certificate, apply, GET Secret); a create with O(wait=true) costs 3 plus one GET per poll (0.5 s growing
     to 2 s); reading the current CertificateRequest, the issuer or writing the renewal trigger adds one each, only
-    when needed. RV(api_requests) returns the count."
+    when needed. O(merge_live_spec) with nothing to change sends no apply (check mode with O(spec={}) costs 2).
+    O(backup) adds a dry-run apply, and when a re-issue follows a GET of the Secret, a POST and a GET of the copy,
+    and one LIST plus one DELETE per pruned backup. O(check_root_policy) adds one LIST and up to two GETs.
+    RV(api_requests) returns the count."
   - Needs RBAC get/patch/delete on C(certificates), update on C(certificates/status) (for O(renew)), get on
-    C(certificaterequests), C(issuers)/C(clusterissuers) (for failure diagnosis) and on the Secret.
+    C(certificaterequests), C(issuers)/C(clusterissuers) (for failure diagnosis) and on the Secret; with O(backup)
+    also create and list/delete on Secrets of the namespace; with O(check_root_policy) list on C(certificates)
+    where the issuer's CA Secret lives.
 seealso:
   - name: cert-manager Certificate resource
     description: The fields of the Certificate spec.
