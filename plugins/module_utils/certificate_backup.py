@@ -128,11 +128,10 @@ def verify_copy(copy, source, name, namespace, secret_name, created):
         (copy.get("type") or "Opaque") == (source.get("type") or "Opaque")
     labelled = ((copy.get("metadata") or {}).get("labels") or {}).get(BACKUP_LABEL) == secret_name
     if not created and not (same and labelled):
+        why = "other data" if not same else "no %s=%s label" % (BACKUP_LABEL, secret_name)
         raise CertificateError(
             "A Secret %s already exists but is not a backup of the current %s/%s (%s); it was not overwritten and "
-            "nothing was changed. Delete or rename it, then run again."
-            % (where, namespace, secret_name, "other data" if not same else "no %s=%s label" % (BACKUP_LABEL,
-                                                                                             secret_name)))
+            "nothing was changed. Delete or rename it, then run again." % (where, namespace, secret_name, why))
     if not same:
         raise CertificateError("The backup %s read back does not hold the data of %s/%s; nothing was changed."
                                % (where, namespace, secret_name))

@@ -128,7 +128,7 @@ def test_take_creates_reads_back_and_reuses():
     assert [c[0] for c in client.calls] == ["POST", "GET"]
     client = FakeClient().on("POST", SECRETS, K8sApiError(409, "AlreadyExists", "exists", {"name": name}, "POST"))
     client.on("GET", SECRETS + "/" + name, labelled(secret, name))
-    again, _ = cb.take(client, "istio-system", "cacerts", 1, secret)
+    again = cb.take(client, "istio-system", "cacerts", 1, secret)[0]
     assert again["created"] is False and again["name"] == name
     assert not leaks(json.dumps([made, again]), secret)
 

@@ -20,7 +20,7 @@ def test_top_level_keys_override_and_the_rest_stays():
 
 
 def test_objects_are_replaced_whole_not_merged():
-    merged, _ = merge(LIVE, {"privateKey": {"rotationPolicy": "Never"}})
+    merged = merge(LIVE, {"privateKey": {"rotationPolicy": "Never"}})[0]
     assert merged["privateKey"] == {"rotationPolicy": "Never"}
 
 
