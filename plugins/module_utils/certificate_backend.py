@@ -223,24 +223,29 @@ class CertificateBackend(object):
                 failure["api_error"] = exc.as_dict()
             raise CertificateError(str(exc), result=failure)
         if self.params.get("backup"):
-            if self.check_mode:
-                note = self._backup_preview(secret, result["spec"], live, result["reissue"])
-            elif backup:
-                backup["pruned"], warnings = backup_model.prune(self.client, self.namespace, result["secret_name"],
-                                                                self.params["backup_keep"], backup["name"])
-                self.warnings.extend(warnings)
-                result["changed"] = result["changed"] or backup["created"] or bool(backup["pruned"])
+            self._finish_backup(result, secret, live, backup, note)
         secret = None
-        if self.params.get("backup"):
-            result.update(backup=backup, backup_note=note)
-            if self.diff and (backup or (note or "").startswith("check mode")):
-                result["diff"]["prepared"] = ("Secret %s/%s backed up to %s/%s" % (
-                    self.namespace, result["secret_name"], backup["namespace"], backup["name"])) if backup else note
         if self.params.get("check_root_policy"):
             result["root_policy"] = root_policy.check(self.client, self.namespace, self.name, result["spec"],
                                                       self.params.get("cluster_resource_namespace") or "cert-manager")
         result.update(exists=live is not None, live_spec=(live or {}).get("spec") if live else None)
         return result
+
+    def _finish_backup(self, result, secret, live, backup, note):
+        """After the change: prune old copies (or, in check mode, name the copy a real run would write)."""
+        if self.check_mode:
+            note = self._backup_preview(secret, result["spec"], live, result["reissue"])
+        elif backup:
+            backup["pruned"], warnings = backup_model.prune(self.client, self.namespace, result["secret_name"],
+                                                            self.params["backup_keep"], backup["name"])
+            self.warnings.extend(warnings)
+            result["changed"] = result["changed"] or backup["created"] or bool(backup["pruned"])
+        result.update(backup=backup, backup_note=note)
+        if self.diff and backup:
+            result["diff"]["prepared"] = "Secret %s/%s backed up to %s/%s" % (
+                self.namespace, result["secret_name"], backup["namespace"], backup["name"])
+        elif self.diff and (note or "").startswith("check mode"):
+            result["diff"]["prepared"] = note
 
     def _present_change(self, live, body, skip, plan):
         applied = self._apply(live, body, self.check_mode, skip)
