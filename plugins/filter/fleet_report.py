@@ -160,6 +160,23 @@ def _istiod_entry(deployments, reload):
     return entry
 
 
+def istiod_needs_deployments(reload):
+    """Whether the istiod Deployments must be read to judge hot reload, given the reload check's result.
+
+    The pods' image tags settle it, except where istiod's env flag AUTO_RELOAD_PLUGIN_CERTS decides
+    (Istio 1.14-1.18, reference/istiod.md §0) or a version is unknown or no pod was seen.
+    """
+    reload = _plain(reload)
+    pods = (reload or {}).get("pods") if isinstance(reload, dict) else None
+    if not pods:
+        return True
+    for pod in pods:
+        version = istiod_versions.parse_version((pod or {}).get("version"))
+        if version is None or (version.at_least(1, 14) and not version.at_least(1, 19)):
+            return True
+    return False
+
+
 def _last_reload(reload):
     """The newest piece of reload evidence as ``{time, pod, how, line}``, or None.
 
@@ -192,23 +209,68 @@ def _problem_text(problem):
     return str(problem)
 
 
+def _note(errors, text):
+    if text not in errors:
+        errors.append(text)
+
+
+def _certificate_object(certificate, errors):
+    """The Certificate as ``{metadata, spec, status}`` (or None when absent) from what the caller has.
+
+    Accepts the object itself, a ``kubernetes.core.k8s_info`` result, or a ``meshpki.istio_ca.certificate``
+    result (``merge_live_spec`` in check mode: ``exists``, ``live_spec``, ``status``). A failed read
+    is added to ``errors``.
+    """
+    if not isinstance(certificate, dict):
+        return None
+    if "resources" in certificate:
+        return (certificate.get("resources") or [None])[0]
+    if "metadata" in certificate or "apiVersion" in certificate:
+        return certificate
+    # A module result (registered with failed_when: false, so "failed" cannot be trusted).
+    if certificate.get("skipped"):
+        return None
+    if certificate.get("exists") and isinstance(certificate.get("live_spec"), dict):
+        return {"spec": certificate["live_spec"], "status": certificate.get("status") or {}}
+    if certificate.get("exists") is False:
+        return None
+    errors.append("Certificate: %s" % (certificate.get("msg") or "could not be read"))
+    return None
+
+
+def _deployments(istiod, errors):
+    """istiod Deployment objects from a list, a k8s_info result (skipped: none read) or a failure."""
+    if isinstance(istiod, dict):
+        if istiod.get("failed"):
+            _note(errors, "istiod Deployments: %s" % (istiod.get("msg") or "could not be read"))
+            return []
+        return istiod.get("resources") or []
+    return istiod or []
+
+
 def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=None, errors=None,
                    certificate_name="cacerts", namespace="istio-system", now=None):
     """One cluster's report entry from raw task results; judgement goes into ``problems``."""
-    certificate = _plain(certificate)
-    inspect = _ok_result(_plain(inspect))
+    errors = [str(e) for e in (_plain(errors) or []) if e]
+    certificate = _certificate_object(_plain(certificate), errors)
+    raw_inspect = _plain(inspect)
+    inspect = _ok_result(raw_inspect)
+    if inspect is not None and "certificates" not in inspect:
+        inspect = None  # registered with failed_when: false: a failure has a msg and no certificates
+    absent = []  # a Secret that is not there is a finding about the cluster, not a failure to read it
+    if inspect is None and isinstance(raw_inspect, dict) and raw_inspect.get("msg") and not raw_inspect.get("skipped"):
+        text = "cacerts: %s" % raw_inspect["msg"]
+        if "not found" in text.lower() and text not in errors:
+            absent.append(text)
+        else:
+            _note(errors, text)
     reload_result = _plain(reload)
     reload_ok = reload_result if isinstance(reload_result, dict) and "reloaded" in reload_result else None
-    errors = [str(e) for e in (_plain(errors) or []) if e]
     moment = _parse_time(now) if isinstance(now, str) else None
     moment = moment or datetime.datetime.now(UTC)
-    if isinstance(istiod, dict) and "resources" in istiod:
-        istiod = istiod.get("resources")
-    deployments = _plain(istiod) or []
-    if isinstance(certificate, dict) and "resources" in certificate:
-        certificate = (certificate.get("resources") or [None])[0]
+    deployments = _deployments(_plain(istiod), errors)
 
-    problems = list(errors)
+    problems = list(errors) + absent
     entry = {
         "name": str(name),
         "reachable": not any(_unreachable(e) for e in errors),
@@ -404,6 +466,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "cluster_status": cluster_status,
+            "istiod_needs_deployments": istiod_needs_deployments,
             "fleet_report": fleet_report,
             "root_consensus": root_consensus,
         }

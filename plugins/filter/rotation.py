@@ -114,8 +114,10 @@ def rotation_preflight(status, require_hot_reload=True, reload_checked=True):
             warnings.append("Certificate %s/%s is not Ready (%s: %s)" % (
                 cert.get("namespace"), cert.get("name"), cert.get("ready_reason"), cert.get("ready_message")))
     if not inter:
-        if not any("cacerts:" in p for p in problems):
-            problems.append("the cacerts Secret could not be read, so it cannot be backed up or compared")
+        if not any(str(e).startswith("cacerts:") for e in errors):
+            found = [p for p in status.get("problems") or [] if str(p).startswith("cacerts:")]
+            problems.append("the cacerts Secret could not be read, so it cannot be backed up or compared"
+                            + (" (%s)" % "; ".join(found) if found else ""))
     else:
         if chain.get("key_matches") is not True:
             problems.append("cacerts is incomplete or inconsistent: tls.key %s the first certificate of tls.crt"

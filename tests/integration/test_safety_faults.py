@@ -62,7 +62,8 @@ def test_cluster_down_in_the_middle_stops_later_batches(kubesim_fleet_factory, t
 
     failed = rf.failures(res, "Fail this cluster with the cause")
     assert list(failed) == ["cluster-2"], res.explain()
-    assert 'step "Apply the Certificate spec and wait for cert-manager\'s new revision"' in failed["cluster-2"]
+    assert ('step "Back up cacerts in the cluster, apply the Certificate spec and wait for cert-manager\'s new '
+            'revision"') in failed["cluster-2"]
     assert "Cannot connect to the Kubernetes API" in failed["cluster-2"]
     backup = rf.backups(fleet, "cluster-2")
     assert len(backup) == 1 and backup[0]["metadata"]["name"] in failed["cluster-2"]

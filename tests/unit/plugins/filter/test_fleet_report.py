@@ -8,7 +8,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.meshpki.istio_ca.plugins.filter.fleet_report import (
-    cluster_status, fleet_report, root_consensus)
+    cluster_status, fleet_report, istiod_needs_deployments, root_consensus)
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import report_model
 
 ROOT_A = "aa:" * 31 + "aa"
@@ -108,6 +108,57 @@ def test_missing_certificate_and_secret():
                            istiod=[deployment()], errors=["cacerts: Secret istio-system/cacerts not found"])
     assert any("cacerts not found" in p for p in entry["problems"])
     assert entry["reachable"] is True
+
+
+def certificate_module_result(**extra):
+    """What meshpki.istio_ca.certificate returns with merge_live_spec in check mode (failed_when: false)."""
+    obj = certificate()
+    result = {"changed": False, "failed": False, "exists": True, "live_spec": obj["spec"], "status": obj["status"],
+              "spec": obj["spec"], "reissue": "none", "revision": 2}
+    result.update(extra)
+    return result
+
+
+def test_certificate_from_the_certificate_module_result():
+    entry = cluster_status("c1", certificate=certificate_module_result(), inspect=inspect(), istiod=[deployment()],
+                           reload=RELOADED)
+    assert entry["ok"] is True
+    assert entry["certificate"]["exists"] is True and entry["certificate"]["revision"] == 2
+    assert entry["certificate"]["duration"] == "720h"
+
+
+def test_certificate_module_result_absent_and_failed():
+    absent = cluster_status("c1", certificate={"failed": False, "exists": False, "msg": "does not exist"},
+                            inspect=inspect(), istiod=[deployment()], reload=RELOADED)
+    assert absent["certificate"]["exists"] is False and absent["errors"] == []
+    assert any("does not exist" in p and "deploy.yml" in p for p in absent["problems"])
+    down = cluster_status("c1", certificate={"failed": False, "msg": "connection refused by 127.0.0.1:1"},
+                          inspect={"failed": False, "msg": "connection refused by 127.0.0.1:1"}, reload={"skipped": True})
+    assert down["errors"] == ["Certificate: connection refused by 127.0.0.1:1",
+                              "cacerts: connection refused by 127.0.0.1:1"]
+    assert down["reachable"] is False and down["ok"] is False
+
+
+def test_istiod_deployments_skipped_or_failed():
+    skipped = cluster_status("c1", certificate=certificate(), inspect=inspect(),
+                             istiod={"skipped": True, "changed": False}, reload=RELOADED)
+    assert skipped["ok"] is True and skipped["istiod"]["version"] == "1.22.3"
+    failed = cluster_status("c1", certificate=certificate(), inspect=inspect(),
+                            istiod={"failed": True, "msg": "Forbidden"}, reload=RELOADED)
+    assert "istiod Deployments: Forbidden" in failed["errors"]
+
+
+@pytest.mark.parametrize("pods,needed", [
+    ([], True),
+    ([{"version": "1.22.3"}], False),
+    ([{"version": "1.22.3"}, {"version": None}], True),
+    ([{"version": "1.16.7"}], True),
+    ([{"version": "1.18.9"}], True),
+    ([{"version": "1.19.0"}, {"version": "1.13.2"}], False),
+])
+def test_istiod_needs_deployments(pods, needed):
+    assert istiod_needs_deployments({"reloaded": True, "pods": pods}) is needed
+    assert istiod_needs_deployments({"skipped": True}) is True
 
 
 def test_root_consensus():

@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
+"""The ``ca_rotation`` role's per-cluster facts, built in Python rather than in the role's Jinja.
+
+- ``rotation_plan``: one cluster's ``ca_rotation_preflight`` fact - what would be applied, whether it
+  changes anything, and every reason not to rotate - from its ``cluster_status`` entry and the
+  check-mode ``certificate`` result that validated the requested change.
+- ``rotation_root_problems``: this cluster's root against the other clusters of the play and the
+  expected root (a mesh needs one root everywhere).
+- ``rotation_result``: one cluster's ``ca_rotation_result`` fact (a row of the fleet summary) from its
+  preflight and what the change step registered.
+
+Documentation of each filter is in the ``<filter name>.yml`` file beside this one.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.meshpki.istio_ca.plugins.filter.fleet_report import root_consensus
+from ansible_collections.meshpki.istio_ca.plugins.filter.rotation import rotation_preflight, rotation_spec_checks
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.plain import plain as _plain
+
+_VAULTED_MODES = ("controller", "both")
+
+
+def _validation_problem(certificate):
+    """The requested change failed cert-manager's rules (or could not be checked) on an existing Certificate."""
+    if not isinstance(certificate, dict) or certificate.get("skipped") or "reissue" in certificate:
+        return []
+    if certificate.get("exists") is False or "exists" not in certificate and "validation_errors" not in certificate:
+        return []  # the Certificate could not be read at all: the status entry already says why
+    return ["the requested spec is invalid: %s" % (certificate.get("msg") or "the certificate module failed")]
+
+
+def rotation_plan(status, certificate=None, force=False, require_hot_reload=True, reload_checked=True,
+                  workload_cert_ttl="24h", margin="24h", backup_mode="cluster", vault_password_set=False,
+                  checked_at=None):
+    """``ca_rotation_preflight`` for one cluster (see rotation_plan.yml for the keys)."""
+    status = _plain(status) or {}
+    certificate = _plain(certificate) or {}
+    if not isinstance(status, dict) or not isinstance(certificate, dict):
+        raise AnsibleFilterError("rotation_plan expects a cluster_status entry and a certificate module result")
+    force = boolean(force, strict=False)
+    verdict = rotation_preflight(status, require_hot_reload=require_hot_reload, reload_checked=reload_checked)
+    problems = list(verdict["problems"]) + _validation_problem(certificate)
+    warnings = list(verdict["warnings"])
+    spec = certificate.get("spec") if "reissue" in certificate else None
+    ttl = {}
+    if isinstance(spec, dict):
+        ttl = rotation_spec_checks(spec, workload_cert_ttl=workload_cert_ttl, margin=margin)
+        problems.extend(ttl["problems"])
+    policy = certificate.get("root_policy") or {}
+    problems.extend(policy.get("problems") or [])
+    warnings.extend(policy.get("warnings") or [])
+    if backup_mode in _VAULTED_MODES and not boolean(vault_password_set, strict=False):
+        problems.append("ca_rotation_backup_mode %s needs ca_rotation_backup_vault_password (the controller copy "
+                        "is encrypted with it)" % backup_mode)
+    intermediate = status.get("intermediate") or {}
+    cert = status.get("certificate") or {}
+    return {
+        "checked_at": checked_at or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "root_fingerprint": (status.get("root") or {}).get("fingerprint_sha256"),
+        "old_serial": intermediate.get("serial_hex"),
+        "old_not_after": intermediate.get("not_after"),
+        "subject": intermediate.get("subject"),
+        "revision": cert.get("revision"),
+        "spec": spec,
+        "will_change": bool(certificate.get("changed")) or force,
+        "reissue": certificate.get("reissue") or "none",
+        "ttl": ttl,
+        "problems": problems,
+        "warnings": warnings,
+    }
+
+
+def rotation_root_problems(fingerprints, host, expected=""):
+    """Why ``host``'s root is wrong: not the expected one, or not the one most clusters of the play share."""
+    fingerprints = _plain(fingerprints) or {}
+    if not isinstance(fingerprints, dict):
+        raise AnsibleFilterError("rotation_root_problems expects a mapping of cluster name to root fingerprint")
+    own = str(fingerprints.get(host) or "").lower()
+    expected = str(expected or "").lower()
+    problems = []
+    if expected and own and own != expected:
+        problems.append("its root %s... is not the expected root %s... (ca_rotation_expected_root_fingerprint)"
+                        % (own[:23], expected[:23]))
+    consensus = root_consensus(fingerprints)
+    if consensus["reference"] and host in consensus["differing"]:
+        problems.append("its root %s... differs from the root of %s (%s...): all clusters of a mesh must share one "
+                        "root" % (own[:23], ", ".join(consensus["groups"][consensus["reference"]]),
+                                  consensus["reference"][:23]))
+    elif not consensus["reference"] and len(consensus["groups"]) > 1:
+        problems.append("the clusters do not share one root and no majority says which is right: %s"
+                        % consensus["describe"])
+    return problems
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _first_cert(inspect):
+    certs = (inspect or {}).get("certificates") if isinstance(inspect, dict) else None
+    return certs[0] if certs else {}
+
+
+def _failure_message(host, row):
+    where = [w for w in (row["backup"].get("cluster"), row["backup"].get("controller")) if w]
+    saved = ("Its previous cacerts is backed up as %s (playbooks/restore.yml restores it)." % " and ".join(where)
+             if where else "No backup was needed: nothing had been changed on it yet.")
+    return ('Rotation failed on cluster %s in step "%s": %s. %s Later batches do not run when max_fail_percentage '
+            "is exceeded; see the summary above." % (host, row["failed_step"], row["error"], saved))
+
+
+def rotation_result(preflight, apply=None, after=None, reload=None, backup_controller=None, started_at=None,
+                    started_ts=None, check_mode=False, failed_step=None, error=None, host=None):
+    """``ca_rotation_result`` for one cluster (see rotation_result.yml for the keys)."""
+    preflight = _plain(preflight) or {}
+    apply = _plain(apply) or {}
+    reload = _plain(reload) or {}
+    if not isinstance(preflight, dict) or not isinstance(apply, dict) or not isinstance(reload, dict):
+        raise AnsibleFilterError("rotation_result expects the preflight fact and registered task results")
+    backup = apply.get("backup") if isinstance(apply.get("backup"), dict) else {}
+    new = _first_cert(_plain(after))
+    old_serial = backup.get("serial") or preflight.get("old_serial")
+    finished = _now()
+    seconds = None
+    if started_ts not in (None, ""):
+        seconds = round(finished.timestamp() - float(started_ts), 1)
+    if error:
+        status = "failed"
+    elif boolean(check_mode, strict=False):
+        status = "checked"
+    elif not preflight.get("will_change") or not new:
+        status = "unchanged"
+    else:
+        status = "rotated" if new.get("serial_hex") != old_serial else "unchanged"
+    row = {
+        "status": status,
+        "old_serial": old_serial,
+        "new_serial": new.get("serial_hex"),
+        "not_after": new.get("not_after"),
+        "old_not_after": preflight.get("old_not_after"),
+        "revision": apply.get("revision", preflight.get("revision")),
+        "reissue": apply.get("reissue", preflight.get("reissue")),
+        "spec_changed": bool(apply.get("changed")) if "reissue" in apply else False,
+        "reloaded": reload.get("reloaded"),
+        "root_fingerprint": preflight.get("root_fingerprint"),
+        "backup": {"cluster": ("%s/%s" % (backup.get("namespace"), backup.get("name"))) if backup.get("name") else None,
+                   "controller": backup_controller or None},
+        "started_at": started_at,
+        "finished_at": finished.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seconds": seconds,
+        "error": str(error) if error else None,
+        "failed_step": failed_step if error else None,
+    }
+    if error:
+        row["message"] = _failure_message(host or "this cluster", row)
+    return row
+
+
+class FilterModule(object):
+    """ca_rotation per-cluster fact filters of meshpki.istio_ca."""
+
+    def filters(self):
+        return {
+            "rotation_plan": rotation_plan,
+            "rotation_result": rotation_result,
+            "rotation_root_problems": rotation_root_problems,
+        }
