@@ -15,7 +15,6 @@ Playbook output goes to <report dir>/demo-logs/*.log.
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import signal
@@ -37,30 +36,9 @@ def say(text: str = "") -> None:
 
 def make_root(directory: Path) -> dict:
     """One self-signed root CA for the fleet (ECDSA P-256), written as PEM files on the controller."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from meshpki_test_root import make_root_ca  # tests/ is on the venv's sys.path (make venv)
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "meshpki demo"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, "Demo Root CA")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = directory / "root-cert.pem", directory / "root-key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_file.chmod(0o600)
-    return {"ca_setup_ca_cert": str(cert_file), "ca_setup_ca_key": str(key_file)}
+    return make_root_ca("Demo Root CA", organization="meshpki demo").write(directory)
 
 
 def start_fleet(workdir: Path) -> subprocess.Popen:

@@ -16,19 +16,16 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Dict, Iterable, Optional
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import K8sClient, object_path
 
 from kubesim.controllers.istiod import IstiodSim
 from kubesim.manifests import preinstall
+from meshpki_test_root import RootCA, make_root_ca
 
 NS = "istio-system"
 CM_NS = "cert-manager"
@@ -38,46 +35,12 @@ CERT_MANAGER_FIELD_MANAGER = "meshpki.istio_ca"  # the certificate module's (its
 BACKUP_LABEL = "meshpki.istio_ca/backup-of=cacerts"
 
 
-@dataclass
-class Root:
-    cert_pem: bytes
-    key_pem: bytes
-
-    @property
-    def cert(self) -> x509.Certificate:
-        return x509.load_pem_x509_certificate(self.cert_pem)
-
-    @property
-    def fingerprint(self) -> str:
-        return self.cert.fingerprint(hashes.SHA256()).hex(":")
-
-    def write(self, directory: Path) -> Dict[str, str]:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "root-cert.pem").write_bytes(self.cert_pem)
-        key = directory / "root-key.pem"
-        key.write_bytes(self.key_pem)
-        key.chmod(0o600)
-        return {"ca_setup_ca_cert": str(directory / "root-cert.pem"), "ca_setup_ca_key": str(key)}
+Root = RootCA  # the fleet's root: cert_pem, key_pem, cert, fingerprint, write(dir) -> ca_setup vars
 
 
 def make_root(common_name: str = "Test Root CA") -> Root:
     """A self-signed ECDSA P-256 root (fast to make, accepted by istiod)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "meshpki tests"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = _dt.datetime.now(_dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - _dt.timedelta(hours=1)).not_valid_after(now + _dt.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
-    return Root(cert.public_bytes(serialization.Encoding.PEM),
-                key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
+    return make_root_ca(common_name)
 
 
 def client(fleet, cluster: str) -> K8sClient:
