@@ -1,12 +1,13 @@
 """``make bench``: fleet rotation with rotate.yml vs the kubectl tutorial baseline vs the floor.
 
-One kubesim fleet of max(BENCH_SIZES, BENCH_REPORT_SIZE) clusters with a Secret-volume
-propagation delay of BENCH_DELAY seconds (default 10) is started and deployed once
-(deploy.yml, timed and printed, not compared). Then for each size N in BENCH_SIZES
-(default "10,50"), on the first N clusters (``--limit``):
+One kubesim fleet of max(BENCH_SIZES) clusters with a Secret-volume propagation delay of
+BENCH_DELAY seconds (default 10) is started and deployed once (deploy.yml, timed and printed,
+not compared). Then for each size N in BENCH_SIZES (default "10,50"; empty skips), on the first
+N clusters (``--limit``):
   rotate.yml (1440h -> 720h) -> rotate.yml again (no-op: nothing to rotate) -> the baseline
   (kubectl, one cluster after another, 720h -> 1440h) -> the floor (serial batches x delay).
-Then report.yml on all BENCH_REPORT_SIZE clusters (default 100; 0 skips it).
+Then report.yml on a second fleet of BENCH_REPORT_SIZE clusters (default 100; 0 skips it),
+brought to the deployed state directly (bench/report_fleet.py) rather than with deploy.yml.
 
 Prints a table and writes JSON to bench/results/. Quick try: ``BENCH_SIZES=10 BENCH_REPORT_SIZE=10 make bench``.
 Other knobs: BENCH_FORKS (default: N, at most 50), BENCH_SKIP_BASELINE=1, BENCH_KEEP=1 (keep the
@@ -32,6 +33,7 @@ import baseline  # noqa: E402
 import floor  # noqa: E402
 from fleet import REPO, deploy_vars, make_root_ca, start_fleet  # noqa: E402
 from measure import Step, run_playbook, tail  # noqa: E402
+from report_fleet import start_deployed_fleet  # noqa: E402
 
 TARGETS = {"speedup_vs_baseline_min": 4.0, "rotate_over_floor_max": 3.0, "cpu_s_per_cluster_max": 3.0,
            "requests_per_cluster_max": 40.0, "report_wall_s_max": 60.0, "target_size": 50}
@@ -135,9 +137,23 @@ def _ratios(out):
     return ratios
 
 
-def bench_report(fleet, n, forks, workdir):
-    names = [c.name for c in fleet.clusters[:n]]
+def bench_report(n, delay, forks, workdir):
+    """report.yml on a fleet of ``n`` clusters brought to the deployed state directly (bench/report_fleet.py)."""
     print("\n== report.yml on N=%d clusters (forks %d)" % (n, forks))
+    started = time.monotonic()
+    fleet = start_deployed_fleet(n, os.path.join(workdir, "report-fleet"), delay)
+    try:
+        setup_s = round(time.monotonic() - started, 1)
+        print("  %d clusters set up in the deployed state directly in %.1fs (not measured)" % (n, setup_s))
+        out = _report_step(fleet, n, forks, workdir)
+        out["setup_s"] = setup_s
+        return out
+    finally:
+        fleet.stop()
+
+
+def _report_step(fleet, n, forks, workdir):
+    names = [c.name for c in fleet.clusters[:n]]
     report_dir = os.path.join(workdir, "report")
     out = {"clusters": n, "forks": forks}
     out["report"] = _playbook_step("report-n%d" % n, fleet, workdir, "report.yml", forks, {"report_dir": report_dir},
@@ -238,7 +254,7 @@ def main():
     report_size = _env_int("BENCH_REPORT_SIZE", 100)
     skip_baseline = os.environ.get("BENCH_SKIP_BASELINE") == "1"
     keep = os.environ.get("BENCH_KEEP") == "1"
-    total = max(sizes + [report_size])
+    total = max(sizes) if sizes else 0
     results_dir = os.path.join(HERE, "results")
     os.makedirs(results_dir, exist_ok=True)
     results = {"meta": _meta(), "targets": TARGETS, "sizes": {}}
@@ -246,28 +262,30 @@ def main():
     failed = False
     fleet = None
     try:
-        print("== fleet: %d kubesim clusters, propagation delay %ss (work dir %s)" % (total, delay, workdir))
-        started = time.monotonic()
-        fleet = start_fleet(total, os.path.join(workdir, "fleet"), delay)
-        results["fleet"] = {"clusters": total, "start_s": round(time.monotonic() - started, 2)}
-        root_cert, root_key = make_root_ca(workdir)
-        forks = _env_int("BENCH_FORKS", min(total, 50))
-        results["deploy"] = _playbook_step("deploy-n%d" % total, fleet, workdir, "deploy.yml", forks,
-                                           deploy_vars(root_cert, root_key))
-        _print_step(results["deploy"])
-        _save_partial(results_dir, results)
-        failed = results["deploy"]["rc"] != 0
-        if not failed:
-            for n in sorted(sizes):
+        if total:
+            print("== fleet: %d kubesim clusters, propagation delay %ss (work dir %s)" % (total, delay, workdir))
+            started = time.monotonic()
+            fleet = start_fleet(total, os.path.join(workdir, "fleet"), delay)
+            results["fleet"] = {"clusters": total, "start_s": round(time.monotonic() - started, 2)}
+            root_cert, root_key = make_root_ca(workdir)
+            forks = _env_int("BENCH_FORKS", min(total, 50))
+            results["deploy"] = _playbook_step("deploy-n%d" % total, fleet, workdir, "deploy.yml", forks,
+                                               deploy_vars(root_cert, root_key))
+            _print_step(results["deploy"])
+            _save_partial(results_dir, results)
+            failed = results["deploy"]["rc"] != 0
+            for n in sorted(sizes) if not failed else []:
                 size = bench_size(fleet, n, delay, _env_int("BENCH_FORKS", min(n, 50)), workdir, skip_baseline,
                                   save=lambda out, n=n: _save_partial(results_dir, dict(results, current={str(n): out})))
                 results["sizes"][str(n)] = size
                 _save_partial(results_dir, results)
                 failed = failed or any(size.get(k, {}).get("rc") for k in ("rotate", "rotate_noop", "baseline"))
-            if report_size:
-                results["report"] = bench_report(fleet, report_size, _env_int("BENCH_FORKS", min(report_size, 50)),
-                                                 workdir)
-                failed = failed or results["report"]["report"]["rc"] != 0
+            fleet.stop()
+            fleet = None
+        if report_size:
+            results["report"] = bench_report(report_size, delay, _env_int("BENCH_FORKS", min(report_size, 50)),
+                                             workdir)
+            failed = failed or results["report"]["report"]["rc"] != 0
     finally:
         if fleet is not None:
             fleet.stop()
