@@ -130,6 +130,22 @@ class InProcessModuleAction(ActionBase):
     _supports_check_mode = True
     _supports_async = True
 
+    def __init_subclass__(cls, **kwargs):
+        """Import the module (and cryptography, our module_utils) when Ansible loads the action plugin.
+
+        The linear and free strategies load every task's action plugin class in the controller's main
+        process before they fork the worker for it, so importing here means the import happens once
+        per run and every forked worker inherits it, instead of once per task in each worker (about
+        a third of an in-process task's CPU; docs/performance-inprocess.md). Failing to import is not
+        an error here: the task then reports it the way the module path would.
+        """
+        super().__init_subclass__(**kwargs)
+        if cls.MODULE:
+            try:
+                importlib.import_module(MODULES_PACKAGE + cls.MODULE)
+            except Exception:  # pylint: disable=broad-exception-caught
+                pass
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
