@@ -10,19 +10,22 @@ everything is generated into pytest's tmp directories.
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from helpers_ansible import run_playbook
+from kubesim import Fleet
 from kubesim.manifests import cert_manager_manifest_yaml, istio_manifest_yaml
+from meshpki_test_root import make_root_ca
 
 CERT_MANAGER_VERSION = "1.19.1"
+DEPLOY = "playbooks/deploy.yml"
+VERIFY_TASK = "Check istiod reloaded the intermediate in cacerts"
+SUMMARY_TASK = "Show the cluster's CA summary"
 
 # Role variables that keep the simulated issuance fast (ECDSA keys) and the waits short.
 FAST_VARS = {
@@ -53,45 +56,54 @@ def write_istio_manifest(directory: Path, version: str) -> Path:
 
 @dataclass
 class TestRoot:
+    """A root written to disk: the two files ca_setup reads, and the certificate to compare with."""
+
     cert_path: Path
     key_path: Path
     cert: x509.Certificate
 
-    @property
-    def fingerprint(self) -> bytes:
-        return self.cert.fingerprint(hashes.SHA256())
-
 
 def make_root(directory: Path, common_name: str = "Test Root CA", is_ca: bool = True) -> TestRoot:
     """A self-signed ECDSA P-256 root (or, with is_ca=False, a self-signed leaf) in PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "meshpki tests"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = _dt.datetime.now(_dt.timezone.utc)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _dt.timedelta(minutes=5))
-        .not_valid_after(now + _dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=is_ca,
-                                     crl_sign=is_ca, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    )
-    cert = builder.sign(key, hashes.SHA256())
+    root = make_root_ca(common_name, is_ca=is_ca)
+    files = root.write(directory)
+    return TestRoot(Path(files["ca_setup_ca_cert"]), Path(files["ca_setup_ca_key"]), root.cert)
+
+
+def deploy_inputs(directory: Path) -> dict:
+    """What a site hands deploy.yml: the cert-manager manifest file and a root CA key pair."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    stem = common_name.lower().replace(" ", "-")
-    cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_path.chmod(0o600)
-    return TestRoot(cert_path, key_path, cert)
+    return {"manifest": write_cert_manager_manifest(directory), "root": make_root(directory / "pki"),
+            "dir": directory}
+
+
+def start_fleet(tmp_path_factory, **kwargs) -> Fleet:
+    """A started 3-cluster fleet (the deploy tests' size); the caller stops it."""
+    fleet = Fleet(n_clusters=3, workdir=tmp_path_factory.mktemp("fleet"), **kwargs)
+    fleet.start()
+    return fleet
+
+
+def deploy(fleet, extra, **kwargs):
+    return run_playbook(DEPLOY, fleet.inventory, {**FAST_VARS, **extra}, **kwargs)
+
+
+def assert_reloaded(result, fleet):
+    """deploy.yml's own verification ran on every cluster and says istiod reloaded, one root."""
+    checks = result.task_results(VERIFY_TASK)
+    assert sorted(checks) == sorted(c.name for c in fleet.clusters), result.explain()
+    for host, res in checks.items():
+        assert res["reloaded"] is True, (host, res.get("problems"))
+        assert res["root_consistent"] is True, (host, res.get("problems"))
+    summaries = result.task_results(SUMMARY_TASK)
+    assert all("istiod reloaded: True" in r["msg"] for r in summaries.values()), summaries
+
+
+def restarted_at(cluster) -> list:
+    """The rollout-restart annotation of each istiod Deployment (None where never restarted)."""
+    deps = cluster.list("apps/v1", "deployments", "istio-system", label_selector="app=istiod")
+    return [((d["spec"]["template"].get("metadata") or {}).get("annotations") or {}).get(
+        "kubectl.kubernetes.io/restartedAt") for d in deps]
 
 
 def secret_certs(cluster, namespace: str, name: str, key: str) -> list:
