@@ -1,11 +1,11 @@
-"""The report benchmark's fleet: N kubesim clusters already in the state deploy.yml leaves them in.
+"""The benchmark's fleets: N kubesim clusters already in the state deploy.yml leaves them in.
 
-Why not deploy.yml: deploy.yml costs ~22 controller CPU-s per cluster (it is kubernetes.core work by
-design, docs/performance.md), so deploying 100 clusters would take most of an hour on 2 cores
-before report.yml - the thing measured - even starts. The integration tests' helper
+Why not deploy.yml: deploy.yml costs ~20 controller CPU-s per cluster (it is kubernetes.core work by
+design, docs/performance.md), so deploying 50 + 100 clusters would take most of an hour on 2 cores
+before rotate.yml and report.yml - the things measured - even start. The integration tests' helper
 (tests/integration/rotation_fleet.py) builds the same objects the ca_setup role makes (root Secret,
 CA ClusterIssuer, the cacerts Certificate with the certificate module's field manager) and starts
-istiod after cacerts exists, in seconds per cluster. The rotation benchmark still uses deploy.yml.
+istiod after cacerts exists, in well under a second per cluster. BENCH_DEPLOY=playbook uses deploy.yml.
 """
 
 import os

@@ -1,9 +1,10 @@
 """``make bench``: fleet rotation with rotate.yml vs the kubectl tutorial baseline vs the floor.
 
 One kubesim fleet of max(BENCH_SIZES) clusters with a Secret-volume propagation delay of
-BENCH_DELAY seconds (default 10) is started and deployed once (deploy.yml, timed and printed,
-not compared). Then for each size N in BENCH_SIZES (default "10,50"; empty skips), on the first
-N clusters (``--limit``):
+BENCH_DELAY seconds (default 10) is started and brought to the deployed state once: directly
+(bench/report_fleet.py, the same objects ca_setup makes; default) or, with BENCH_DEPLOY=playbook,
+by deploy.yml (timed and printed, not compared; ~20 CPU-s per cluster). Then for each size N in
+BENCH_SIZES (default "10,50"; empty skips), on the first N clusters (``--limit``):
   rotate.yml (1440h -> 720h) -> rotate.yml again (no-op: nothing to rotate) -> the baseline
   (kubectl, one cluster after another, 720h -> 1440h) -> the floor (serial batches x delay).
 Then report.yml on a second fleet of BENCH_REPORT_SIZE clusters (default 100; 0 skips it),
@@ -254,6 +255,7 @@ def main():
     report_size = _env_int("BENCH_REPORT_SIZE", 100)
     skip_baseline = os.environ.get("BENCH_SKIP_BASELINE") == "1"
     keep = os.environ.get("BENCH_KEEP") == "1"
+    deploy_mode = os.environ.get("BENCH_DEPLOY", "direct")
     total = max(sizes) if sizes else 0
     results_dir = os.path.join(HERE, "results")
     os.makedirs(results_dir, exist_ok=True)
@@ -265,15 +267,23 @@ def main():
         if total:
             print("== fleet: %d kubesim clusters, propagation delay %ss (work dir %s)" % (total, delay, workdir))
             started = time.monotonic()
-            fleet = start_fleet(total, os.path.join(workdir, "fleet"), delay)
-            results["fleet"] = {"clusters": total, "start_s": round(time.monotonic() - started, 2)}
-            root_cert, root_key = make_root_ca(workdir)
-            forks = _env_int("BENCH_FORKS", min(total, 50))
-            results["deploy"] = _playbook_step("deploy-n%d" % total, fleet, workdir, "deploy.yml", forks,
-                                               deploy_vars(root_cert, root_key))
-            _print_step(results["deploy"])
+            if deploy_mode == "playbook":
+                fleet = start_fleet(total, os.path.join(workdir, "fleet"), delay)
+                results["fleet"] = {"clusters": total, "start_s": round(time.monotonic() - started, 2),
+                                    "deployed_by": "deploy.yml"}
+                root_cert, root_key = make_root_ca(workdir)
+                forks = _env_int("BENCH_FORKS", min(total, 50))
+                results["deploy"] = _playbook_step("deploy-n%d" % total, fleet, workdir, "deploy.yml", forks,
+                                                   deploy_vars(root_cert, root_key))
+                _print_step(results["deploy"])
+                failed = results["deploy"]["rc"] != 0
+            else:
+                fleet = start_deployed_fleet(total, os.path.join(workdir, "fleet"), delay)
+                results["fleet"] = {"clusters": total, "start_s": round(time.monotonic() - started, 2),
+                                    "deployed_by": "direct set-up (bench/report_fleet.py)"}
+                print("  %d clusters set up in the deployed state directly in %.1fs (BENCH_DEPLOY=playbook times "
+                      "deploy.yml instead)" % (total, results["fleet"]["start_s"]))
             _save_partial(results_dir, results)
-            failed = results["deploy"]["rc"] != 0
             for n in sorted(sizes) if not failed else []:
                 size = bench_size(fleet, n, delay, _env_int("BENCH_FORKS", min(n, 50)), workdir, skip_baseline,
                                   save=lambda out, n=n: _save_partial(results_dir, dict(results, current={str(n): out})))
