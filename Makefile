@@ -14,7 +14,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv test test-pytest test-checks unit kubesim-test integration molecule lint sanity build demo bench report-shot changelog-lint clean
+.PHONY: help venv test test-lane1 test-lane2 unit kubesim-test integration molecule lint sanity build demo bench report-shot changelog-lint clean
 
 help:
 	@echo "make demo    - simulated 3-cluster fleet: deploy, rotate, report"
@@ -37,17 +37,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 # What CI runs (.ci/run). Each step runs for real as soon as there is content for it.
-# Two lanes run side by side (-j2) to use both cores: the pytest suites, and molecule followed by
-# the static checks. They share only the read-only tree (every fleet gets its own free ports and
-# temp dir). --output-sync prints each lane's log in one piece when that lane ends; either lane
-# failing fails `make test`.
+# Two lanes run side by side (-j2) to use both cores; within a lane the steps run in order:
+#   lane 1: unit tests, then the integration suite (the longest step);
+#   lane 2: the simulator's own tests, molecule, then the static checks (lint, changelog, build, sanity).
+# They share only the read-only tree (every simulated fleet gets its own free ports and temp dir).
+# --output-sync prints each step's log in one piece when it ends; any step failing fails `make test`.
 test: venv
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-pytest test-checks
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-lane1 test-lane2
 
-test-pytest: venv
-	$(MAKE) unit kubesim-test integration
+test-lane1: venv
+	$(MAKE) unit integration
 
-test-checks: venv
+test-lane2: venv
+	$(MAKE) kubesim-test
 	$(MAKE) molecule
 	$(MAKE) lint
 	$(MAKE) changelog-lint
@@ -64,7 +66,7 @@ kubesim-test: venv
 # module-scoped fleets and run in file order on one worker. (--dist loadgroup would be finer but
 # xdist 3.8 cannot set its groups on pytest 9.2 node ids: every test would float on its own.)
 integration: venv
-	@if ls tests/integration/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder tests/integration; else echo "integration: no tests yet"; fi
+	@if ls tests/integration/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=10 tests/integration; else echo "integration: no tests yet"; fi
 
 molecule: venv
 	@if ls extensions/molecule/*/molecule.yml >/dev/null 2>&1; then $(BIN)/molecule test --all; else echo "molecule: no scenarios yet"; fi
