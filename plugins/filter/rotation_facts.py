@@ -36,7 +36,10 @@ def _validation_problem(certificate):
         return []
     if certificate.get("exists") is False or "exists" not in certificate and "validation_errors" not in certificate:
         return []  # the Certificate could not be read at all: the status entry already says why
-    return ["the requested spec is invalid: %s" % (certificate.get("msg") or "the certificate module failed")]
+    text = certificate.get("msg") or "the certificate module failed"
+    if certificate.get("validation_errors"):
+        return ["the requested spec is invalid: %s" % text]
+    return ["the requested change cannot be applied (server-side dry run): %s" % text]
 
 
 def rotation_plan(status, certificate=None, force=False, require_hot_reload=True, reload_checked=True,

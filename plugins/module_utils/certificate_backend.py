@@ -93,6 +93,7 @@ class CertificateBackend(object):
         self.namespace = params["namespace"]
         self.path = object_path(API, "certificates", self.namespace, self.name)
         self.waiter_factory = waiter_factory
+        self._seen = None  # (live Certificate or None,) once read
         self.warnings = []  # for module.warn(); exit_json(warnings=...) is deprecated in ansible-core 2.19
 
     # -- API calls with this module's error translation ------------------------------------------------------------
@@ -104,11 +105,26 @@ class CertificateBackend(object):
 
     def _get_live(self):
         try:
-            return self.client.get(self.path)
+            live = self.client.get(self.path)
         except K8sApiError as exc:
             if exc.not_found and not crd_missing(exc):
+                self._seen = (None,)
                 return None
             translate_api_error(exc, self.namespace, self.name)
+        self._seen = (live,)
+        return live
+
+    def _what_was_seen(self):
+        """exists/live_spec/status of the Certificate as read at the start (empty when it was never read).
+
+        Returned on failures too, so that a caller can tell "the change was refused" from "the
+        Certificate could not be read" (the ca_rotation preflight and report do).
+        """
+        if self._seen is None:
+            return {}
+        live = self._seen[0]
+        return {"exists": live is not None, "live_spec": (live or {}).get("spec") if live else None,
+                "status": (live or {}).get("status") if live else None}
 
     def _waiter(self):
         return self.waiter_factory(self.client, self.namespace, self.name, self.path, self.params["wait_timeout"])
@@ -326,6 +342,16 @@ class CertificateBackend(object):
             waiter.sleep(0.5)
 
     def run(self):
-        result = self.present() if self.params["state"] == "present" else self.absent()
+        try:
+            result = self.present() if self.params["state"] == "present" else self.absent()
+        except CollectionError as exc:
+            for key, value in self._what_was_seen().items():
+                exc.result.setdefault(key, value)
+            raise
+        except K8sApiError as exc:
+            seen = self._what_was_seen()
+            if not seen:
+                raise
+            raise CertificateError(str(exc), result=dict(seen, api_error=exc.as_dict()))
         result["api_requests"] = self.client.request_count
         return result

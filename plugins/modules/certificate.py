@@ -344,20 +344,23 @@ diff:
   returned: when diff mode is on
   type: dict
 exists:
-  description: Whether the Certificate existed when the task started.
-  returned: when O(state=present)
+  description:
+    - Whether the Certificate existed when the task started.
+    - Also returned on failure once the Certificate was read, with RV(live_spec) and RV(status) as read then, so
+      that a refused change (validation, conflict) is not mistaken for an unreadable cluster.
+  returned: when O(state=present), and on failure after the Certificate was read
   type: bool
   sample: true
 live_spec:
   description: The Certificate's spec before this task (null when it did not exist).
-  returned: when O(state=present)
+  returned: when O(state=present), and on failure after the Certificate was read
   type: dict
 status:
   description:
     - The Certificate's C(status) when the task finished, as cert-manager writes it (C(conditions), C(revision),
       C(notBefore), C(notAfter), C(renewalTime), ...). In check mode the live status (null when the Certificate
-      does not exist).
-  returned: when O(state=present)
+      does not exist). On failure, the status as read at the start.
+  returned: when O(state=present), and on failure after the Certificate was read
   type: dict
   sample: {"revision": 3, "notAfter": "2026-09-21T10:00:00Z", "conditions": [{"type": "Ready", "status": "True"}]}
 backup:

@@ -223,6 +223,23 @@ def test_merge_read_in_check_mode_is_read_only_and_cheap(world):
     assert world.certificate("rd") == before and world.backups("rd") == []
 
 
+def test_merge_refused_by_another_manager_still_reports_what_was_read(world):
+    """The upstream tutorial's client-side ``kubectl apply`` leaves kubectl-client-side-apply owning fields;
+    a change to one of them is a server-side apply conflict (force=false), and the failure still says the
+    Certificate exists (so the rotation preflight reports a refused change, not an unreadable cluster)."""
+    world.issued("kc", spec("kc", duration="1440h"))
+    kubectl = k8s_client.K8sClient.from_params(world.params("kc"))
+    kubectl.request("PATCH", k8s_client.object_path(API, "certificates", NS, "kc"), body={"spec": {"duration": "720h"}},
+                    query={"fieldManager": "kubectl-client-side-apply"}, content_type="application/merge-patch+json")
+    before = world.certificate("kc")
+    err = world.fails("kc", check_mode=True, merge_live_spec=True, spec={"duration": "2160h"})
+    assert "conflicts with another manager" in err.message and "kubectl-client-side-apply" in err.message
+    assert "--force-conflicts" in err.message
+    assert err.result["exists"] is True and err.result["live_spec"]["duration"] == "720h"
+    assert err.result["status"]["revision"] == before["status"]["revision"]
+    assert world.certificate("kc") == before
+
+
 # --- backup ---------------------------------------------------------------------------------------------------------
 
 def test_backup_only_when_reissued_restorable_and_pruned(world):
