@@ -28,22 +28,11 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils import k8s_client
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_backend import (  # noqa: E402
     FIELD_MANAGER, NO_CRD, CertificateBackend)
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_errors import CertificateError  # noqa: E402
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import K8S_AUTH_ARG_SPEC  # noqa: E402
+from certificate_world import API, NS, module_params, spec  # noqa: E402
 from kubesim import Fleet  # noqa: E402
 from unit.x509_factory import key, make  # noqa: E402
 
 pytestmark = pytest.mark.slow
-
-API = "cert-manager.io/v1"
-NS = "istio-system"
-
-
-def spec(name, issuer="mesh-root", **extra):
-    base = {"secretName": name, "commonName": "%s.example" % name, "isCA": True,
-            "privateKey": {"algorithm": "ECDSA", "size": 256},
-            "issuerRef": {"name": issuer, "kind": "ClusterIssuer", "group": "cert-manager.io"}}
-    base.update(extra)
-    return base
 
 
 class World(object):
@@ -52,11 +41,7 @@ class World(object):
         self.cluster = fleet["cluster-1"]
 
     def params(self, name, **overrides):
-        params = dict((k, None) for k in K8S_AUTH_ARG_SPEC)
-        params.update(kubeconfig=str(self.fleet.kubeconfig), context=self.cluster.name, name=name, namespace=NS,
-                      spec=spec(name), state="present", renew="auto", wait=True, wait_timeout=30)
-        params.update(overrides)
-        return params
+        return module_params(self.fleet, self.cluster, name, **overrides)
 
     def run(self, name, check_mode=False, diff=False, **overrides):
         """One module call (backend + real client); returns the result, checked for key material."""

@@ -28,23 +28,13 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils import k8s_client
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_backend import (  # noqa: E402
     FIELD_MANAGER, CertificateBackend)
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_errors import CertificateError  # noqa: E402
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import K8S_AUTH_ARG_SPEC  # noqa: E402
+from certificate_world import API, NS, module_params, spec  # noqa: E402
 from kubesim import Fleet  # noqa: E402
 from unit.x509_factory import make  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-API = "cert-manager.io/v1"
-NS = "istio-system"
 LABEL = "meshpki.istio_ca/backup-of"
-
-
-def spec(name, issuer="mesh-root", **extra):
-    base = {"secretName": name, "commonName": "%s.example" % name, "isCA": True,
-            "privateKey": {"algorithm": "ECDSA", "size": 256},
-            "issuerRef": {"name": issuer, "kind": "ClusterIssuer", "group": "cert-manager.io"}}
-    base.update(extra)
-    return base
 
 
 def key_fragments(data):
@@ -62,13 +52,7 @@ class World(object):
         self.keys_seen = []  # base64 tls.key values of every Secret a test touched
 
     def params(self, name, **overrides):
-        params = dict((k, None) for k in K8S_AUTH_ARG_SPEC)
-        params.update(kubeconfig=str(self.fleet.kubeconfig), context=self.cluster.name, name=name, namespace=NS,
-                      spec=spec(name), state="present", renew="auto", wait=True, wait_timeout=30,
-                      merge_live_spec=False, check_root_policy=False, cluster_resource_namespace="cert-manager",
-                      backup=False, backup_keep=5)
-        params.update(overrides)
-        return params
+        return module_params(self.fleet, self.cluster, name, **overrides)
 
     def remember_keys(self, namespace=NS):
         for item in self.cluster.list("v1", "secrets", namespace):
