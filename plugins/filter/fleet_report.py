@@ -134,16 +134,17 @@ def _istiod_entry(deployments, reload):
             "auto_reload_plugin_certs": env.get("AUTO_RELOAD_PLUGIN_CERTS"),
         })
     if not entry["deployments"] and reload and reload.get("pods"):
-        # Versions from the pods istiod_reload_check saw; the env flag only matters for 1.14-1.18,
-        # where the ca_rotation role reads the Deployments instead.
+        # Version and AUTO_RELOAD_PLUGIN_CERTS (it matters for 1.14-1.18) from the running pods
+        # istiod_reload_check saw: what istiod actually runs with, no Deployment read needed.
         entry["found"] = True
         for pod in reload["pods"]:
             version = istiod_versions.parse_version(pod.get("version"))
-            state = istiod_versions.hot_reload(version, None)
+            state = istiod_versions.hot_reload(version, pod.get("auto_reload_plugin_certs"))
             states.append(state)
             entry["deployments"].append({"name": pod.get("name"), "image": pod.get("image"),
                                          "version": str(version) if version else pod.get("version"),
-                                         "hot_reload_state": state, "auto_reload_plugin_certs": None,
+                                         "hot_reload_state": state,
+                                         "auto_reload_plugin_certs": pod.get("auto_reload_plugin_certs"),
                                          "source": "pod"})
     if entry["deployments"]:
         entry["version"] = ", ".join(sorted(set(d["version"] or "unknown" for d in entry["deployments"])))
@@ -158,23 +159,6 @@ def _istiod_entry(deployments, reload):
         entry["last_reload"] = _last_reload(reload)
         entry["problems"] = [_problem_text(p) for p in reload.get("problems") or []]
     return entry
-
-
-def istiod_needs_deployments(reload):
-    """Whether the istiod Deployments must be read to judge hot reload, given the reload check's result.
-
-    The pods' image tags settle it, except where istiod's env flag AUTO_RELOAD_PLUGIN_CERTS decides
-    (Istio 1.14-1.18, reference/istiod.md §0) or a version is unknown or no pod was seen.
-    """
-    reload = _plain(reload)
-    pods = (reload or {}).get("pods") if isinstance(reload, dict) else None
-    if not pods:
-        return True
-    for pod in pods:
-        version = istiod_versions.parse_version((pod or {}).get("version"))
-        if version is None or (version.at_least(1, 14) and not version.at_least(1, 19)):
-            return True
-    return False
 
 
 def _last_reload(reload):
@@ -466,7 +450,6 @@ class FilterModule(object):
     def filters(self):
         return {
             "cluster_status": cluster_status,
-            "istiod_needs_deployments": istiod_needs_deployments,
             "fleet_report": fleet_report,
             "root_consensus": root_consensus,
         }

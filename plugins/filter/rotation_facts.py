@@ -44,7 +44,7 @@ def _validation_problem(certificate):
 
 def rotation_plan(status, certificate=None, force=False, require_hot_reload=True, reload_checked=True,
                   workload_cert_ttl="24h", margin="24h", backup_mode="cluster", vault_password_set=False,
-                  checked_at=None):
+                  root_problems=None, checked_at=None):
     """``ca_rotation_preflight`` for one cluster (see rotation_plan.yml for the keys)."""
     status = _plain(status) or {}
     certificate = _plain(certificate) or {}
@@ -59,6 +59,7 @@ def rotation_plan(status, certificate=None, force=False, require_hot_reload=True
     if isinstance(spec, dict):
         ttl = rotation_spec_checks(spec, workload_cert_ttl=workload_cert_ttl, margin=margin)
         problems.extend(ttl["problems"])
+    problems.extend(_plain(root_problems) or [])
     policy = certificate.get("root_policy") or {}
     problems.extend(policy.get("problems") or [])
     warnings.extend(policy.get("warnings") or [])
@@ -83,26 +84,39 @@ def rotation_plan(status, certificate=None, force=False, require_hot_reload=True
     }
 
 
-def rotation_root_problems(fingerprints, host, expected=""):
-    """Why ``host``'s root is wrong: not the expected one, or not the one most clusters of the play share."""
+def _fingerprint(value):
+    """A fingerprint as given, or the root fingerprint of a registered x509_inspect result (None if it failed)."""
+    if isinstance(value, dict):
+        return (value.get("chain") or {}).get("root_fingerprint_sha256")
+    return value
+
+
+def rotation_root_problems(fingerprints, expected=""):
+    """``{cluster: [problems]}``: roots that are not the expected one, or not the one most clusters share.
+
+    Computed once for the whole play (the role runs it with run_once), rather than once per cluster.
+    """
     fingerprints = _plain(fingerprints) or {}
     if not isinstance(fingerprints, dict):
         raise AnsibleFilterError("rotation_root_problems expects a mapping of cluster name to root fingerprint")
-    own = str(fingerprints.get(host) or "").lower()
+    fingerprints = dict((host, _fingerprint(value)) for host, value in fingerprints.items())
     expected = str(expected or "").lower()
-    problems = []
-    if expected and own and own != expected:
-        problems.append("its root %s... is not the expected root %s... (ca_rotation_expected_root_fingerprint)"
-                        % (own[:23], expected[:23]))
     consensus = root_consensus(fingerprints)
-    if consensus["reference"] and host in consensus["differing"]:
-        problems.append("its root %s... differs from the root of %s (%s...): all clusters of a mesh must share one "
-                        "root" % (own[:23], ", ".join(consensus["groups"][consensus["reference"]]),
-                                  consensus["reference"][:23]))
-    elif not consensus["reference"] and len(consensus["groups"]) > 1:
-        problems.append("the clusters do not share one root and no majority says which is right: %s"
-                        % consensus["describe"])
-    return problems
+    out = {}
+    for host in fingerprints:
+        own = str(fingerprints.get(host) or "").lower()
+        problems = out[host] = []
+        if expected and own and own != expected:
+            problems.append("its root %s... is not the expected root %s... (ca_rotation_expected_root_fingerprint)"
+                            % (own[:23], expected[:23]))
+        if consensus["reference"] and host in consensus["differing"]:
+            problems.append("its root %s... differs from the root of %s (%s...): all clusters of a mesh must share "
+                            "one root" % (own[:23], ", ".join(consensus["groups"][consensus["reference"]]),
+                                          consensus["reference"][:23]))
+        elif not consensus["reference"] and len(consensus["groups"]) > 1 and own:
+            problems.append("the clusters do not share one root and no majority says which is right: %s"
+                            % consensus["describe"])
+    return out
 
 
 def _now():

@@ -294,6 +294,7 @@ class ReloadCheck(object):
                 "revision": info.revision,
                 "version": info.version_text,
                 "image": info.image,
+                "auto_reload_plugin_certs": info.auto_reload,
                 "started_at": logs.format_time(info.started) if info.started else None,
                 "reloaded": verdict.reloaded,
                 "how": verdict.how,

@@ -96,15 +96,27 @@ class Settings(object):
         self.source = None  # where the settings came from, for error messages
 
 
+def _shown(path):
+    """The kubeconfig path as a person can read it in an error.
+
+    The kubeconfig option is no_log (a kubeconfig given as a dict holds credentials), so Ansible masks
+    every occurrence of the option's value in a result: a path printed whole would read "********".
+    A file name and its directory, printed apart, are not the masked value; a path is no secret.
+    """
+    path = str(path)
+    directory, name = os.path.split(path)
+    return "file %r in directory %s" % (name, directory or ".") if directory else "file %r" % name
+
+
 def _load_yaml_file(path):
     try:
         with open(path, "r") as handle:
             return yaml.safe_load(handle) or {}
     except (IOError, OSError) as exc:
-        raise K8sError("Cannot read kubeconfig %s: %s." % (path, exc.strerror or exc),
+        raise K8sError("Cannot read kubeconfig %s: %s." % (_shown(path), exc.strerror or exc),
                        "Set kubeconfig (or K8S_AUTH_KUBECONFIG) to a readable file.")
     except yaml.YAMLError as exc:
-        raise K8sError("Kubeconfig %s is not valid YAML: %s." % (path, str(exc).splitlines()[0]))
+        raise K8sError("Kubeconfig %s is not valid YAML: %s." % (_shown(path), str(exc).splitlines()[0]))
 
 
 def _named(items, name, what, source):

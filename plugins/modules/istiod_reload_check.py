@@ -210,6 +210,13 @@ pods:
       type: str
       returned: success
       sample: docker.io/istio/pilot:1.22.3
+    auto_reload_plugin_certs:
+      description:
+        - The literal value of the C(AUTO_RELOAD_PLUGIN_CERTS) environment variable of the C(discovery) container,
+          null when unset or set from a reference. It decides hot reload on Istio 1.14 to 1.18.
+      type: str
+      returned: success
+      sample: "true"
     started_at:
       description: When the C(discovery) container last started (RFC 3339 UTC).
       type: str

@@ -36,7 +36,7 @@ def _writes(fleet, since):
 
 def _preflight_failures(res):
     """{cluster: message} of the preflight's final check."""
-    return rf.failures(res, "Stop unless every preflight check passed")
+    return rf.failures(res, "Stop unless every preflight check passed on every cluster of the play")
 
 
 def _rotate(fleet, tmp_path, **extra):

@@ -8,7 +8,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.meshpki.istio_ca.plugins.filter.fleet_report import (
-    cluster_status, fleet_report, istiod_needs_deployments, root_consensus)
+    cluster_status, fleet_report, root_consensus)
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import report_model
 
 ROOT_A = "aa:" * 31 + "aa"
@@ -148,17 +148,17 @@ def test_istiod_deployments_skipped_or_failed():
     assert "istiod Deployments: Forbidden" in failed["errors"]
 
 
-@pytest.mark.parametrize("pods,needed", [
-    ([], True),
-    ([{"version": "1.22.3"}], False),
-    ([{"version": "1.22.3"}, {"version": None}], True),
-    ([{"version": "1.16.7"}], True),
-    ([{"version": "1.18.9"}], True),
-    ([{"version": "1.19.0"}, {"version": "1.13.2"}], False),
+@pytest.mark.parametrize("version,env,state", [
+    ("1.16.7", None, "off"),
+    ("1.16.7", "true", "on"),
+    ("1.18.1", "false", "off"),
+    ("1.22.3", None, "on"),
 ])
-def test_istiod_needs_deployments(pods, needed):
-    assert istiod_needs_deployments({"reloaded": True, "pods": pods}) is needed
-    assert istiod_needs_deployments({"skipped": True}) is True
+def test_hot_reload_from_the_pods_env(version, env, state):
+    reload = dict(RELOADED, pods=[dict(RELOADED["pods"][0], version=version, auto_reload_plugin_certs=env)])
+    entry = cluster_status("c1", certificate=certificate(), inspect=inspect(), reload=reload)
+    assert entry["istiod"]["hot_reload_state"] == state
+    assert entry["istiod"]["deployments"][0]["auto_reload_plugin_certs"] == env
 
 
 def test_root_consensus():

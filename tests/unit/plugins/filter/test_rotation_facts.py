@@ -87,14 +87,28 @@ def test_unreadable_cluster_is_not_called_an_invalid_request():
 
 def test_root_problems():
     roots = {"c1": ROOT_A, "c2": ROOT_A, "c3": ROOT_B, "c4": None}
-    assert rotation_root_problems(roots, "c1") == []
-    assert "differs from the root of c1, c2" in rotation_root_problems(roots, "c3")[0]
-    assert rotation_root_problems(roots, "c4") == []
-    assert "not the expected root" in rotation_root_problems(roots, "c1", expected=ROOT_B)[0]
-    tie = rotation_root_problems({"c1": ROOT_A, "c2": ROOT_B}, "c1")
-    assert len(tie) == 1 and "no majority" in tie[0]
+    found = rotation_root_problems(roots)
+    assert found["c1"] == [] and found["c2"] == [] and found["c4"] == []
+    assert len(found["c3"]) == 1 and "differs from the root of c1, c2" in found["c3"][0]
+    pinned = rotation_root_problems(roots, expected=ROOT_B.upper())
+    assert "not the expected root" in pinned["c1"][0] and pinned["c3"] == ["its root %s... differs from the root of "
+                                                                           "c1, c2 (%s...): all clusters of a mesh "
+                                                                           "must share one root"
+                                                                           % (ROOT_B[:23], ROOT_A[:23])]
+    tie = rotation_root_problems({"c1": ROOT_A, "c2": ROOT_B})
+    assert len(tie["c1"]) == 1 and "no majority" in tie["c1"][0] and len(tie["c2"]) == 1
     with pytest.raises(AnsibleFilterError):
-        rotation_root_problems(["c1"], "c1")
+        rotation_root_problems(["c1"])
+    # Registered x509_inspect results work as well (a failed read has no chain: its root is unknown).
+    results = {"c1": {"chain": {"root_fingerprint_sha256": ROOT_A}}, "c2": {"msg": "not found"},
+               "c3": {"chain": {"root_fingerprint_sha256": ROOT_B}}, "c4": {"chain": {"root_fingerprint_sha256": ROOT_A}}}
+    found = rotation_root_problems(results)
+    assert found["c2"] == [] and found["c1"] == [] and "differs from the root of c1, c4" in found["c3"][0]
+
+
+def test_plan_carries_root_problems():
+    plan = rotation_plan(healthy_status(), certificate=validated(), root_problems=["its root differs"])
+    assert plan["problems"] == ["its root differs"]
 
 
 def plan():
