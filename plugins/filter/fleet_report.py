@@ -351,6 +351,31 @@ def _unreachable(text):
                                   "name or service not known", "failed to establish", "max retries"))
 
 
+def cached_cluster_statuses(document, hosts, path="the cache"):
+    """The entries of a saved fleet status document (a report.json, or the fleet-status.json rotate.yml
+    writes) for ``hosts``, so report.yml can render without contacting any cluster.
+
+    A host the document does not know gets an entry whose problem says so (its status is unknown,
+    not healthy). Each entry keeps its own ``checked_at``: how old it is stays visible.
+    """
+    document = _plain(document)
+    hosts = _plain(hosts) or []
+    if not isinstance(document, dict) or document.get("schema_version") != SCHEMA_VERSION \
+            or not isinstance(document.get("clusters"), list):
+        raise AnsibleFilterError("%s is not a fleet status document of schema_version %d (a report.json from "
+                                 "report.yml or the fleet-status.json rotate.yml writes)" % (path, SCHEMA_VERSION))
+    known = dict((e.get("name"), e) for e in document["clusters"] if isinstance(e, dict))
+    out = []
+    for host in hosts:
+        if host in known:
+            out.append(dict(known[host]))
+        else:
+            out.append(cluster_status(host, errors=["no saved status for this cluster in %s (generated %s); run "
+                                                    "report.yml without report_from to read it live"
+                                                    % (path, document.get("generated_at"))]))
+    return out
+
+
 def root_consensus(fingerprints):
     """``{cluster: fingerprint}`` -> the most common root and who differs.
 
@@ -414,7 +439,8 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
             own = ((entry.get("root") or {}).get("fingerprint_sha256") or "")[:23]
             text = ("root %s... differs from the root most clusters share (%s...): workloads here will not trust "
                     "peers in the rest of the mesh" % (own, (consensus["reference"] or "no majority")[:23]))
-            entry["problems"] = list(entry.get("problems") or []) + [text]
+            if text not in (entry.get("problems") or []):  # a cached entry may carry it already
+                entry["problems"] = list(entry.get("problems") or []) + [text]
             entry["ok"] = False
     failing = [e["name"] for e in entries if e.get("problems")]
     return {
@@ -450,6 +476,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "cluster_status": cluster_status,
+            "cached_cluster_statuses": cached_cluster_statuses,
             "fleet_report": fleet_report,
             "root_consensus": root_consensus,
         }

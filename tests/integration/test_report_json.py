@@ -88,3 +88,44 @@ def test_report_json_per_cluster_and_fleet(kubesim_fleet_factory, tmp_path):  # 
     assert [r["name"] for r in view["rows"]] == fleet.names
     assert view["rows"][0]["serial"] == states["cluster-1"]["serial"]
     assert view["fleet"]["fail"] == ["cluster-2", "cluster-3"]
+
+    # Rendered again from the saved report.json, with every cluster down: no request reaches any cluster,
+    # the entries are the saved ones (serials, problems, each cluster's checked_at), the source says so.
+    saved = tmp_path / "out" / "report.json"
+    for c in fleet.clusters:
+        c.faults.down = True
+    since = time.time()
+    try:
+        again = run_playbook("playbooks/report.yml", inventory=fleet.inventory,
+                             extra_vars={"report_dir": str(tmp_path / "offline"), "report_from": str(saved),
+                                         "report_expiring_within": "1000h"})
+    finally:
+        for c in fleet.clusters:
+            c.faults.down = False
+    assert again.rc == 0, again.explain()
+    assert not [r for c in fleet.clusters for r in c.requests if r["time"] >= since]
+    offline = json.loads((tmp_path / "offline" / "report.json").read_text())
+    assert offline["source"] == "saved: %s" % saved
+    assert [c["name"] for c in offline["clusters"]] == fleet.names
+    for name in fleet.names:
+        before, after = clusters[name], {c["name"]: c for c in offline["clusters"]}[name]
+        assert after["checked_at"] == before["checked_at"] and after["problems"] == before["problems"]
+        if name != "cluster-3":
+            # Time left is counted again from now; everything else is what was saved.
+            assert after["intermediate"]["seconds_remaining"] <= before["intermediate"]["seconds_remaining"]
+            assert dict(after["intermediate"], seconds_remaining=0) == dict(before["intermediate"], seconds_remaining=0)
+    assert offline["fleet"]["failing_checks"] == ["cluster-2", "cluster-3"]
+    assert (tmp_path / "offline" / "report.html").read_text().count("cluster-") >= 3
+
+
+def test_report_from_a_file_that_is_not_a_fleet_status_fails_clearly(tmp_path):
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text(json.dumps({"hello": "world"}))
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(json.dumps({"all": {"children": {"clusters": {"hosts": {"c1": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}}}))
+    res = run_playbook("playbooks/report.yml", inventory=inventory,
+                       extra_vars={"report_dir": str(tmp_path / "out"), "report_from": str(bogus)})
+    assert res.rc != 0
+    assert "is not a fleet status document of schema_version 1" in res.stdout + res.stderr
+    assert not (tmp_path / "out" / "report.json").exists()

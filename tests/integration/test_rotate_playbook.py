@@ -123,6 +123,18 @@ def test_rotate_1440h_to_720h_canary_then_batches(fleet, tmp_path):
     starts = [rows[n]["started_at"] for n in fleet.names]
     assert starts == sorted(starts)
 
+    # Every cluster's CA status after the change is saved for report.yml -e report_from=... (built from
+    # what the change read, no extra request): the new serial and lifetime, istiod signing with it.
+    saved = json.loads((tmp_path / "fleet-status.json").read_text())
+    assert saved["schema_version"] == 1 and saved["source"] == "rotate.yml"
+    entries = {c["name"]: c for c in saved["clusters"]}
+    for name in fleet.names:
+        entry = entries[name]
+        assert entry["intermediate"]["serial_hex"] == after[name]["serial"], name
+        assert entry["certificate"]["duration"] == "720h" and entry["certificate"]["revision"] == after[name]["revision"]
+        assert entry["istiod"]["reloaded"] is True and entry["problems"] == [], entry["problems"]
+    assert saved["fleet"]["root_consistent"] is True and saved["fleet"]["clusters_ok"] == 3
+
 
 def test_second_run_changes_nothing(fleet, tmp_path):
     before = {n: rf.cluster_state(fleet, n) for n in fleet.names}

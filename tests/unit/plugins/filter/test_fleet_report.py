@@ -8,7 +8,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.meshpki.istio_ca.plugins.filter.fleet_report import (
-    cluster_status, fleet_report, root_consensus)
+    cached_cluster_statuses, cluster_status, fleet_report, root_consensus)
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import report_model
 
 ROOT_A = "aa:" * 31 + "aa"
@@ -200,3 +200,16 @@ def test_fleet_report_document_and_renderer_compatibility():
         fleet_report([], expiring_within="30d")
     with pytest.raises(AnsibleFilterError):
         fleet_report([{"no": "name"}])
+
+
+def test_cached_cluster_statuses_keeps_saved_entries_and_names_unknown_clusters():
+    saved = fleet_report([cluster_status("c1", certificate=certificate(), inspect=inspect(), reload=RELOADED,
+                                         now="2030-01-10T00:00:00Z")], generated_at="2030-01-10T00:00:00Z")
+    entries = cached_cluster_statuses(json.loads(json.dumps(saved)), ["c1", "c9"], path="old.json")
+    assert entries[0]["checked_at"] == "2030-01-10T00:00:00Z" and entries[0]["intermediate"]["serial_hex"] == "abc123"
+    assert entries[1]["name"] == "c9" and entries[1]["ok"] is False
+    assert "no saved status for this cluster in old.json" in entries[1]["problems"][0]
+    again = fleet_report(entries, generated_at="2030-01-11T00:00:00Z", source="saved: old.json")
+    assert again["clusters"][0]["intermediate"]["seconds_remaining"] == 20 * 86400  # counted from the new time
+    with pytest.raises(AnsibleFilterError, match="not a fleet status document"):
+        cached_cluster_statuses({"hello": "world"}, ["c1"], path="bogus.json")
