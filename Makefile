@@ -68,8 +68,13 @@ kubesim-test: venv
 integration: venv
 	@if ls tests/integration/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=10 tests/integration; else echo "integration: no tests yet"; fi
 
+# Destroy first: molecule keeps its state per project path in ~/.ansible/tmp, so a run cut short
+# leaves "created: true" for a shared fleet that no longer runs, and the next run would skip create.
 molecule: venv
-	@if ls extensions/molecule/*/molecule.yml >/dev/null 2>&1; then $(BIN)/molecule test --all; else echo "molecule: no scenarios yet"; fi
+	@if ls extensions/molecule/*/molecule.yml >/dev/null 2>&1; then \
+		$(BIN)/molecule destroy --all >/dev/null 2>&1 || true; \
+		$(BIN)/molecule test --all; \
+	else echo "molecule: no scenarios yet"; fi
 
 lint: venv
 	$(BIN)/ansible-lint --profile production
