@@ -21,7 +21,6 @@ from deploy_support import (
     write_istio_manifest,
 )
 from kubesim import Fleet
-from kubesim.manifests import cert_manager_manifest_yaml
 
 ISTIO_VERSION = "1.22.3"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
