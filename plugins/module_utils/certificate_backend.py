@@ -45,6 +45,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_errors import
 API = "cert-manager.io/v1"
 FIELD_MANAGER = "meshpki.istio_ca"
 NO_CRD = "cert-manager is not installed on this cluster (no certificates.cert-manager.io CRD)"
+NO_BACKUP_NEEDED = "No re-issue follows from this task, so the Secret stays as it is: no backup needed."
 
 
 def crd_missing(exc):
@@ -122,9 +123,9 @@ class CertificateBackend(object):
         """
         if self._seen is None:
             return {}
-        live = self._seen[0]
-        return {"exists": live is not None, "live_spec": (live or {}).get("spec") if live else None,
-                "status": (live or {}).get("status") if live else None}
+        live = self._seen[0] or {}
+        return {"exists": bool(live), "live_spec": live.get("spec") if live else None,
+                "status": live.get("status") if live else None}
 
     def _waiter(self):
         return self.waiter_factory(self.client, self.namespace, self.name, self.path, self.params["wait_timeout"])
@@ -194,7 +195,7 @@ class CertificateBackend(object):
             plan = self._reissue_plan(live, dry, (live.get("spec") or {}) != (dry.get("spec") or {}))
             reissue_expected = plan[0] != "none"
         if not reissue_expected:
-            return None, "No re-issue follows from this task, so the Secret stays as it is: no backup needed.", plan
+            return None, NO_BACKUP_NEEDED, plan
         source = self._secret(spec.get("secretName"))
         try:
             backup, note = backup_model.take(self.client, self.namespace, spec.get("secretName"), cst.revision(live),
@@ -206,7 +207,7 @@ class CertificateBackend(object):
     def _backup_preview(self, secret, spec, live, reissue):
         """Check mode: which backup a real run would write (name only), or why none."""
         if reissue == "none":
-            return "No re-issue follows from this task, so the Secret stays as it is: no backup needed."
+            return NO_BACKUP_NEEDED
         where = "Secret %s/%s" % (self.namespace, spec.get("secretName"))
         if secret is None:
             return "%s does not exist: nothing to back up." % where
@@ -244,7 +245,8 @@ class CertificateBackend(object):
         if self.params.get("check_root_policy"):
             result["root_policy"] = root_policy.check(self.client, self.namespace, self.name, result["spec"],
                                                       self.params.get("cluster_resource_namespace") or "cert-manager")
-        result.update(exists=live is not None, live_spec=(live or {}).get("spec") if live else None)
+        seen = self._what_was_seen()
+        result.update(exists=seen["exists"], live_spec=seen["live_spec"])
         return result
 
     def _finish_backup(self, result, secret, live, backup, note):
