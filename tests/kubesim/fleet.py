@@ -55,7 +55,7 @@ def find_kubectl() -> Optional[str]:
     found = shutil.which("kubectl")
     if not found:
         return None
-    from .api import KUBE_VERSION
+    from .apiserver.discovery import KUBE_VERSION
     direct = os.path.join(os.path.dirname(os.path.realpath(found)),
                           f"kubectl.{KUBE_VERSION['major']}.{KUBE_VERSION['minor']}")
     return direct if os.access(direct, os.X_OK) else found

@@ -15,7 +15,7 @@ import json
 import pytest
 
 from kubesim.controllers.base import ApiError, Controller
-from kubesim.controllers.certmanager_validation import ROTATION_POLICY_WARNING
+from kubesim.controllers.certmanager.validation import ROTATION_POLICY_WARNING
 from kubesim.fleet import find_kubectl
 
 CM = "cert-manager.io/v1"

@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from kubesim.controllers import certmanager_pki as pki
+from kubesim import pki
 from kubesim.controllers.certmanager import CertManagerSim
 from kubesim.tests_support_fakecluster import (CM, ca_chain, certificate, condition, ensure_namespace, get_cert,
                                                issuer, new_fake, secret_data, wait_issued)
@@ -172,7 +172,7 @@ def test_usages_map_to_key_usage_and_eku_and_pkcs8(env):
 
 
 def test_renewal_time_percentage():
-    from kubesim.controllers.certmanager_policies import renewal_time
+    from kubesim.controllers.certmanager.policies import renewal_time
     nb = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     na = nb + dt.timedelta(hours=100)
     assert renewal_time(nb, na, {"renewBeforePercentage": 25}, (1, 19, 0)) == na - dt.timedelta(hours=25)

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from kubesim.controllers import certmanager_pki as pki
+from kubesim import pki
 from kubesim.controllers.certmanager import CertManagerSim
 from kubesim.tests_support_fakecluster import (CM, ca_chain, certificate, condition, get_cert, issued, issuer,
                                                new_fake, secret_data, wait_issued)

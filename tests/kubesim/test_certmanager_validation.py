@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubesim.controllers import certmanager_duration as gd
-from kubesim.controllers import certmanager_validation as val
+from kubesim.controllers.certmanager import duration as gd
+from kubesim.controllers.certmanager import validation as val
 from kubesim.controllers.base import ApiError
 from kubesim.tests_support_fakecluster import (certificate, ensure_namespace, issuer, new_fake,
                                                set_deployment_available)
@@ -295,7 +295,7 @@ def test_older_webhooks_answer_406_and_wait_10s():
 def test_certificate_request_rules(fake):
     import base64
 
-    from kubesim.controllers import certmanager_pki as pki
+    from kubesim import pki
     cr = {"apiVersion": "cert-manager.io/v1", "kind": "CertificateRequest",
           "metadata": {"name": "manual", "namespace": "apps"}, "spec": {"issuerRef": {"name": "x"}}}
     with pytest.raises(ApiError) as exc:

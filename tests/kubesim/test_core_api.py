@@ -9,7 +9,7 @@ import json
 import pytest
 
 from kubesim import Cluster
-from kubesim import api
+from kubesim.apiserver import routing as api
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kubesim import ssa
+from kubesim.apiserver import ssa
 from kubesim.controllers.base import ApiError
-from kubesim.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
-from kubesim.selectors import parse_field_selector, parse_label_selector
+from kubesim.apiserver.patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from kubesim.apiserver.selectors import parse_field_selector, parse_label_selector
 from kubesim.util import parse_time, version_priority
 
 
@@ -136,7 +136,7 @@ def test_version_priority_and_time_parsing():
 
 
 def test_table_helpers():
-    from kubesim.table import human_duration, jsonpath
+    from kubesim.apiserver.table import human_duration, jsonpath
     assert [human_duration(s) for s in (5, 119, 125, 600, 7200, 8 * 3600 + 60, 3 * 86400 + 3600, 400 * 86400)] == \
         ["5s", "119s", "2m5s", "10m", "120m", "8h", "3d1h", "400d"]
     obj = {"status": {"conditions": [{"type": "Issuing", "status": "False"}, {"type": "Ready", "status": "True",

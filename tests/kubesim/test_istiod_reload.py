@@ -11,9 +11,9 @@ import datetime as dt
 import pytest
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from kubesim.controllers import certmanager_pki as pki
+from kubesim import pki
 from kubesim.controllers.istiod import IstiodSim
-from kubesim.controllers.istiod_logs import MARKER, go_float
+from kubesim.controllers.istiod.logs import MARKER, go_float
 from kubesim.tests_support_fakecluster import (ensure_namespace, istiod_pod, make_ca, native_cacerts, new_fake, pod_log,
                                                put_cacerts, tls_cacerts)
 
@@ -278,7 +278,7 @@ def test_path_length_constraint_is_enforced_on_reload(pki_set):
     f.advance(2)
     assert _after_start(f)[-1] == "info\t" + MARKER
     # root0 as the mesh root would be a root change; check Go's path rule directly
-    from kubesim.controllers.istiod_pki import go_verify
+    from kubesim.controllers.istiod.pki import go_verify
     assert go_verify(low.cert, [mid.cert], [root0.cert], f.now()) == (
         'x509: certificate signed by unknown authority (possibly because of "x509: too many intermediates for path '
         'length constraint" while trying to verify candidate authority certificate "Strict Root")')

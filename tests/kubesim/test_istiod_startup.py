@@ -10,7 +10,7 @@ import base64
 
 import pytest
 
-from kubesim.controllers import certmanager_pki as pki
+from kubesim import pki
 from kubesim.controllers.istiod import IstiodSim
 from kubesim.tests_support_fakecluster import (ensure_namespace, istiod_pod, make_ca, native_cacerts, new_fake,
                                                pod_log, put_cacerts, tls_cacerts)
@@ -193,6 +193,6 @@ def test_metrics_endpoint(chain):
     istiod_pod(f, "1.24.1")
     code, ctype, body = f.proxy_get("istio-system", "istiod-1", 15014, "/metrics")
     assert code == 200 and ctype.startswith("text/plain")
-    from kubesim.controllers.istiod_logs import go_float
+    from kubesim.controllers.istiod.logs import go_float
     assert f"citadel_server_cert_chain_expiry_timestamp {go_float(pki.not_after(inter.cert).timestamp())}\n" in body
     assert f"citadel_server_root_cert_expiry_timestamp {go_float(pki.not_after(root.cert).timestamp())}\n" in body

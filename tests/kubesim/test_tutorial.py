@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from kubesim import Fleet
-from kubesim.controllers import certmanager_pki as pki
+from kubesim import pki
 from kubesim.controllers.certmanager import CertManagerSim
 from kubesim.controllers.istiod import IstiodSim
 from kubesim.manifests import istio_objects

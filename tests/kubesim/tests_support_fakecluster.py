@@ -461,12 +461,12 @@ class CA:
 
     @property
     def pem(self) -> bytes:
-        from kubesim.controllers import certmanager_pki as pki
+        from kubesim import pki
         return pki.cert_pem(self.cert)
 
     @property
     def key_pem(self) -> bytes:
-        from kubesim.controllers import certmanager_pki as pki
+        from kubesim import pki
         return pki.encode_key(self.key, "PKCS1")
 
 
@@ -476,7 +476,7 @@ def make_ca(cn: str, parent: Optional[CA] = None, is_ca: bool = True, eku: Optio
     from cryptography import x509 as _x509
     from cryptography.x509.oid import NameOID
 
-    from kubesim.controllers import certmanager_pki as pki
+    from kubesim import pki
 
     key = pki.generate_key("ECDSA", 256)
     start = start or _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(minutes=5)

@@ -36,9 +36,9 @@ def _optional(module: str):
 
 
 def builtin_controllers() -> List[Controller]:
-    from .deployment import DeploymentController
-    from .kubelet import Kubelet
-    from .serviceaccounts import ServiceAccountController
+    from .core.deployment import DeploymentController
+    from .core.kubelet import Kubelet
+    from .core.serviceaccounts import ServiceAccountController
     return [DeploymentController(), Kubelet(), ServiceAccountController()]
 
 

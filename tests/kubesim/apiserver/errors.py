@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .controllers.base import ApiError
+from ..controllers.base import ApiError
 
 
 def _details(rt, name: Optional[str], kind: Optional[str] = None) -> dict:

@@ -12,7 +12,7 @@ import re
 from typing import Optional
 
 from . import errors as E
-from .util import DNS1123_LABEL, DNS1123_SUBDOMAIN
+from ..util import DNS1123_LABEL, DNS1123_SUBDOMAIN
 
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")

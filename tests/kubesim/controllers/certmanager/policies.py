@@ -15,8 +15,8 @@ from typing import List, Optional, Tuple
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from . import certmanager_duration as gd
-from . import certmanager_pki as pki
+from . import duration as gd
+from ... import pki
 
 Violation = Optional[Tuple[str, str]]
 

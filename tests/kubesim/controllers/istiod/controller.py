@@ -43,10 +43,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from . import certmanager_pki as pki
-from . import istiod_logs as L
-from . import istiod_pki as ipki
-from .base import ApiError, Controller
+from ... import pki
+from . import logs as L
+from . import pki as ipki
+from ..base import ApiError, Controller
 
 NAMESPACE = "istio-system"
 SECRET = "cacerts"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .base import ApiError, Controller, rfc3339
+from ..base import ApiError, Controller, rfc3339
 
 NEVER_READY = "kubesim.io/never-ready"
 NODE_NAME = "kubesim-node"

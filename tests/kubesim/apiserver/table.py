@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 from typing import Callable, List, Optional
 
-from .util import parse_time
+from ..util import parse_time
 
 
 def wants_table(accept: str) -> bool:

@@ -17,8 +17,8 @@ v1.19.1 when it cannot be read). Admission (reference/cert-manager.md §1, §6, 
   ``ToStatusErr`` prefixes the message; 406 NotAcceptable before v1.12), and the v1.18/v1.19
   rotationPolicy warning, returned from ``admit`` as a list of warning strings.
 
-Issuers and the certificate pipeline live in certmanager_issuers.py and
-certmanager_issue.py. Helpers for tests: ``CertManagerSim.of(cluster)`` returns the
+Issuers and the certificate pipeline live in issuers.py and
+issuance.py. Helpers for tests: ``CertManagerSim.of(cluster)`` returns the
 instance attached to a cluster; ``.active``, ``.webhook_serving``, ``.version`` and
 ``.errors`` (exceptions raised inside scheduled work, which should stay empty).
 """
@@ -32,10 +32,10 @@ import uuid
 import weakref
 from typing import List, Optional
 
-from . import certmanager_issuers as issuers
-from . import certmanager_validation as val
-from .base import ApiError, Controller, rfc3339
-from .certmanager_issue import API, CertificatePipeline, get_condition, set_condition
+from . import issuers
+from . import validation as val
+from ..base import ApiError, Controller, rfc3339
+from .issuance import API, CertificatePipeline, get_condition, set_condition
 
 NAMESPACE = "cert-manager"
 CONTROLLER = "cert-manager"

@@ -13,7 +13,7 @@ import math
 
 from cryptography import x509
 
-from . import certmanager_pki as pki
+from ... import pki
 
 MARKER = "Istiod has detected the newly added intermediate CA and updated its key and certs accordingly"
 

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Optional, Set
 
-from . import api
+from . import routing as api
 
 log = logging.getLogger("kubesim.server")
 

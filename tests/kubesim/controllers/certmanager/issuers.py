@@ -12,9 +12,9 @@ from typing import Optional, Tuple
 
 from cryptography import x509
 
-from . import certmanager_duration as gd
-from . import certmanager_pki as pki
-from .certmanager_policies import b64
+from . import duration as gd
+from ... import pki
+from .policies import b64
 
 CLUSTER_RESOURCE_NAMESPACE = "cert-manager"  # Helm passes --cluster-resource-namespace=$(POD_NAMESPACE)
 PRIVATE_KEY_ANNOTATION = "cert-manager.io/private-key-secret-name"

@@ -14,8 +14,8 @@ from typing import Any, List, Optional, Tuple
 
 from cryptography import x509
 
-from . import certmanager_duration as gd
-from .certmanager_pki import EXT_KEY_USAGES, KEY_USAGES
+from . import duration as gd
+from ...pki import EXT_KEY_USAGES, KEY_USAGES
 
 Version = Tuple[int, int, int]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from .errors import ApiError, bad_request
-from .util import deep_copy
+from ..util import deep_copy
 
 
 class PatchError(ApiError):

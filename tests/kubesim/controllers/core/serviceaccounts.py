@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import ApiError, Controller
+from ..base import ApiError, Controller
 
 
 class ServiceAccountController(Controller):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..util import SUFFIX_ALPHABET, deep_copy, rand_suffix
-from .base import ApiError, Controller, rfc3339
+from ...util import SUFFIX_ALPHABET, deep_copy, rand_suffix
+from ..base import ApiError, Controller, rfc3339
 from .kubelet import NEVER_READY, NODE_NAME
 
 REVISION = "deployment.kubernetes.io/revision"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from typing import Optional
 
-from .util import dumps
+from ..util import dumps
 
 _PARAMS = ["dryRun", "fieldManager", "fieldValidation", "pretty"]
 

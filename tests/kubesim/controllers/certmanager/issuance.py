@@ -17,11 +17,11 @@ from typing import List, Optional
 
 from cryptography.x509.oid import NameOID
 
-from . import certmanager_duration as gd
-from . import certmanager_issuers as issuers
-from . import certmanager_pki as pki
-from . import certmanager_policies as pol
-from .base import ApiError, rfc3339
+from . import duration as gd
+from . import issuers
+from ... import pki
+from . import policies as pol
+from ..base import ApiError, rfc3339
 
 API = "cert-manager.io/v1"
 NEXT_KEY_LABEL = "cert-manager.io/next-private-key"

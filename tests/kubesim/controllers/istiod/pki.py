@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from . import certmanager_pki as pki
+from ... import pki
 
 DIR = "./etc/cacerts"  # LocalCertDir default
 JOINED_DIR = "etc/cacerts"  # what path.Join(LocalCertDir, name) prints

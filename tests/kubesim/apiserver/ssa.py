@@ -16,9 +16,9 @@ import json
 import threading
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
-from .controllers.base import ApiError
+from ..controllers.base import ApiError
 from .patch import merge_key
-from .util import deep_copy
+from ..util import deep_copy
 
 Path = Tuple
 _MISSING = object()

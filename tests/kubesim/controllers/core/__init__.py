@@ -1,0 +1,1 @@
+"""Built-in controllers every simulated cluster runs: Deployments/ReplicaSets, the kubelet, ServiceAccounts."""
