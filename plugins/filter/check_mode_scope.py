@@ -5,8 +5,8 @@
 
 A server-side dry run (``dryRun=All``) persists nothing, so a dry-run create of a namespaced object
 in a namespace that does not exist yet is 404 NotFound even when the same manifest creates that
-namespace, and a custom resource cannot be dry-run before its CRD exists (reference/kube-api.md §4
-query parameters, §5 "create in a missing namespace"). These filters split what can be dry-run from
+namespace, and a custom resource cannot be dry-run before its CRD exists (docs/upstream/kubernetes-api.md#dry-run,
+docs/upstream/kubernetes-api.md#dry-run-in-a-missing-namespace). These filters split what can be dry-run from
 what a real run would create and can only be reported:
 
 - ``manifest_dry_run_plan``: a release manifest (cert-manager, Istio) split into objects the

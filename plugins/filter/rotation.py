@@ -25,7 +25,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils import go_duratio
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_backup import (
     backups_to_prune as _backups_to_prune)
 
-# cert-manager's default when spec.duration is unset: 90 days (reference/cert-manager.md §1).
+# cert-manager's default when spec.duration is unset: 90 days (docs/upstream/cert-manager.md#certificate-defaults).
 _DEFAULT_DURATION = 2160 * go_duration.HOUR
 _STATUSES = ("rotated", "unchanged", "checked", "failed", "interrupted", "not_attempted")
 
@@ -38,9 +38,9 @@ def _human(nanoseconds):
 def rotation_spec_checks(spec, workload_cert_ttl="24h", margin="24h"):
     """Effective renewal lead time of ``spec`` and the problems with it (empty list when fine).
 
-    reference/cert-manager.md §2: renewBefore is used when 0 < renewBefore < duration, else
+    docs/upstream/cert-manager.md#renewal-time: renewBefore is used when 0 < renewBefore < duration, else
     renewBeforePercentage, else duration/3; renewal happens at notAfter - that.
-    reference/istiod.md §5: workload certs live 24h by default and, before Istio 1.31, are not
+    docs/upstream/istiod.md#workload-cert-ttl: workload certs live 24h by default and, before Istio 1.31, are not
     clamped to the intermediate's notAfter, so the old intermediate must outlive the renewal by
     at least one workload TTL (plus a margin for propagation and clock skew).
     """

@@ -3,8 +3,8 @@
 # Apache License 2.0 (see LICENSE)
 """``backup``: keep a restorable copy of the Certificate's Secret before a re-issue replaces it.
 
-Why: with rotationPolicy Always a re-issue replaces the key in the Secret (reference/cert-manager.md
-§1, §4 keymanager), so without a copy the old certificate and key are gone for good. The copy is a
+Why: with rotationPolicy Always a re-issue replaces the key in the Secret
+(docs/upstream/cert-manager.md#rotation-policy), so without a copy the old certificate and key are gone for good. The copy is a
 Secret next to the original, named ``<secretName>-backup-r<revision>-<first 12 hex of the serial>``,
 with the labels and annotations playbooks/restore.yml finds and restores it by (the same ones
 roles/ca_rotation wrote). It is created with POST (never overwriting: an existing Secret of that

@@ -7,7 +7,7 @@ Read only when something is wrong (a failed or stalled issuance, a timeout), so 
 costs no extra requests. Facts: CertificateRequests are named ``<certificate>-<revision>``
 (StableCertificateRequestName, default since v1.13); a CR waits Pending with IssuerNotReady while
 the issuer is not Ready; a CA issuer reports ErrGetKeyPair/ErrInvalidKeyPair
-(reference/cert-manager.md §5, §6).
+(docs/upstream/cert-manager.md#certificate-requests, docs/upstream/cert-manager.md#ca-issuer).
 """
 
 from __future__ import absolute_import, division, print_function

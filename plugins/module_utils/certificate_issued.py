@@ -4,7 +4,7 @@
 """What certificate the Secret holds now: serial and validity of the first cert of ``tls.crt``.
 
 Only ``tls.crt`` is ever read; ``tls.key`` is never decoded, copied or returned. The serial is
-given as lowercase hex without separators (how istiod logs it, ``SN: %x``; reference/istiod.md)
+given as lowercase hex without separators (how istiod logs it, ``SN: %x``; docs/upstream/istiod.md#serving-cert-log)
 and as an integer.
 """
 

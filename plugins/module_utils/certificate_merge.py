@@ -9,7 +9,7 @@ combined the two. Rules:
 - top-level keys of the given spec replace the live ones whole (``privateKey`` is replaced as one
   object, not merged key by key);
 - a key given as null removes that field;
-- ``renewBefore`` and ``renewBeforePercentage`` are mutually exclusive (reference/cert-manager.md §1,
+- ``renewBefore`` and ``renewBeforePercentage`` are mutually exclusive (docs/upstream/cert-manager.md#webhook-validation,
   "renewBefore and renewBeforePercentage are mutually exclusive and cannot both be set"), so giving
   one drops the other from the live spec.
 A field can only be removed by server-side apply if no other field manager owns it too (the API

@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """Which spec changes make cert-manager re-issue on its own, and when ``renew: auto`` must force one.
 
-Model (reference/cert-manager.md §3, trigger policy chain):
+Model (docs/upstream/cert-manager.md#reissue-triggers, the trigger policy chain):
 - issuerRef (name, kind/group with their defaults) -> IncorrectIssuer, read from the Secret's annotations;
 - privateKey algorithm/size (with defaults) -> SecretMismatch, read from the key in the Secret;
 - with the current-revision CertificateRequest ``<name>-<revision>`` present: SANs, commonName, subject,
@@ -131,7 +131,7 @@ def auto_renew_reason(changed, cert_manager_will_reissue, previously_issued):
 
 
 def rotation_never_warning(changed, new):
-    """cert-manager refuses a new key under rotationPolicy Never: the re-issue would stall (§3)."""
+    """cert-manager refuses a new key under rotationPolicy Never: the re-issue would stall (docs/upstream/cert-manager.md#reissue-triggers)."""
     policy = ((new or {}).get("privateKey") or {}).get("rotationPolicy")
     if "privateKey" in changed and policy == "Never":
         return ("spec.privateKey algorithm/size changed while rotationPolicy is Never: cert-manager will not "

@@ -6,7 +6,7 @@
 cmctl sets Issuing=True (ManuallyTriggered) on the fetched object and sends a full UPDATE of the
 status subresource carrying its resourceVersion, so a concurrent controller write is never lost:
 the API answers 409 and we re-read and try again (bounded). A JSON merge patch of
-status.conditions would replace the whole list and drop Ready (reference/cert-manager.md §4).
+status.conditions would replace the whole list and drop Ready (docs/upstream/cert-manager.md#manual-renew).
 Needs RBAC ``update`` on ``certificates/status``.
 """
 

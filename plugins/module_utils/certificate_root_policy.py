@@ -4,19 +4,19 @@
 """``check_root_policy``: is the root of trust a cert-manager self-signed Certificate that will re-key?
 
 Why: since cert-manager 1.18 the default privateKey.rotationPolicy is Always (GA in 1.20), so a
-cert-manager-made self-signed root gets a new key when it renews (reference/cert-manager.md §1
-"rotationPolicy", §9 "rotationPolicy"); the clusters then stop sharing one root and istiod refuses a
-new root at hot reload (§8, "Multi root is disabled"). Such a root needs rotationPolicy Never.
+cert-manager-made self-signed root gets a new key when it renews
+(docs/upstream/cert-manager.md#rotation-policy); the clusters then stop sharing one root and istiod refuses a
+new root at hot reload (docs/upstream/cert-manager.md#self-signed-root-re-keys). Such a root needs rotationPolicy Never.
 
 How (read only, also in check mode; the same steps as the former roles/ca_rotation root_policy.yml):
 1. only a cert-manager.io Issuer/ClusterIssuer in the Certificate's issuerRef is followed
-   (an empty kind means Issuer, an empty group cert-manager.io; §1);
+   (an empty kind means Issuer, an empty group cert-manager.io; docs/upstream/cert-manager.md#certificate-defaults);
 2. one LIST of the Certificates where that issuer's CA Secret lives: the Certificate's namespace for
-   an Issuer, the cluster resource namespace for a ClusterIssuer (§6); kept: isCA ones other than
+   an Issuer, the cluster resource namespace for a ClusterIssuer (docs/upstream/cert-manager.md#cluster-resource-namespace); kept: isCA ones other than
    this Certificate. None: no cert-manager-made CA there, done without reading the issuer;
-3. GET the issuer; a CA issuer names its key pair in spec.ca.secretName (§6); the CA Certificate
+3. GET the issuer; a CA issuer names its key pair in spec.ca.secretName (docs/upstream/cert-manager.md#ca-issuer); the CA Certificate
    is the candidate whose spec.secretName is that Secret (none: a plain Secret, nothing to check);
-4. GET that Certificate's issuer: spec.selfSigned makes it a root (§6 "SelfSigned issuer"), and then
+4. GET that Certificate's issuer: spec.selfSigned makes it a root (docs/upstream/cert-manager.md#selfsigned-issuer), and then
    rotationPolicy must be Never.
 A read that fails (403, 404, ...) becomes a warning and ``checked: false``; it never fails the task.
 """

@@ -10,7 +10,7 @@ cluster is touched. Two layers, in the API server's order:
    message form ``spec.isCA: Invalid value: "string": spec.isCA in body must be of type
    boolean: "string"``; when these fail the webhook never runs, so only they are reported;
 2. cert-manager's validating webhook, ValidateCertificateSpec/ValidateDuration/validateIssuerRef/
-   validateUsages (reference/cert-manager.md §1; cert-manager
+   validateUsages (docs/upstream/cert-manager.md#webhook-validation; cert-manager
    internal/apis/certmanager/validation/certificate.go), same checks, same texts.
 
 Go durations that ``time.ParseDuration`` rejects (``30d``) fail with Go's text plus a hint.
@@ -281,7 +281,7 @@ def _validate_durations(spec, errors, warnings):
 
 def _validate_percentage(duration, percentage, errors, warnings):
     """renewBeforePercentage: webhooks through v1.21.1 check the complement, duration*(100-pct)/100, while the
-    controller (and the fix, cert-manager PR #9129) uses duration*pct/100 (reference/cert-manager.md §1).
+    controller (and the fix, cert-manager PR #9129) uses duration*pct/100 (docs/upstream/cert-manager.md#renewbeforepercentage).
     Reject only what both would reject, and warn where they disagree."""
     complement = duration * (100 - percentage) // 100
     effective = duration * percentage // 100

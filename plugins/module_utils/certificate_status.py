@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """Reading a Certificate's status: conditions, the manual-trigger condition, and the wait predicate.
 
-Facts (reference/cert-manager.md §3, §4):
+Facts (docs/upstream/cert-manager.md#conditions, docs/upstream/cert-manager.md#manual-renew):
 - Ready stays True during a scheduled renewal and during ``cmctl renew``; it goes False only for a
   spec-change re-issue. So "issued" means: status.revision above the revision before our change,
   no Issuing=True, and Ready=True with observedGeneration == metadata.generation.

@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """Judge one istiod pod: has it loaded the intermediate now in ``cacerts``?
 
-Proof (reference/istiod.md §2, §3):
+Proof (docs/upstream/istiod.md#reload-steps, docs/upstream/istiod.md#serving-cert-log):
 - its ``x509 cert`` lines since the Secret changed show the expected intermediate
   (SN == expected serial) and a leaf issued by it (leaf Issuer == that Subject);
   with the success marker this is a hot reload, in a pod that started after the

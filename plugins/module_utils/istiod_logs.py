@@ -4,7 +4,7 @@
 """Turn istiod log text (pods/log with timestamps=true) into typed events.
 
 istiod says what its CA did only in its log; the exact message texts are in
-reference/istiod.md §2 (reload steps, startup lines) and §3 (what to look for).
+docs/upstream/istiod.md#reload-steps, docs/upstream/istiod.md#serving-cert-log, docs/upstream/istiod.md#startup-log-lines.
 Each line is matched on the message text, not on the level/scope columns, so the
 plain and the JSON log formats both work. Timestamps come from kubelet's
 RFC3339Nano prefix; a line without one falls back to istiod's own timestamp.

@@ -4,7 +4,7 @@
 """Every problem the reload check can report, each as a cause and a fix.
 
 Texts live here, in one place, so the per-pod verdicts, the Secret and root checks
-and the docs all say the same thing. Facts are from reference/istiod.md (section
+and the docs all say the same thing. Facts are from docs/upstream/istiod.md (the anchor
 noted per entry). A problem is a plain dict: ``code``, ``cause``, ``fix``.
 """
 
@@ -33,7 +33,7 @@ def no_istiod(namespace):
         "Install istiod (the meshpki.istio_ca.istio role does), or set namespace to where istiod runs.")
 
 
-def hot_reload_unsupported(pod):  # §0: no flag before 1.12
+def hot_reload_unsupported(pod):  # docs/upstream/istiod.md#hot-reload-versions: no flag before 1.12
     return problem(
         "hot_reload_unsupported",
         "Istio %s cannot hot-reload plugged CA certs (the reload arrived in 1.12), so pod %s keeps the old "
@@ -42,7 +42,7 @@ def hot_reload_unsupported(pod):  # §0: no flag before 1.12
         % _restart(pod))
 
 
-def hot_reload_ineffective(pod):  # §0, §5: 1.12-1.13 isValidCACertsFile filter
+def hot_reload_ineffective(pod):  # docs/upstream/istiod.md#hot-reload-versions: 1.12-1.13 isValidCACertsFile filter
     return problem(
         "hot_reload_ineffective",
         "Istio %s's cacerts watcher ignores the '..data' symlink swap kubelet uses to update a Secret volume, so "
@@ -52,7 +52,7 @@ def hot_reload_ineffective(pod):  # §0, §5: 1.12-1.13 isValidCACertsFile filte
         "(1.18+ has it on by default)." % _restart(pod))
 
 
-def hot_reload_off(pod):  # §0, §2 flag history
+def hot_reload_off(pod):  # docs/upstream/istiod.md#hot-reload-versions
     if pod.version is not None and pod.version.key()[:2] == (1, 18):
         why = "sets AUTO_RELOAD_PLUGIN_CERTS=%s (1.18 defaults to true)" % pod.auto_reload
     elif pod.auto_reload is None:
@@ -67,7 +67,7 @@ def hot_reload_off(pod):  # §0, §2 flag history
         "it), or restart istiod to load the new cacerts now (%s)." % _restart(pod))
 
 
-def self_signed(pod, evidence):  # §2 "started only in the plugged-CA branch", §4
+def self_signed(pod, evidence):  # docs/upstream/istiod.md#file-watch, docs/upstream/istiod.md#startup-precedence
     return problem(
         "self_signed",
         "Pod %s runs istiod's self-signed CA (%s). istiod watches /etc/cacerts only when it started as a plugged "
@@ -77,7 +77,7 @@ def self_signed(pod, evidence):  # §2 "started only in the plugged-CA branch", 
         % _restart(pod))
 
 
-def root_refused(pod, line):  # §2 step 3
+def root_refused(pod, line):  # docs/upstream/istiod.md#root-comparison
     cause = ("Pod %s refused the new cacerts because its root (ca.crt / root-cert.pem) differs byte for byte from "
              "the root istiod runs with ('%s'); it keeps the old intermediate." % (pod.name, line))
     if not versions.multiroot_supported(pod.version):
@@ -107,7 +107,7 @@ _UPDATE_FIXES = (
 )
 
 
-def update_failed(pod, detail):  # §2 step 5, §6
+def update_failed(pod, detail):  # docs/upstream/istiod.md#reload-steps (step 5)
     fix = "Fix the cacerts material and update the Secret; istiod tries again on the next change."
     for needle, text in _UPDATE_FIXES:
         if needle.lower() in (detail or "").lower():
@@ -120,7 +120,7 @@ def update_failed(pod, detail):  # §2 step 5, §6
         fix + " " + VALIDATE_HINT)
 
 
-def root_read_failed(pod, detail):  # §1: the text says root-cert.pem even for ca.crt
+def root_read_failed(pod, detail):  # docs/upstream/istiod.md#bundle-completeness: the text says root-cert.pem even for ca.crt
     return problem(
         "root_file_missing",
         "Pod %s could not read the root file during the reload ('failed reading root-cert.pem: %s'); with "
@@ -137,7 +137,7 @@ def format_unknown(pod, line):
         "root-cert.pem.")
 
 
-def dns_cert_failed(pod, detail):  # §2 step 7
+def dns_cert_failed(pod, detail):  # docs/upstream/istiod.md#reload-steps (step 7)
     return problem(
         "dns_cert_failed",
         "Pod %s loaded the new CA but could not issue its own serving cert with it ('Failed generating plugged-in "
@@ -146,7 +146,7 @@ def dns_cert_failed(pod, detail):  # §2 step 7
         "in this state." % _restart(pod))
 
 
-def no_changes(pod):  # §0: 1.27.0-beta/rc regression
+def no_changes(pod):  # docs/upstream/istiod.md#known-regressions: 1.27.0-beta/rc
     return problem(
         "intermediate_update_ignored",
         "Pod %s (Istio %s) ignored an intermediate-only update ('No changes detected in root cert or CRL file data, "
@@ -155,14 +155,14 @@ def no_changes(pod):  # §0: 1.27.0-beta/rc regression
         "Upgrade istiod to 1.27.0 or later, or restart it (%s) to load the new cacerts." % _restart(pod))
 
 
-def watch_broken(pod, line):  # §2 "What it watches"
+def watch_broken(pod, line):  # docs/upstream/istiod.md#file-watch
     return problem(
         "watcher_stopped",
         "Pod %s has no working cacerts watcher ('%s'), so it reloads nothing until it restarts." % (pod.name, line),
         "Restart istiod (%s)." % _restart(pod))
 
 
-def ca_create_failed(pod, line):  # §1, §6: startup errors
+def ca_create_failed(pod, line):  # docs/upstream/istiod.md#bundle-completeness, docs/upstream/istiod.md#signing-ca-requirements
     return problem(
         "ca_start_failed",
         "Pod %s could not start its CA from cacerts ('%s')." % (pod.name, line),
@@ -170,7 +170,7 @@ def ca_create_failed(pod, line):  # §1, §6: startup errors
         + VALIDATE_HINT)
 
 
-def tls_names_unsupported(pod):  # §0 1.14.2 / 1.15.0
+def tls_names_unsupported(pod):  # docs/upstream/istiod.md#tls-secret-names
     return problem(
         "tls_names_unsupported",
         "Istio %s (pod %s) reads only the Istio-native cacerts names (ca-cert.pem, ca-key.pem, cert-chain.pem, "
@@ -236,7 +236,7 @@ def secret_serial_mismatch(namespace, name, in_secret, expected):
         "(cert-manager Certificate Ready with the new revision).")
 
 
-def no_root_in_secret(namespace, name):  # §1 "ca.crt is mandatory"
+def no_root_in_secret(namespace, name):  # docs/upstream/istiod.md#bundle-completeness
     return problem(
         "secret_without_root",
         "Secret %s/%s has no root (ca.crt / root-cert.pem). istiod needs it: 1.27+ refuses to start, older versions "
@@ -245,7 +245,7 @@ def no_root_in_secret(namespace, name):  # §1 "ca.crt is mandatory"
         "root to the Secret.")
 
 
-def root_mismatch(namespaces, whitespace_only):  # §3 "Where the root goes"
+def root_mismatch(namespaces, whitespace_only):  # docs/upstream/istiod.md#root-configmap
     cause = ("The istio-ca-root-cert ConfigMap of %d namespace(s) (%s) does not hold the Secret's root byte for "
              "byte, as istiod compares it." % (len(namespaces), ", ".join(namespaces[:10]) +
                                                (", ..." if len(namespaces) > 10 else "")))

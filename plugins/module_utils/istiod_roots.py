@@ -4,7 +4,7 @@
 """Compare every namespace's ``istio-ca-root-cert`` ConfigMap with the Secret's root.
 
 istiod writes the root file's verbatim bytes into key ``root-cert.pem`` and compares
-roots with bytes.Equal (reference/istiod.md §2 step 3, §3), so the comparison here is
+roots with bytes.Equal (docs/upstream/istiod.md#root-comparison, docs/upstream/istiod.md#root-configmap), so the comparison here is
 byte for byte too; the parsed certificates are compared only to explain a difference
 that is whitespace or encoding alone.
 """

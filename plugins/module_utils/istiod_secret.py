@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """What istiod would load from the ``cacerts`` Secret: intermediate, root bytes, file format.
 
-Mirrors istiod's format detection (reference/istiod.md §1): ``tls.crt`` present means
+Mirrors istiod's format detection (docs/upstream/istiod.md#format-detection): ``tls.crt`` present means
 the kubernetes.io/tls names (signing cert = first cert of tls.crt, root = ca.crt),
 otherwise the Istio-native names (ca-cert.pem, root-cert.pem). Private keys are only
 checked for presence by name; their values are never decoded, kept or returned.

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""What each Istio version does with a changed ``cacerts`` (reference/istiod.md §0, §2).
+"""What each Istio version does with a changed ``cacerts`` (docs/upstream/istiod.md#hot-reload-versions).
 
 The version comes from the istiod image tag; the flags from the pod's env. Each rule
 returns a verdict, never raises, so an unknown version only weakens the diagnosis.
@@ -90,7 +90,7 @@ def hot_reload(version, auto_reload_env):
     """Does istiod reload a changed cacerts Secret volume without a restart?
 
     ``auto_reload_env`` is the raw AUTO_RELOAD_PLUGIN_CERTS value (None when unset).
-    reference/istiod.md §0: flag added 1.12 (default false), watcher broken on Secret
+    docs/upstream/istiod.md#hot-reload-versions: flag added 1.12 (default false), watcher broken on Secret
     volumes until 1.14 (PR #38367), default true in 1.18, removed (always on) in 1.19.
     """
     flag = go_bool(auto_reload_env)

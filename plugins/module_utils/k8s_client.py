@@ -5,7 +5,7 @@
 
 Our modules only touch resources whose paths are known (Secrets, Pods, ConfigMaps,
 cert-manager Certificates), so they skip discovery and talk JSON over one keep-alive
-connection. Retries follow DESIGN §2: connection errors, 429 and 5xx with bounded
+connection. Retries (docs/upstream/kubernetes-api.md#retryable-responses): connection errors, 429 and 5xx with bounded
 backoff, only where a repeat cannot do harm; 401/403 fail at once.
 """
 
@@ -33,7 +33,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils import k8s_config
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_errors import K8sApiError, K8sError
 
 # Same option names, types and aliases as kubernetes.core's AUTH_ARG_SPEC, so one
-# module_defaults block serves both collections' modules (reference/ansible.md §1, §3).
+# module_defaults block serves both collections' modules (docs/upstream/kubernetes-core.md#auth-options).
 K8S_AUTH_ARG_SPEC = dict(
     kubeconfig=dict(type="raw", no_log=True),
     context=dict(type="str"),
@@ -279,7 +279,7 @@ class K8sClient(object):
 
 
 def object_path(api_version, plural, namespace, name=None, subresource=None):
-    """REST path of a resource collection or object (reference/kube-api.md §4)."""
+    """REST path of a resource collection or object (docs/upstream/kubernetes-api.md#rest-paths)."""
     base = "/api/v1" if api_version == "v1" else "/apis/%s" % api_version
     if namespace:
         base += "/namespaces/%s" % quote(namespace)

@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """Resolve connection settings the way kubernetes.core does, without the kubernetes client.
 
-Order (kubernetes.core ``k8s/client.py`` ``_create_configuration``, reference/ansible.md §1):
+Order (kubernetes.core ``k8s/client.py`` ``_create_configuration``, docs/upstream/kubernetes-core.md#config-loading-order):
 explicit module options, then ``K8S_AUTH_*`` environment variables, then the kubeconfig
 (path or dict; ``context`` or its current-context), then in-cluster service account, then
 ``~/.kube/config``. Explicit options overlay what the kubeconfig gives.

@@ -38,7 +38,7 @@ _HINTS = {
 
 
 class K8sApiError(K8sError):
-    """The API server answered with an error ``Status`` (reference/kube-api.md §5)."""
+    """The API server answered with an error ``Status`` (docs/upstream/kubernetes-api.md#status-errors)."""
 
     def __init__(self, code, reason, message, details=None, method=None, path=None):
         self.code = code

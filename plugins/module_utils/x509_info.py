@@ -1,10 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""Facts about one certificate, named as DESIGN §2 fixes them and, where the two overlap,
-as community.crypto's x509_certificate_info returns them (reference/ansible.md §2).
+"""Facts about one certificate, named as x509_inspect's RETURN documents them and, where the two overlap,
+as community.crypto's x509_certificate_info returns them (docs/upstream/community-crypto.md#certificate-info-fields).
 
-Two deliberate differences, both fixed by DESIGN §2: ``subject``/``issuer`` are RFC 4514
+Two deliberate differences, both documented in x509_inspect's RETURN: ``subject``/``issuer`` are RFC 4514
 strings (the form Go's pkix.Name.String() and so istiod's logs use) with the
 community.crypto lists in ``subject_ordered``/``issuer_ordered``; ``not_before``/``not_after``
 are ISO 8601 UTC. Nothing here touches a private key.
@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - reported by the module as a missing li
 
 FINGERPRINT_ALGORITHMS = ("sha1", "sha224", "sha256", "sha384", "sha512")
 
-# OpenSSL's long names, as community.crypto prints extended key usages (reference/ansible.md §2).
+# OpenSSL's long names, as community.crypto prints extended key usages (docs/upstream/community-crypto.md#eku-names).
 EKU_NAMES = {
     "1.3.6.1.5.5.7.3.1": "TLS Web Server Authentication",
     "1.3.6.1.5.5.7.3.2": "TLS Web Client Authentication",
@@ -96,7 +96,7 @@ def spki_der(public_key):
 
 
 def serial_hex(cert):
-    """Lowercase hex without colons or padding: what istiod logs as ``SN: %x`` (reference/istiod.md §2)."""
+    """Lowercase hex without colons or padding: what istiod logs as ``SN: %x`` (docs/upstream/istiod.md#serving-cert-log)."""
     return "%x" % cert.serial_number
 
 

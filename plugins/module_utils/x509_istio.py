@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""What istiod requires of a plugged-in signing CA (reference/istiod.md §1, §6).
+"""What istiod requires of a plugged-in signing CA (docs/upstream/istiod.md#signing-ca-requirements).
 
 istiod reads the first PEM block of tls.crt (or ca-cert.pem) as its signing cert and
 requires it to be a CA at start-up; at start-up and on every hot reload it runs Go's
@@ -9,7 +9,7 @@ requires it to be a CA at start-up; at start-up and on every hot reload it runs 
 Intermediates, parses the key's first PEM block, and checks the pair with
 ``tls.X509KeyPair``. This module re-creates those checks so a bad bundle is caught
 before it is written to ``cacerts`` (a reload may accept material that crash-loops
-istiod at its next restart, istiod.md §2). Each problem says what istiod does with it
+istiod at its next restart, docs/upstream/istiod.md#reload-vs-startup-checks). Each problem says what istiod does with it
 and how to fix it.
 """
 
@@ -59,7 +59,7 @@ def check(inp, now):
     for missing in inp.missing:
         problems.append(missing)
 
-    # 1. Start-up: the signing cert must be a CA (NewPluggedCertIstioCAOptions, istiod.md §6.1).
+    # 1. Start-up: the signing cert must be a CA (NewPluggedCertIstioCAOptions, docs/upstream/istiod.md#signing-ca-requirements).
     if not is_ca(signing):
         other = next((i for i, c in enumerate(inp.signing) if i and is_ca(c)), None)
         if other is not None:
@@ -72,7 +72,7 @@ def check(inp, now):
                         "check, so it would crash-loop istiod at its next restart (istio security/pkg/pki/ca/ca.go NewPluggedCertIstioCAOptions).%s"
                         % (first, hint))
 
-    # 2. Go x509 Verify of the signing cert against the roots (istiod.md §6.2).
+    # 2. Go x509 Verify of the signing cert against the roots (docs/upstream/istiod.md#signing-ca-requirements).
     roots = inp.roots or []
     if not roots:
         if inp.layout == "bundle":
@@ -83,7 +83,7 @@ def check(inp, now):
     else:
         problems.extend(_verify_problems(inp, signing, roots, now))
 
-    # 3. Key: first PEM block type, key type, pair match (istiod.md §6.2).
+    # 3. Key: first PEM block type, key type, pair match (docs/upstream/istiod.md#private-key-pem-types).
     problems.extend(_key_type_problems(signing, names, warnings))
     if inp.key is None:
         if inp.layout == "bundle":
@@ -103,7 +103,7 @@ def check(inp, now):
                             "match the key'; write the key and certificate of the same issuance together"
                             % (names["key"], short_name(signing)))
 
-    # 4. Root hygiene (istiod.md §1).
+    # 4. Root hygiene (docs/upstream/istiod.md#chain-building).
     if roots and inp.layout == "kubernetes.io/tls":
         dup = [c for c in inp.signing if any(same_cert(c, r) for r in roots)]
         if dup:
