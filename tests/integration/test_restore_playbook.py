@@ -3,7 +3,7 @@ from its in-cluster backup Secret and the other from its ansible-vault file on t
 
 Also shown here: why restore.yml detaches the cert-manager Certificate. Writing the old key and
 certificate into cacerts while the Certificate still owns it makes cert-manager issue a new one at
-once (the key does not match its current CertificateRequest; reference/cert-manager.md §3).
+once (the key does not match its current CertificateRequest; docs/upstream/cert-manager.md#reissue-triggers).
 """
 
 from __future__ import annotations

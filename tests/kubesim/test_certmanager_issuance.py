@@ -1,7 +1,7 @@
 """cert-manager issuance in kubesim: issuers, real X.509 contents, Secret, requests, status.
 
-Reference: reference/cert-manager.md §1 (defaults), §2 (renewal time), §3 (conditions),
-§5 (Secret and CertificateRequests), §6 (issuers).
+Reference: docs/upstream/cert-manager.md#certificate-defaults, #renewal-time, #conditions,
+#issued-secret, #certificate-requests, #ca-issuer, #selfsigned-issuer (all in docs/upstream/cert-manager.md).
 """
 
 from __future__ import annotations

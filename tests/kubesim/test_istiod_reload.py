@@ -1,7 +1,7 @@
 """Simulated istiod hot reload of ``cacerts``: per version and flag, lines, refusals, failures.
 
-Reference: reference/istiod.md §0 (version timeline), §2 (handleEvent step by step, root
-comparison, reload vs startup checks, ConfigMaps by scenario), §3 (metrics).
+Reference: docs/upstream/istiod.md#hot-reload-versions, #reload-steps, #root-comparison,
+#reload-vs-startup-checks, #root-configmap, #metrics-refresh (all in docs/upstream/istiod.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Simulated istiod at pod start: plugged vs self-signed, completeness rules, crash-loop.
 
-Reference: reference/istiod.md §1 (file names, format detection, completeness by
-version), §2 (startup lines), §4 (precedence), §6 (startup-only IsCA check).
+Reference: docs/upstream/istiod.md#cacerts-files, #format-detection, #bundle-completeness,
+#startup-log-lines, #startup-precedence, #reload-vs-startup-checks (all in docs/upstream/istiod.md).
 """
 
 from __future__ import annotations

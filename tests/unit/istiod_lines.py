@@ -1,4 +1,4 @@
-"""istiod log text for tests, built from the exact lines in reference/istiod.md §2.
+"""istiod log text for tests, built from the exact lines in docs/upstream/istiod.md#reload-steps.
 
 Each helper returns lines as ``pods/log?timestamps=true`` serves them: kubelet's
 RFC3339Nano prefix, then istiod's own ``time<TAB>level<TAB>message``.

@@ -1,4 +1,4 @@
-"""Constructors for the Status errors of reference/kube-api.md §5.
+"""Constructors for the Status errors of docs/upstream/kubernetes-api.md#status-errors.
 
 ``details.kind`` is the plural resource (except for Invalid, which uses the Kind);
 ``group`` is omitted for the core group.

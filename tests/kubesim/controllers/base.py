@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, List, Optional, Protocol
 class ApiError(Exception):
     """An API error the server turns into a Kubernetes ``Status`` body.
 
-    ``details`` follows reference/kube-api.md §5 (name, group, kind, causes).
+    ``details`` follows docs/upstream/kubernetes-api.md#status-errors (name, group, kind, causes).
     """
 
     def __init__(self, code: int, reason: str, message: str, details: Optional[dict] = None):

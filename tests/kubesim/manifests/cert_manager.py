@@ -1,6 +1,6 @@
 """cert-manager's static release manifest, as kubesim models it.
 
-Shape per reference/cert-manager.md §7: namespace, the six CRDs (v1 only, no
+Shape per docs/upstream/cert-manager.md#static-manifest: namespace, the six CRDs (v1 only, no
 conversion webhook), ServiceAccounts, three Deployments, Services, and the two
 webhook configurations. RBAC objects are omitted (kubesim does not enforce RBAC).
 Schemas carry the fields and ``required`` lists clients rely on, with unknown fields

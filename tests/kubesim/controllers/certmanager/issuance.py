@@ -3,8 +3,8 @@
 One ``reconcile_certificate`` step does what cert-manager's separate controllers would do
 next, then returns; the writes it makes come back as watch events that schedule the next
 step a little later on the simulated clock, so issuance always takes simulated time.
-Reference: reference/cert-manager.md §3 (conditions, triggers, backoff), §4 (manual
-trigger), §5 (Secret, CertificateRequests, revisions).
+Reference: docs/upstream/cert-manager.md#conditions, #reissue-triggers, #backoff, #manual-renew,
+#issued-secret and #certificate-requests (all in docs/upstream/cert-manager.md).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def _suffix() -> str:
 
 
 def rotation_policy(spec: dict, version: tuple) -> str:
-    """Runtime default: Always from v1.18.0, Never before (reference §1)."""
+    """Runtime default: Always from v1.18.0, Never before (docs/upstream/cert-manager.md#rotation-policy)."""
     pk = spec.get("privateKey") or {}
     if pk.get("rotationPolicy"):
         return pk["rotationPolicy"]

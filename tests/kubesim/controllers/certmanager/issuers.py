@@ -1,7 +1,7 @@
 """SelfSigned and CA issuers: readiness (Setup) and signing (Sign).
 
-Reference: reference/cert-manager.md §6 (pkg/issuer/ca/setup.go, pkg/issuer/selfsigned/setup.go,
-pkg/controller/certificaterequests/{ca,selfsigned}) and §5 for how the chain is split.
+Reference: docs/upstream/cert-manager.md#ca-issuer, docs/upstream/cert-manager.md#selfsigned-issuer (pkg/issuer/ca/setup.go, pkg/issuer/selfsigned/setup.go,
+pkg/controller/certificaterequests/{ca,selfsigned}) and docs/upstream/cert-manager.md#chain-split.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """cert-manager's readiness and trigger policy chains and its renewal-time rule.
 
-Reference: reference/cert-manager.md §2 (pkg/util/pki/renewaltime.go) and §3
+Reference: docs/upstream/cert-manager.md#renewal-time (pkg/util/pki/renewaltime.go) and docs/upstream/cert-manager.md#reissue-triggers
 (internal/controller/certificates/policies: checks.go, policies.go, match.go). Each check
 returns (reason, message) on the first violation, with upstream's texts.
 """

@@ -1,7 +1,7 @@
 """istiod's checks on plugged CA material, with the error texts Go and istio produce.
 
-Reference: reference/istiod.md §1 (file names, format detection, chain building), §2
-(``UpdateVerifiedKeyCertBundleFromFile``/``Verify``) and §6 (startup-only IsCA check,
+Reference: docs/upstream/istiod.md#format-detection, #chain-building, #reload-steps
+(``UpdateVerifiedKeyCertBundleFromFile``/``Verify``) and #signing-ca-requirements (startup-only IsCA check,
 ``ParsePemEncodedKey``, ``tls.X509KeyPair``, Go's ``x509.Certificate.Verify`` rules).
 """
 

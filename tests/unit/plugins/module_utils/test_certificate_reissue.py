@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Which spec changes cert-manager re-issues for (reference/cert-manager.md §3), and renew=auto."""
+"""Which spec changes cert-manager re-issues for (docs/upstream/cert-manager.md#reissue-triggers), and renew=auto."""
 
 from __future__ import absolute_import, division, print_function
 

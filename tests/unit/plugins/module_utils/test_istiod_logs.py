@@ -1,4 +1,4 @@
-"""istiod log parsing: every message of reference/istiod.md §2 and the timestamp rules."""
+"""istiod log parsing: every message of docs/upstream/istiod.md#reload-steps and the timestamp rules."""
 
 import datetime
 

@@ -48,7 +48,7 @@ def test_native_secret_and_tls_precedence():
     material = sec.read_material(L.secret(INTER, ROOT, fmt="native"), "istio-system", "cacerts")
     assert material.format == "native" and material.serial == "%x" % INTER.cert.serial_number
     assert material.has_native_names
-    # Both sets present: istiod uses tls.crt (reference/istiod.md §1).
+    # Both sets present: istiod uses tls.crt (docs/upstream/istiod.md#format-detection).
     both = L.secret(INTER, ROOT, fmt="native", extra={
         "tls.crt": base64.b64encode(ROOT.pem.encode()).decode(), "ca.crt": base64.b64encode(ROOT.pem.encode()).decode()})
     assert sec.read_material(both, "istio-system", "cacerts").serial == "%x" % ROOT.cert.serial_number

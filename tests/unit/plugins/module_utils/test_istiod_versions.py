@@ -1,4 +1,4 @@
-"""Version rules of reference/istiod.md §0 (hot reload, multi-root, metrics, tls names)."""
+"""Version rules of docs/upstream/istiod.md (hot-reload-versions, multi-root, metrics-refresh, tls-secret-names)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""istiod's signing-CA rules (reference/istiod.md §1, §6) on bundles made here."""
+"""istiod's signing-CA rules (docs/upstream/istiod.md#signing-ca-requirements) on bundles made here."""
 
 import pytest
 
