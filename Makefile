@@ -87,7 +87,7 @@ build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path build .
 
 # ansible-test needs the tree under ansible_collections/<ns>/<name> and, offline, a pip
-# bootstrap shim (reference/ansible.md §0).
+# bootstrap shim (docs/upstream/ansible.md#ansible-test-get-pip).
 sanity: venv
 	$(BIN)/python scripts/install_get_pip_shim.py
 	rm -rf $(SANITY_TREE) && mkdir -p $(SANITY_TREE)

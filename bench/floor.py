@@ -11,7 +11,7 @@ import re
 
 from ansible.utils.helpers import pct_to_int
 
-DEFAULT_SERIAL = [1, "25%"]  # DESIGN.md §3: rotate uses serial: [1, '25%'] style canary batches
+DEFAULT_SERIAL = [1, "25%"]  # playbooks/rotate.yml's default rotate_serial: a canary, then 25% batches
 
 
 def batches(hosts, serial):

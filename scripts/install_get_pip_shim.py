@@ -1,7 +1,7 @@
 """Let `ansible-test sanity` bootstrap pip offline.
 
 ansible-test downloads a get-pip script into ~/.ansible/test/cache before it builds
-each sanity venv; offline that download fails (reference/ansible.md §0). A script of
+each sanity venv; offline that download fails (docs/upstream/ansible.md#ansible-test-get-pip). A script of
 the expected name that bootstraps pip with the stdlib's ensurepip and then installs
 the requested packages from the package index does the same job.
 """
