@@ -25,10 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 UPSTREAM = ROOT / "docs" / "upstream"
 SELF = Path(__file__).resolve().relative_to(ROOT).as_posix()
 
-# Files being rewritten on another branch that still carry an old citation. Each entry must still
-# violate (test_pending_exemptions_are_still_needed), so it is removed once the file is fixed.
-PENDING = {"tests/kubesim/README.md"}
-
 _SKIP_DIRS = {".git", ".venv", "build", "node_modules", "__pycache__", ".pytest_cache", ".ansible",
               "output"}
 
@@ -134,18 +130,9 @@ def _texts():
 def test_no_citation_of_files_outside_the_repository():
     problems = []
     for rel, text in _texts():
-        if rel in PENDING:
-            continue
         problems += ["%s:%d: %s (%r)" % (rel, n, reason, excerpt) for n, reason, excerpt in violations(rel, text)]
     assert not problems, ("cite docs/upstream/<page>.md#<anchor> or the upstream file instead:\n"
                           + "\n".join(problems))
-
-
-def test_pending_exemptions_are_still_needed():
-    for rel in PENDING:
-        path = ROOT / rel
-        assert path.is_file() and violations(rel, path.read_text(encoding="utf-8")), (
-            "%s no longer cites anything outside the repository: remove it from PENDING" % rel)
 
 
 def test_every_cited_upstream_anchor_exists():
