@@ -25,7 +25,7 @@ def _render(fn, name, report, now=None, expiring_within=None, title=None):
     try:
         return fn(_plain(report), now=now, expiring_within=expiring_within, title=title)
     except CollectionError as exc:
-        raise AnsibleFilterError("%s: %s" % (name, exc.message))
+        raise AnsibleFilterError("%s: %s" % (name, exc))
 
 
 def report_markdown(report, now=None, expiring_within=None, title=None):

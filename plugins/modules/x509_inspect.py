@@ -573,7 +573,7 @@ istio_warnings:
 
 import copy
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC, K8sClient
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.module_runner import run_module
@@ -621,9 +621,8 @@ MODULE_KWARGS = dict(
 
 def run(module):
     """Run the module's work on ``module`` (an AnsibleModule, or the action plugin's in-process stand-in)."""
-    if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"))
-    run_module(module, lambda: inspect(module.params, client_factory=lambda: K8sClient.from_params(module.params)))
+    run_module(module, lambda: inspect(module.params, client_factory=lambda: K8sClient.from_params(module.params)),
+               required_libraries=[("cryptography", HAS_CRYPTOGRAPHY)])
 
 
 def main():

@@ -27,7 +27,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate impor
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s import client as k8s_client  # noqa: E402
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backend import (  # noqa: E402
     FIELD_MANAGER, NO_CRD, CertificateBackend)
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError  # noqa: E402
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError  # noqa: E402
 from certificate_world import API, NS, module_params, spec  # noqa: E402
 from kubesim import Fleet  # noqa: E402
 from unit.x509_factory import key, make  # noqa: E402

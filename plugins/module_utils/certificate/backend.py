@@ -34,13 +34,11 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate impor
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import root_policy
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import spec as certificate_spec
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import status as cst
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, CollectionError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.secret_leaf import describe
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.renew import trigger
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.wait import Waiter
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CollectionError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError, K8sError
 
 API = "cert-manager.io/v1"
 FIELD_MANAGER = "meshpki.istio_ca"
@@ -232,13 +230,6 @@ class CertificateBackend(object):
             if backup:
                 exc.result.update(backup=backup, changed=True)
             raise
-        except K8sError as exc:
-            if not backup:
-                raise
-            failure = {"backup": backup, "changed": True}
-            if isinstance(exc, K8sApiError):
-                failure["api_error"] = exc.as_dict()
-            raise CertificateError(str(exc), result=failure)
         if self.params.get("backup"):
             self._finish_backup(result, secret, live, backup, note)
         secret = None
@@ -350,10 +341,5 @@ class CertificateBackend(object):
             for key, value in self._what_was_seen().items():
                 exc.result.setdefault(key, value)
             raise
-        except K8sApiError as exc:
-            seen = self._what_was_seen()
-            if not seen:
-                raise
-            raise CertificateError(str(exc), result=dict(seen, api_error=exc.as_dict()))
         result["api_requests"] = self.client.request_count
         return result

@@ -23,11 +23,9 @@ __metaclass__ = type
 import base64
 import binascii
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, K8sApiError, X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import analyze_chain, key_matches
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.errors import X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import rfc4514, serial_hex
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import load_certificates, load_private_key
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601, utcnow

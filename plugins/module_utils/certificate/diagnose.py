@@ -16,7 +16,7 @@ __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import status as cst
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
 
 API = "cert-manager.io/v1"
 

@@ -22,7 +22,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
 
 EXCLUSIVE = (("renewBefore", "renewBeforePercentage"), ("renewBeforePercentage", "renewBefore"))
 

@@ -17,8 +17,7 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import status as cst
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, K8sApiError
 
 MAX_CONFLICTS = 5
 

@@ -26,7 +26,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
 
 API = "cert-manager.io/v1"
 GROUP = "cert-manager.io"

@@ -26,7 +26,7 @@ import ipaddress
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import field_errors as fe
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration as gd
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
 
 MIN_DURATION = gd.HOUR  # MinimumCertificateDuration
 MIN_RENEW_BEFORE = 5 * gd.MINUTE  # MinimumRenewBefore

@@ -18,7 +18,7 @@ import time
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import diagnose as diag
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import status as cst
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
 
 FIRST_INTERVAL = 0.5
 MAX_INTERVAL = 2.0

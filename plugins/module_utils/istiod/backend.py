@@ -22,11 +22,10 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import log
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import problems
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import roots
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.errors import IstiodCheckError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import IstiodError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.pods import ISTIOD_SELECTOR, PodInfo
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.secret import normalize_serial, read_material
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError
 
 METRIC = "citadel_server_cert_chain_expiry_timestamp"
 METRICS_PORT = 15014
@@ -80,7 +79,7 @@ def parse_since(value):
         pass
     when = logs.parse_time(text) or logs.parse_time(text + "Z")
     if when is None:
-        raise IstiodCheckError("since %r is not an RFC 3339 timestamp (e.g. 2025-01-31T12:00:00Z) nor Unix "
+        raise IstiodError("since %r is not an RFC 3339 timestamp (e.g. 2025-01-31T12:00:00Z) nor Unix "
                                "seconds" % (value,))
     return when
 
@@ -125,14 +124,14 @@ class ReloadCheck(object):
         try:
             expected = normalize_serial(self.expected_option)
         except ValueError as exc:
-            raise IstiodCheckError(str(exc))
+            raise IstiodError(str(exc))
         secret = self.client.get_or_none(object_path("v1", "secrets", self.namespace, self.secret_name))
         material = read_material(secret, self.namespace, self.secret_name)
         self.global_problems.extend(material.problems)
         if expected is None:
             expected = material.serial
             if expected is None:
-                raise IstiodCheckError(
+                raise IstiodError(
                     "There is no intermediate to look for: %s Set expected_serial to the serial istiod should "
                     "load." % " ".join(p["cause"] for p in material.problems),
                     result={"problems": material.problems, "reloaded": False})
@@ -144,7 +143,7 @@ class ReloadCheck(object):
         if since is None:
             since, since_source = material.changed_at, material.changed_source
         if since is None:
-            raise IstiodCheckError("Cannot tell when the Secret %s/%s changed (it does not exist): set since."
+            raise IstiodError("Cannot tell when the Secret %s/%s changed (it does not exist): set since."
                                    % (self.namespace, self.secret_name),
                                    result={"problems": material.problems, "reloaded": False})
         tls_only = material.format == "tls" and not material.has_native_names
@@ -369,5 +368,5 @@ def check(client, params):
                       timeout=params.get("timeout") if params.get("timeout") is not None else 180)
     result = run.run()
     if not result["reloaded"] and params.get("fail_on_not_reloaded", True):
-        raise IstiodCheckError(summary(result), result=result)
+        raise IstiodError(summary(result), result=result)
     return result

@@ -18,7 +18,7 @@ import binascii
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import problems
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.logs import format_time, parse_time
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.errors import X509Error
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import der, rfc4514, serial_hex
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import load_certificates
 

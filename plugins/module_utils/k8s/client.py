@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - Python 2 is not supported by this coll
     from urlparse import urlparse  # noqa
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s import config as k8s_config
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError, K8sError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError, K8sError
 
 # Same option names, types and aliases as kubernetes.core's AUTH_ARG_SPEC, so one
 # module_defaults block serves both collections' modules (reference/ansible.md §1, §3).

@@ -22,7 +22,7 @@ import json
 import os
 import subprocess
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sError
 
 try:
     import yaml

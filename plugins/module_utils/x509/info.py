@@ -18,7 +18,7 @@ import base64
 import binascii
 import hashlib
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.errors import X509Error
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601
 
 try:

@@ -17,7 +17,7 @@ import base64
 import binascii
 import re
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.errors import X509Error
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 
 try:
     from cryptography import x509

@@ -21,7 +21,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the module at start-up
     HAS_CRYPTOGRAPHY = False
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
 
 _BEGIN = b"-----BEGIN CERTIFICATE-----"
 _END = b"-----END CERTIFICATE-----"

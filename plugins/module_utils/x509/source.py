@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover
     from urllib import quote  # noqa
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import same_cert
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.errors import X509Error
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import is_self_signed
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import load_certificates, load_private_key
 

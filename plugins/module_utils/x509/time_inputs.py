@@ -17,7 +17,7 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.errors import X509Error
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 
 UTC = datetime.timezone.utc
 

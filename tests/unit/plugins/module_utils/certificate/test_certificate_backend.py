@@ -7,9 +7,8 @@ import pytest
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backend import (
     FIELD_MANAGER, NO_CRD, CertificateBackend)
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.wait import Waiter
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError
 from unit.certificate_fakes import (CERT_PATH, FakeClient, certificate, cond, no_resource, not_found, ready_cert,
                                     spec)
 

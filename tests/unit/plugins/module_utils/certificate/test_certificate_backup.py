@@ -11,8 +11,7 @@ import pytest
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import backup as cb
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backend import CertificateBackend
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, CollectionError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import analyze_chain
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import utcnow
 from unit.certificate_fakes import CERT_PATH, FakeClient, ready_cert, spec
@@ -213,9 +212,11 @@ def test_a_failure_after_the_backup_reports_it_and_changed():
     client = FakeClient().on("GET", CERT_PATH, ready_cert(spec())).on("PATCH", CERT_PATH, stored_answer, conflict)
     client.on("GET", SECRET, secret).on("POST", SECRETS, lambda body, query: body)
     client.on("GET", SECRETS + "/" + name, labelled(secret, name))
-    with pytest.raises(CertificateError) as err:
+    with pytest.raises(CollectionError) as err:
         CertificateBackend(client, params(spec=spec(dnsNames=["b.example"]))).run()
-    assert err.value.result["changed"] is True and err.value.result["backup"]["name"] == name
+    failure = err.value.failure()  # what the module's fail_json returns
+    assert failure["changed"] is True and failure["backup"]["name"] == name
+    assert failure["msg"] == "boom" and failure["api_error"]["code"] == 500
 
 
 def test_merge_that_changes_nothing_sends_no_apply():

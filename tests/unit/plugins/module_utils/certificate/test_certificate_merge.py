@@ -5,7 +5,7 @@ from __future__ import absolute_import, division, print_function
 
 import pytest
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.merge import (
     absent_error, check_removable, merge, spec_owners)
 

@@ -7,9 +7,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.renew import MAX_CONFLICTS, trigger
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError
 from unit.certificate_fakes import CERT_PATH, FakeClient, not_found, ready_cert
 
 NOW = datetime.datetime(2026, 8, 22, 10, 0, 0, tzinfo=datetime.timezone.utc)

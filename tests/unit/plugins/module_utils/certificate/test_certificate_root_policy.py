@@ -4,7 +4,7 @@
 from __future__ import absolute_import, division, print_function
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import root_policy as rp
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
 from unit.certificate_fakes import FakeClient
 
 CM_CERTS = "/apis/cert-manager.io/v1/namespaces/cert-manager/certificates"

@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 import pytest
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import spec as cs
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
 
 
 def spec(**overrides):

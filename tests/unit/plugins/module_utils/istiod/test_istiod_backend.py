@@ -5,8 +5,7 @@ import datetime
 import pytest
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import backend
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.errors import IstiodCheckError
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import IstiodError, K8sApiError
 from unit import istiod_lines as L
 from unit.istiod_fakeapi import FakeApi
 from unit.x509_factory import key, make, mesh
@@ -86,7 +85,7 @@ def test_one_pod_not_reloading_fails_with_timeout_and_the_others_still_reported(
 
 def test_fail_on_not_reloaded_raises_with_result():
     api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.16.7")])
-    with pytest.raises(IstiodCheckError) as err:
+    with pytest.raises(IstiodError) as err:
         backend.check(api, {"timeout": 30, "fail_on_not_reloaded": True})
     assert "AUTO_RELOAD_PLUGIN_CERTS" in err.value.message and "Fix:" in err.value.message
     assert err.value.result["reloaded"] is False
@@ -215,10 +214,10 @@ def test_since_after_the_reload_hides_it():
 
 def test_missing_secret_needs_serial_and_since():
     api = FakeApi(None, [L.pod("istiod-a-1", started=BOOT)], root_pem=ROOT.pem)
-    with pytest.raises(IstiodCheckError) as err:
+    with pytest.raises(IstiodError) as err:
         run(api)
     assert "expected_serial" in err.value.message
-    with pytest.raises(IstiodCheckError) as err:
+    with pytest.raises(IstiodError) as err:
         run(api, expected_serial=NEW.cert.serial_number)
     assert "set since" in err.value.message
     api.add("istiod-a-1", L.reload_ok(SINCE + S, NEW.cert, ROOT.cert))
@@ -229,12 +228,12 @@ def test_missing_secret_needs_serial_and_since():
 
 @pytest.mark.parametrize("since", ["tomorrow", "2025-13-01T00:00:00Z"])
 def test_bad_since(since):
-    with pytest.raises(IstiodCheckError):
+    with pytest.raises(IstiodError):
         run(api_with([]), since=since)
 
 
 def test_bad_expected_serial():
-    with pytest.raises(IstiodCheckError) as err:
+    with pytest.raises(IstiodError) as err:
         run(api_with([]), expected_serial="not-hex")
     assert "neither hex" in err.value.message
 

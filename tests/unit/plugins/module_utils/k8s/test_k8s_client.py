@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s import client as k8s_client
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient, object_path
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.config import Settings
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sApiError, K8sError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError, K8sError
 
 
 class Script(object):

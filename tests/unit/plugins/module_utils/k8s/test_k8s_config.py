@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s import config as k8s_config
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.errors import K8sError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sError
 
 
 def kubeconfig_dict(**user):

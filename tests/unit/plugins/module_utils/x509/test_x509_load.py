@@ -7,7 +7,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.errors import X509Error
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import (
     load_certificates, load_private_key,
 )

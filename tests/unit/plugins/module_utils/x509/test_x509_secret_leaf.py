@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.secret_leaf import describe
 from unit.x509_factory import DAY, NOW, make
 

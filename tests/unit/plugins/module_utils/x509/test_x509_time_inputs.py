@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.errors import X509Error
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import (
     format_duration, iso8601, parse_go_duration, parse_timespec,
 )
