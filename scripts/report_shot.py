@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLE = os.path.join(REPO, "tests", "unit", "plugins", "module_utils", "report_sample.json")
+SAMPLE = os.path.join(REPO, "tests", "unit", "plugins", "plugin_utils", "report", "report_sample.json")
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
@@ -68,7 +68,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     sys.path.insert(0, os.path.join(REPO, ".venv", "collections"))
-    from ansible_collections.meshpki.istio_ca.plugins.module_utils.report_html import render_html
+    from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.html import render_html
 
     os.makedirs(args.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="report-shot-")

@@ -6,7 +6,7 @@
 Their documentation lives beside this file in ``report_markdown.yml`` and
 ``report_html.yml`` (one file per filter name, which is how ansible-doc finds the
 docs of several filters served by one plugin file). The rendering itself is plain
-Python in module_utils/report_*.py so it can be unit-tested without Ansible.
+Python in plugin_utils/report/ (controller-only) so it can be unit-tested without Ansible.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,17 +15,17 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.plain import plain as _plain
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.errors import CollectionError
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.report_html import render_html
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.report_markdown import render_markdown
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CollectionError
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.html import render_html
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.markdown import render_markdown
 
 
 def _render(fn, name, report, now=None, expiring_within=None, title=None):
     try:
         return fn(_plain(report), now=now, expiring_within=expiring_within, title=title)
     except CollectionError as exc:
-        raise AnsibleFilterError("%s: %s" % (name, exc.message))
+        raise AnsibleFilterError("%s: %s" % (name, exc))
 
 
 def report_markdown(report, now=None, expiring_within=None, title=None):

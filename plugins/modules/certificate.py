@@ -441,9 +441,9 @@ api_error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_backend import CertificateBackend
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import K8S_AUTH_ARG_SPEC, K8sClient
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.module_runner import run_module
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backend import CertificateBackend
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC, K8sClient
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.module_runner import run_module
 
 
 def argument_spec():

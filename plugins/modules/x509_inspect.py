@@ -573,10 +573,10 @@ istio_warnings:
 
 import copy
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import K8S_AUTH_ARG_SPEC, K8sClient
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.module_runner import run_module
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC, K8sClient
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.module_runner import run_module
 
 try:
     import cryptography  # noqa: F401  pylint: disable=unused-import
@@ -585,7 +585,7 @@ except ImportError:
     HAS_CRYPTOGRAPHY = False
 
 if HAS_CRYPTOGRAPHY:
-    from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_report import inspect
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.inspect_backend import inspect
 
 
 def argument_spec():
@@ -621,9 +621,8 @@ MODULE_KWARGS = dict(
 
 def run(module):
     """Run the module's work on ``module`` (an AnsibleModule, or the action plugin's in-process stand-in)."""
-    if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"))
-    run_module(module, lambda: inspect(module.params, client_factory=lambda: K8sClient.from_params(module.params)))
+    run_module(module, lambda: inspect(module.params, client_factory=lambda: K8sClient.from_params(module.params)),
+               required_libraries=[("cryptography", HAS_CRYPTOGRAPHY)])
 
 
 def main():

@@ -7,7 +7,7 @@ the module's argument spec produces (every connection option present, unset ones
 
 from __future__ import annotations
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import K8S_AUTH_ARG_SPEC
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC
 
 API = "cert-manager.io/v1"
 NS = "istio-system"

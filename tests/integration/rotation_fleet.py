@@ -21,7 +21,7 @@ from typing import Dict, Iterable, Optional
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import K8sClient, object_path
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient, object_path
 
 from kubesim.controllers.istiod import IstiodSim
 from kubesim.manifests import preinstall

@@ -23,11 +23,11 @@ from cryptography.hazmat.primitives import hashes
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers_ansible import run_playbook  # noqa: E402
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils import certificate_backup  # noqa: E402
-from ansible_collections.meshpki.istio_ca.plugins.module_utils import k8s_client  # noqa: E402
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_backend import (  # noqa: E402
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import backup as certificate_backup  # noqa: E402
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s import client as k8s_client  # noqa: E402
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backend import (  # noqa: E402
     FIELD_MANAGER, CertificateBackend)
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_errors import CertificateError  # noqa: E402
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError  # noqa: E402
 from certificate_world import API, NS, module_params, spec  # noqa: E402
 from kubesim import Fleet  # noqa: E402
 from unit.x509_factory import make  # noqa: E402

@@ -4,7 +4,7 @@ What must hold: on a cluster where nothing is deployed, --check completes, repor
 would do as changes (cert-manager and Istio "would install", ca_setup's and istio's "the dry run stops
 here" lines) and writes nothing: every write request the cluster saw carries dryRun=All (kubesim's
 request log) and no object changed. After a real deploy, --check reports no change. The filters
-that decide the split are tested in tests/unit/plugins/filter/test_check_mode_scope.py.
+that decide the split are tested in tests/unit/plugins/filter/test_manifest.py and test_ca_setup.py.
 """
 
 from __future__ import annotations

@@ -27,8 +27,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers_ansible import run_playbook  # noqa: E402
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils import istiod_backend  # noqa: E402
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import (  # noqa: E402
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import backend as istiod_backend  # noqa: E402
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import (  # noqa: E402
     K8S_AUTH_ARG_SPEC, K8sClient, object_path)
 from kubesim.controllers.istiod import IstiodSim  # noqa: E402
 from unit.x509_factory import key, make, mesh  # noqa: E402

@@ -15,7 +15,7 @@ import pytest
 from helpers_ansible import run_playbook
 from kubesim.fixtures import kubesim_fleet_factory  # noqa: F401  pylint: disable=unused-import
 import rotation_fleet as rf
-from ansible_collections.meshpki.istio_ca.plugins.module_utils import report_model
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report import model as report_model
 
 pytestmark = pytest.mark.slow
 

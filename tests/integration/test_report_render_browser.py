@@ -18,10 +18,10 @@ from html import unescape
 
 import pytest
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.report_html import render_html
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.html import render_html
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SAMPLE = os.path.join(HERE, os.pardir, "unit", "plugins", "module_utils", "report_sample.json")
+SAMPLE = os.path.join(HERE, os.pardir, "unit", "plugins", "plugin_utils", "report", "report_sample.json")
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -132,8 +132,8 @@ def _cm_certificate(name, namespace, issuer, **spec):
 
 def test_cert_manager_issued_cacerts_is_istio_ready(tmp_path):
     """The tutorial chain issued by kubesim's cert-manager: the module must call it ready for istiod."""
-    from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import K8sClient
-    from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_report import inspect
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.inspect_backend import inspect
 
     with Fleet(n_clusters=1, workdir=tmp_path, preinstall=("cert-manager",)) as fleet:
         cluster = fleet["cluster-1"]

@@ -9,8 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 import copy
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import K8sClient
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_errors import K8sApiError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
 
 CERT_PATH = "/apis/cert-manager.io/v1/namespaces/istio-system/certificates/cacerts"
 

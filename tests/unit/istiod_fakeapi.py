@@ -1,7 +1,7 @@
 """A scripted stand-in for K8sClient: log lines become visible at a given fake-clock second."""
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils import istiod_logs as logs
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_errors import K8sApiError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import logs
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
 
 
 class FakeApi(object):

@@ -82,7 +82,7 @@ def test_spec_required_for_present(monkeypatch, capsys):
 
 
 def test_api_errors_fail_in_one_place(monkeypatch, capsys):
-    from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_errors import K8sApiError
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
     client = FakeClient().on("GET", CERT_PATH, K8sApiError(403, "Forbidden", 'certificates.cert-manager.io "cacerts" '
                                                            'is forbidden: User "x" cannot get resource'))
     result = run_main(monkeypatch, capsys, client, spec=spec())[0]

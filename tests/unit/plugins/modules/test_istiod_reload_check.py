@@ -7,7 +7,7 @@ import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils import istiod_backend
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import backend as istiod_backend
 from ansible_collections.meshpki.istio_ca.plugins.modules import istiod_reload_check as mod
 from unit import istiod_lines as L
 from unit.istiod_fakeapi import FakeApi

@@ -1,0 +1,471 @@
+# -*- coding: utf-8 -*-
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
+"""The fleet CA status document (``report.json``, schema version 1).
+
+- ``cluster_status``: one cluster's entry, from the raw results of the read-only
+  tasks of ``ca_rotation``'s ``inspect`` entry point (Certificate, x509_inspect of
+  ``cacerts``, istiod Deployment, istiod_reload_check, captured task errors).
+- ``fleet_report``: the whole document from the entries of every cluster.
+- ``root_consensus``: which root most clusters share and which clusters differ
+  (used by the rotation preflight and by ``fleet_report``).
+
+The JSON is built here and only here, so report.yml, the renderers (report.md,
+report.html) and the rotation summary read one schema. Controller-only; served as
+filters by plugins/filter/cluster_status.py and plugins/filter/fleet.py, documented in
+the ``<filter name>.yml`` files there.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions as istiod_versions
+
+SCHEMA_VERSION = 1
+UTC = datetime.timezone.utc
+# Default "expiring soon" threshold: ca_setup's renewBefore default (360h).
+DEFAULT_EXPIRING_WITHIN = "360h"
+
+_HOT_RELOAD_TEXT = {
+    istiod_versions.RELOAD_ON: "enabled",
+    istiod_versions.RELOAD_OFF: "disabled (AUTO_RELOAD_PLUGIN_CERTS is not true)",
+    istiod_versions.RELOAD_UNSUPPORTED: "unsupported (Istio before 1.12 has no hot reload)",
+    istiod_versions.RELOAD_INEFFECTIVE: "ineffective (Istio 1.12-1.13 ignore kubelet's Secret volume update)",
+    istiod_versions.RELOAD_UNKNOWN: "unknown (istiod version not recognised)",
+}
+
+
+def _iso(when):
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(text):
+    if not isinstance(text, str) or not text:
+        return None
+    value = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        when = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _seconds(value, what):
+    """Seconds from a number or a Go duration string (``360h``)."""
+    if isinstance(value, bool):
+        raise AnsibleFilterError("%s must be seconds or a Go duration such as 360h, got %r" % (what, value))
+    if isinstance(value, (int, float)):
+        return int(value)
+    try:
+        return go_duration.parse(str(value).strip()) // go_duration.SECOND
+    except go_duration.GoDurationError as exc:
+        raise AnsibleFilterError("%s: %s (write a Go duration such as 360h)" % (what, exc))
+
+
+def _ok_result(result):
+    """A registered module result that succeeded, else None."""
+    if not isinstance(result, dict) or result.get("failed") or result.get("skipped"):
+        return None
+    return result
+
+
+def _find_condition(obj, ctype):
+    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if cond.get("type") == ctype:
+            return cond
+    return None
+
+
+def _certificate_entry(name, namespace, obj):
+    if not obj:
+        return {"name": name, "namespace": namespace, "exists": False}
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    ready = _find_condition(obj, "Ready") or {}
+    issuing = _find_condition(obj, "Issuing")
+    ref = spec.get("issuerRef") or {}
+    return {
+        "name": (obj.get("metadata") or {}).get("name", name),
+        "namespace": (obj.get("metadata") or {}).get("namespace", namespace),
+        "exists": True,
+        "secret_name": spec.get("secretName"),
+        "revision": status.get("revision"),
+        "not_before": status.get("notBefore"),
+        "not_after": status.get("notAfter"),
+        "renewal_time": status.get("renewalTime"),
+        "ready": ready.get("status") == "True" if ready else None,
+        "ready_reason": ready.get("reason"),
+        "ready_message": ready.get("message"),
+        "issuing": bool(issuing and issuing.get("status") == "True"),
+        "duration": spec.get("duration"),
+        "renew_before": spec.get("renewBefore"),
+        "renew_before_percentage": spec.get("renewBeforePercentage"),
+        "issuer_ref": {"name": ref.get("name"), "kind": ref.get("kind") or "Issuer",
+                       "group": ref.get("group") or "cert-manager.io"},
+    }
+
+
+def _istiod_entry(deployments, reload):
+    """Version and hot-reload verdict from the istiod Deployment(s); reload evidence from the check."""
+    entry = {"found": bool(deployments), "deployments": [], "version": None, "hot_reload": None,
+             "hot_reload_state": None, "reloaded": None, "root_consistent": None, "last_reload": None,
+             "problems": []}
+    states = []
+    for dep in deployments or []:
+        containers = ((((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [])
+        container = next((c for c in containers if c.get("name") == "discovery"), containers[0] if containers else {})
+        env = dict((e.get("name"), e.get("value")) for e in container.get("env") or [] if isinstance(e, dict))
+        tag = istiod_versions.image_tag(container.get("image"))
+        version = istiod_versions.parse_version(tag)
+        state = istiod_versions.hot_reload(version, env.get("AUTO_RELOAD_PLUGIN_CERTS"))
+        states.append(state)
+        entry["deployments"].append({
+            "name": (dep.get("metadata") or {}).get("name"),
+            "image": container.get("image"),
+            "version": str(version) if version else tag,
+            "hot_reload_state": state,
+            "auto_reload_plugin_certs": env.get("AUTO_RELOAD_PLUGIN_CERTS"),
+        })
+    if not entry["deployments"] and reload and reload.get("pods"):
+        # Version and AUTO_RELOAD_PLUGIN_CERTS (it matters for 1.14-1.18) from the running pods
+        # istiod_reload_check saw: what istiod actually runs with, no Deployment read needed.
+        entry["found"] = True
+        for pod in reload["pods"]:
+            version = istiod_versions.parse_version(pod.get("version"))
+            state = istiod_versions.hot_reload(version, pod.get("auto_reload_plugin_certs"))
+            states.append(state)
+            entry["deployments"].append({"name": pod.get("name"), "image": pod.get("image"),
+                                         "version": str(version) if version else pod.get("version"),
+                                         "hot_reload_state": state,
+                                         "auto_reload_plugin_certs": pod.get("auto_reload_plugin_certs"),
+                                         "source": "pod"})
+    if entry["deployments"]:
+        entry["version"] = ", ".join(sorted(set(d["version"] or "unknown" for d in entry["deployments"])))
+        # The weakest verdict of all revisions is the fleet-relevant one.
+        order = [istiod_versions.RELOAD_UNSUPPORTED, istiod_versions.RELOAD_INEFFECTIVE, istiod_versions.RELOAD_OFF,
+                 istiod_versions.RELOAD_UNKNOWN, istiod_versions.RELOAD_ON]
+        entry["hot_reload_state"] = min(states, key=order.index)
+        entry["hot_reload"] = _HOT_RELOAD_TEXT[entry["hot_reload_state"]]
+    if reload:
+        entry["reloaded"] = reload.get("reloaded")
+        entry["root_consistent"] = reload.get("root_consistent")
+        entry["last_reload"] = _last_reload(reload)
+        entry["problems"] = [_problem_text(p) for p in reload.get("problems") or []]
+    return entry
+
+
+def _last_reload(reload):
+    """The newest piece of reload evidence as ``{time, pod, how, line}``, or None.
+
+    istiod_reload_check returns per pod ``evidence``: strings "<RFC 3339 time> <log message>".
+    """
+    found = []
+    for pod in reload.get("pods") or []:
+        if not isinstance(pod, dict):
+            continue
+        for item in pod.get("evidence") or []:
+            if isinstance(item, dict):
+                when, line = item.get("time"), item.get("line") or item.get("message")
+            else:
+                text = str(item)
+                head, rest = (text.split(" ", 1) + [""])[:2]
+                when, line = (head, rest) if head[:1].isdigit() and "T" in head else (None, text)
+            found.append({"time": when, "pod": pod.get("name"), "how": pod.get("how"), "line": line})
+    if not found:
+        return None
+    found.sort(key=lambda e: e.get("time") or "")
+    return found[-1]
+
+
+def _problem_text(problem):
+    """istiod_reload_check problems are ``{code, cause, fix, pod}``; make one sentence pair of each."""
+    if isinstance(problem, dict):
+        cause = problem.get("cause") or problem.get("message") or problem.get("code") or ""
+        fix = problem.get("fix")
+        return ("%s Fix: %s" % (cause, fix)) if fix else cause
+    return str(problem)
+
+
+def _note(errors, text):
+    if text not in errors:
+        errors.append(text)
+
+
+def _certificate_object(certificate, errors):
+    """The Certificate as ``{metadata, spec, status}`` (or None when absent) from what the caller has.
+
+    Accepts the object itself, a ``kubernetes.core.k8s_info`` result, or a ``meshpki.istio_ca.certificate``
+    result (``merge_live_spec`` in check mode: ``exists``, ``live_spec``, ``status``). A failed read
+    is added to ``errors``.
+    """
+    if not isinstance(certificate, dict):
+        return None
+    if "resources" in certificate:
+        return (certificate.get("resources") or [None])[0]
+    if "metadata" in certificate or "apiVersion" in certificate:
+        return certificate
+    # A module result (registered with failed_when: false, so "failed" cannot be trusted).
+    if certificate.get("skipped"):
+        return None
+    if certificate.get("exists") and isinstance(certificate.get("live_spec"), dict):
+        return {"spec": certificate["live_spec"], "status": certificate.get("status") or {}}
+    if certificate.get("exists") is False:
+        return None
+    errors.append("Certificate: %s" % (certificate.get("msg") or "could not be read"))
+    return None
+
+
+def _deployments(istiod, errors):
+    """istiod Deployment objects from a list, a k8s_info result (skipped: none read) or a failure."""
+    if isinstance(istiod, dict):
+        if istiod.get("failed"):
+            _note(errors, "istiod Deployments: %s" % (istiod.get("msg") or "could not be read"))
+            return []
+        return istiod.get("resources") or []
+    return istiod or []
+
+
+def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=None, errors=None,
+                   certificate_name="cacerts", namespace="istio-system", now=None):
+    """One cluster's report entry from raw task results; judgement goes into ``problems``."""
+    errors = [str(e) for e in (_plain(errors) or []) if e]
+    certificate = _certificate_object(_plain(certificate), errors)
+    raw_inspect = _plain(inspect)
+    inspect = _ok_result(raw_inspect)
+    if inspect is not None and "certificates" not in inspect:
+        inspect = None  # registered with failed_when: false: a failure has a msg and no certificates
+    absent = []  # a Secret that is not there is a finding about the cluster, not a failure to read it
+    if inspect is None and isinstance(raw_inspect, dict) and raw_inspect.get("msg") and not raw_inspect.get("skipped"):
+        text = "cacerts: %s" % raw_inspect["msg"]
+        if "not found" in text.lower() and text not in errors:
+            absent.append(text)
+        else:
+            _note(errors, text)
+    reload_result = _plain(reload)
+    reload_ok = reload_result if isinstance(reload_result, dict) and "reloaded" in reload_result else None
+    moment = _parse_time(now) if isinstance(now, str) else None
+    moment = moment or datetime.datetime.now(UTC)
+    deployments = _deployments(_plain(istiod), errors)
+
+    problems = list(errors) + absent
+    entry = {
+        "name": str(name),
+        "reachable": not any(_unreachable(e) for e in errors),
+        "checked_at": _iso(moment),
+        "certificate": _certificate_entry(certificate_name, namespace, certificate),
+        "intermediate": None,
+        "root": None,
+        "chain": None,
+        "istiod": _istiod_entry(deployments, reload_ok),
+        "errors": errors,
+        "problems": problems,
+    }
+
+    cert = entry["certificate"]
+    if not cert["exists"] and entry["reachable"] and not errors:
+        problems.append("Certificate %s/%s does not exist: cacerts is not managed by cert-manager here; "
+                        "run deploy.yml (ca_setup) first" % (namespace, certificate_name))
+    elif cert["exists"]:
+        if cert["ready"] is False:
+            problems.append("Certificate %s/%s is not Ready (%s: %s)"
+                            % (namespace, certificate_name, cert["ready_reason"], cert["ready_message"]))
+        if cert["issuing"]:
+            problems.append("Certificate %s/%s is being issued right now (Issuing=True)" % (namespace, certificate_name))
+
+    if inspect:
+        certs = inspect.get("certificates") or []
+        chain = inspect.get("chain") or {}
+        first = certs[0] if certs else {}
+        root = next((c for c in certs if c.get("fingerprint_sha256") == chain.get("root_fingerprint_sha256")), {})
+        entry["intermediate"] = {
+            "subject": first.get("subject"),
+            "issuer": first.get("issuer"),
+            "serial_hex": first.get("serial_hex"),
+            "serial_number": str(first["serial_number"]) if first.get("serial_number") is not None else None,
+            "not_before": first.get("not_before"),
+            "not_after": first.get("not_after"),
+            "seconds_remaining": first.get("seconds_remaining"),
+            "expired": first.get("expired"),
+            "fingerprint_sha256": first.get("fingerprint_sha256"),
+            "public_key_type": first.get("public_key_type"),
+            "public_key_size": first.get("public_key_size"),
+        }
+        entry["root"] = {
+            "subject": chain.get("root_subject") or root.get("subject"),
+            "fingerprint_sha256": chain.get("root_fingerprint_sha256"),
+            "not_after": root.get("not_after"),
+        }
+        entry["chain"] = {
+            "length": chain.get("length"),
+            "ends_at_root": chain.get("ends_at_root"),
+            "key_matches": chain.get("key_matches"),
+            "istio_ready": inspect.get("istio_ready"),
+            "problems": list(chain.get("problems") or []),
+            "istio_problems": list(inspect.get("istio_problems") or []),
+            "istio_warnings": list(inspect.get("istio_warnings") or []),
+        }
+        for text in entry["chain"]["problems"] + entry["chain"]["istio_problems"]:
+            if text not in problems:
+                problems.append(text)
+        secret_serial = first.get("serial_hex")
+        if cert["exists"] and cert.get("not_after") and first.get("not_after") \
+                and _parse_time(cert["not_after"]) != _parse_time(first.get("not_after")):
+            problems.append("Certificate status.notAfter (%s) differs from the cacerts Secret's certificate (%s): "
+                            "cert-manager has not caught up with the Secret" % (cert["not_after"], first.get("not_after")))
+        entry["intermediate"]["serial_hex"] = secret_serial
+
+    istiod_entry = entry["istiod"]
+    if entry["reachable"] and not errors:
+        if not istiod_entry["found"]:
+            problems.append("no istiod Deployment (label app=istiod) found in %s" % namespace)
+        elif istiod_entry["hot_reload_state"] not in (istiod_versions.RELOAD_ON, istiod_versions.RELOAD_UNKNOWN):
+            problems.append("istiod %s: hot reload %s, so a new intermediate is only used after an istiod restart; "
+                            "run the istio role (deploy.yml), which sets AUTO_RELOAD_PLUGIN_CERTS=true where needed"
+                            % (istiod_entry["version"], istiod_entry["hot_reload"]))
+    if reload_ok:
+        for problem in reload_ok.get("problems") or []:
+            text = _problem_text(problem)
+            if text and text not in problems:
+                problems.append(text)
+        if reload_ok.get("reloaded") is False and not reload_ok.get("problems"):
+            problems.append("istiod does not sign with the intermediate now in cacerts (%s)"
+                            % (reload_ok.get("msg") or "no reload evidence"))
+    elif isinstance(reload_result, dict) and not reload_result.get("skipped") and reload_result.get("msg"):
+        text = "istiod reload check failed: %s" % reload_result["msg"]
+        if text not in problems:
+            problems.append(text)
+    entry["ok"] = not problems
+    return entry
+
+
+def _unreachable(text):
+    low = text.lower()
+    return any(s in low for s in ("connection refused", "unreachable", "timed out", "cannot connect", "could not connect",
+                                  "name or service not known", "failed to establish", "max retries"))
+
+
+def cached_cluster_statuses(document, hosts, path="the cache"):
+    """The entries of a saved fleet status document (a report.json, or the fleet-status.json rotate.yml
+    writes) for ``hosts``, so report.yml can render without contacting any cluster.
+
+    A host the document does not know gets an entry whose problem says so (its status is unknown,
+    not healthy). Each entry keeps its own ``checked_at``: how old it is stays visible.
+    """
+    document = _plain(document)
+    hosts = _plain(hosts) or []
+    if not isinstance(document, dict) or document.get("schema_version") != SCHEMA_VERSION \
+            or not isinstance(document.get("clusters"), list):
+        raise AnsibleFilterError("%s is not a fleet status document of schema_version %d (a report.json from "
+                                 "report.yml or the fleet-status.json rotate.yml writes)" % (path, SCHEMA_VERSION))
+    known = dict((e.get("name"), e) for e in document["clusters"] if isinstance(e, dict))
+    out = []
+    for host in hosts:
+        if host in known:
+            out.append(dict(known[host]))
+        else:
+            out.append(cluster_status(host, errors=["no saved status for this cluster in %s (generated %s); run "
+                                                    "report.yml without report_from to read it live"
+                                                    % (path, document.get("generated_at"))]))
+    return out
+
+
+def root_consensus(fingerprints):
+    """``{cluster: fingerprint}`` -> the most common root and who differs.
+
+    Returns ``{consistent, reference, groups: {fp: [clusters]}, differing: [clusters], unknown: [clusters]}``.
+    ``reference`` is the fingerprint most clusters share; on a tie there is none (null) and every
+    cluster counts as differing, because no majority can say which root is right.
+    """
+    fingerprints = _plain(fingerprints) or {}
+    if not isinstance(fingerprints, dict):
+        raise AnsibleFilterError("root_consensus expects a mapping of cluster name to root fingerprint")
+    groups = {}
+    unknown = []
+    for cluster in sorted(fingerprints):
+        fp = fingerprints[cluster]
+        if not fp:
+            unknown.append(cluster)
+            continue
+        groups.setdefault(str(fp).lower(), []).append(cluster)
+    reference = None
+    if groups:
+        ranked = sorted(groups.items(), key=lambda item: -len(item[1]))
+        if len(ranked) == 1 or len(ranked[0][1]) > len(ranked[1][1]):
+            reference = ranked[0][0]
+    differing = sorted(c for fp, members in groups.items() if fp != reference for c in members)
+    return {
+        "consistent": len(groups) <= 1,
+        "reference": reference,
+        "groups": groups,
+        "differing": differing,
+        "unknown": unknown,
+        "describe": "; ".join("%s...: %s" % (fp[:23], ", ".join(members)) for fp, members in sorted(groups.items())),
+    }
+
+
+def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at=None, source="live", title=None):
+    """The ``report.json`` document (schema_version 1) from ``cluster_status`` entries."""
+    entries = _plain(clusters) or []
+    if isinstance(entries, dict):
+        entries = [dict(v, name=v.get("name", k)) for k, v in entries.items()]
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("name") for e in entries):
+        raise AnsibleFilterError("fleet_report expects a list of cluster entries (from cluster_status), each with a name")
+    threshold = _seconds(expiring_within, "expiring_within")
+    moment = _parse_time(generated_at) if generated_at else None
+    moment = moment or datetime.datetime.now(UTC)
+    entries = sorted(entries, key=lambda e: _natural(e["name"]))
+
+    consensus = root_consensus(dict((e["name"], ((e.get("root") or {}).get("fingerprint_sha256"))) for e in entries))
+    expiring, expired = [], []
+    for entry in entries:
+        not_after = _parse_time((entry.get("intermediate") or {}).get("not_after"))
+        if not not_after:
+            continue
+        left = (not_after - moment).total_seconds()
+        if left <= 0:
+            expired.append(entry["name"])
+        elif left <= threshold:
+            expiring.append(entry["name"])
+        entry.setdefault("intermediate", {})["seconds_remaining"] = int(left)
+    for entry in entries:
+        if entry["name"] in consensus["differing"]:
+            own = ((entry.get("root") or {}).get("fingerprint_sha256") or "")[:23]
+            text = ("root %s... differs from the root most clusters share (%s...): workloads here will not trust "
+                    "peers in the rest of the mesh" % (own, (consensus["reference"] or "no majority")[:23]))
+            if text not in (entry.get("problems") or []):  # a cached entry may carry it already
+                entry["problems"] = list(entry.get("problems") or []) + [text]
+            entry["ok"] = False
+    failing = [e["name"] for e in entries if e.get("problems")]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "title": title or "Istio CA fleet report",
+        "generated_at": _iso(moment),
+        "source": source,
+        "settings": {"expiring_within_seconds": threshold},
+        "fleet": {
+            "clusters_total": len(entries),
+            "clusters_ok": len(entries) - len(failing),
+            "root_consistent": consensus["consistent"],
+            "reference_root": consensus["reference"],
+            "roots": consensus["groups"],
+            "root_differs": consensus["differing"],
+            "root_unknown": consensus["unknown"],
+            "expiring_within_threshold": expiring,
+            "expired": expired,
+            "failing_checks": failing,
+            "unreachable": [e["name"] for e in entries if e.get("reachable") is False],
+        },
+        "clusters": entries,
+    }
+
+
+def _natural(name):
+    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", str(name))]

@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
+"""What one rotation did, per cluster and for the fleet (controller-only).
+
+- ``rotation_result``: one cluster's ``ca_rotation_result`` fact (a row of the fleet summary) from its
+  preflight and what the change step registered.
+- ``rotation_summary``: the per-cluster table rotate.yml ends with, from every cluster's
+  ``ca_rotation_result`` fact, including clusters a stopped run never reached.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
+
+_STATUSES = ("rotated", "unchanged", "checked", "failed", "interrupted", "not_attempted")
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _first_cert(inspect):
+    certs = (inspect or {}).get("certificates") if isinstance(inspect, dict) else None
+    return certs[0] if certs else {}
+
+
+def _failure_message(host, row):
+    where = [w for w in (row["backup"].get("cluster"), row["backup"].get("controller")) if w]
+    saved = ("Its previous cacerts is backed up as %s (playbooks/restore.yml restores it)." % " and ".join(where)
+             if where else "No backup was needed: nothing had been changed on it yet.")
+    return ('Rotation failed on cluster %s in step "%s": %s. %s Later batches do not run when max_fail_percentage '
+            "is exceeded; see the summary above." % (host, row["failed_step"], row["error"], saved))
+
+
+def rotation_result(preflight, apply=None, after=None, reload=None, backup_controller=None, started_at=None,
+                    started_ts=None, check_mode=False, failed_step=None, error=None, host=None):
+    """``ca_rotation_result`` for one cluster (see rotation_result.yml for the keys)."""
+    preflight = _plain(preflight) or {}
+    apply = _plain(apply) or {}
+    reload = _plain(reload) or {}
+    if not isinstance(preflight, dict) or not isinstance(apply, dict) or not isinstance(reload, dict):
+        raise AnsibleFilterError("rotation_result expects the preflight fact and registered task results")
+    backup = apply.get("backup") if isinstance(apply.get("backup"), dict) else {}
+    new = _first_cert(_plain(after))
+    old_serial = backup.get("serial") or preflight.get("old_serial")
+    finished = _now()
+    seconds = None
+    if started_ts not in (None, ""):
+        seconds = round(finished.timestamp() - float(started_ts), 1)
+    if error:
+        status = "failed"
+    elif boolean(check_mode, strict=False):
+        status = "checked"
+    elif not preflight.get("will_change") or not new:
+        status = "unchanged"
+    else:
+        status = "rotated" if new.get("serial_hex") != old_serial else "unchanged"
+    row = {
+        "status": status,
+        "old_serial": old_serial,
+        "new_serial": new.get("serial_hex"),
+        "not_after": new.get("not_after"),
+        "old_not_after": preflight.get("old_not_after"),
+        "revision": apply.get("revision", preflight.get("revision")),
+        "reissue": apply.get("reissue", preflight.get("reissue")),
+        "spec_changed": bool(apply.get("changed")) if "reissue" in apply else False,
+        "reloaded": reload.get("reloaded"),
+        "root_fingerprint": preflight.get("root_fingerprint"),
+        "backup": {"cluster": ("%s/%s" % (backup.get("namespace"), backup.get("name"))) if backup.get("name") else None,
+                   "controller": backup_controller or None},
+        "started_at": started_at,
+        "finished_at": finished.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seconds": seconds,
+        "error": str(error) if error else None,
+        "failed_step": failed_step if error else None,
+    }
+    if error:
+        row["message"] = _failure_message(host or "this cluster", row)
+    return row
+
+
+def rotation_summary(results, hosts):
+    """``{clusters: [...], counts: {...}, ok, lines}`` for every host of the rotation, in ``hosts`` order."""
+    results = _plain(results)
+    hosts = _plain(hosts)
+    results = {} if results is None else results
+    hosts = [] if hosts is None else hosts
+    if not isinstance(results, dict) or not isinstance(hosts, list):
+        raise AnsibleFilterError("rotation_summary expects a mapping of cluster -> ca_rotation_result and a host list")
+    rows = []
+    for host in hosts:
+        res = results.get(host)
+        if not isinstance(res, dict) or not res:
+            rows.append({"cluster": host, "status": "not_attempted", "old_serial": None, "new_serial": None,
+                         "not_after": None, "reloaded": None, "backup": None, "seconds": None, "error": None})
+            continue
+        row = dict(res)
+        row["cluster"] = host
+        if row.get("status") not in _STATUSES:
+            row["status"] = "failed" if row.get("error") else "not_attempted"
+        rows.append(row)
+    counts = dict((s, sum(1 for r in rows if r["status"] == s)) for s in _STATUSES)
+    lines = []
+    for row in rows:
+        serials = "%s -> %s" % (row.get("old_serial") or "?", row.get("new_serial") or "?")
+        if row["status"] == "not_attempted":
+            text = "not attempted (an earlier batch failed or the run stopped)"
+        elif row["status"] == "interrupted":
+            text = "INTERRUPTED: the run stopped during its change; check it with report.yml"
+        elif row["status"] == "failed":
+            text = "FAILED in %s: %s" % (row.get("failed_step") or "rotation", row.get("error"))
+        else:
+            text = "%s  expires %s  istiod reloaded: %s" % (
+                serials, row.get("not_after") or "?", {True: "yes", False: "NO"}.get(row.get("reloaded"), "n/a"))
+        lines.append("%-16s %-9s %s" % (row["cluster"], row["status"], text))
+    return {
+        "clusters": rows,
+        "counts": counts,
+        "ok": counts["failed"] == 0 and counts["not_attempted"] == 0 and counts["interrupted"] == 0,
+        "lines": lines,
+    }

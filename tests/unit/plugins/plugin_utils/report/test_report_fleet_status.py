@@ -1,0 +1,215 @@
+"""Unit tests of the fleet report filters: cluster_status, fleet_report, root_consensus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.fleet_status import (
+    cached_cluster_statuses, cluster_status, fleet_report, root_consensus)
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report import model as report_model
+
+ROOT_A = "aa:" * 31 + "aa"
+ROOT_B = "bb:" * 31 + "bb"
+
+
+def certificate(revision=2, ready="True", issuing=False):
+    conds = [{"type": "Ready", "status": ready, "reason": "Ready" if ready == "True" else "Expired",
+              "message": "Certificate is up to date and has not expired"}]
+    if issuing:
+        conds.append({"type": "Issuing", "status": "True", "reason": "ManuallyTriggered"})
+    return {"metadata": {"name": "cacerts", "namespace": "istio-system"},
+            "spec": {"secretName": "cacerts", "duration": "720h", "renewBefore": "360h",
+                     "issuerRef": {"name": "mesh-root", "kind": "ClusterIssuer"}},
+            "status": {"revision": revision, "notBefore": "2030-01-01T00:00:00Z", "notAfter": "2030-01-31T00:00:00Z",
+                       "renewalTime": "2030-01-16T00:00:00Z", "conditions": conds}}
+
+
+def inspect(root=ROOT_A, key_matches=True, problems=(), istio_problems=()):
+    return {"changed": False,
+            "certificates": [{"subject": "CN=Intermediate CA,O=Istio,L=c1", "issuer": "CN=Root CA",
+                              "serial_hex": "abc123", "serial_number": 11256099, "not_before": "2030-01-01T00:00:00Z",
+                              "not_after": "2030-01-31T00:00:00Z", "seconds_remaining": 100, "expired": False,
+                              "fingerprint_sha256": "cc:dd", "public_key_type": "ECC", "public_key_size": 256},
+                             {"subject": "CN=Root CA", "fingerprint_sha256": root, "not_after": "2040-01-01T00:00:00Z"}],
+            "chain": {"length": 2, "ends_at_root": True, "key_matches": key_matches, "root_fingerprint_sha256": root,
+                      "root_subject": "CN=Root CA", "problems": list(problems)},
+            "istio_ready": not istio_problems, "istio_problems": list(istio_problems), "istio_warnings": []}
+
+
+def deployment(version="1.22.3", env=()):
+    return {"metadata": {"name": "istiod"}, "spec": {"template": {"spec": {"containers": [
+        {"name": "discovery", "image": f"docker.io/istio/pilot:{version}", "env": list(env)}]}}}}
+
+
+RELOADED = {"changed": False, "reloaded": True, "root_consistent": True, "problems": [],
+            "pods": [{"name": "istiod-1", "version": "1.22.3", "how": "hot_reload",
+                      "evidence": ["2030-01-01T00:00:05.1Z x509 cert - Issuer: ...",
+                                   "2030-01-01T00:00:05.2Z Istiod has detected the newly added intermediate CA"]}]}
+
+
+def test_healthy_cluster_entry():
+    entry = cluster_status("c1", certificate=certificate(), inspect=inspect(), istiod=[deployment()],
+                           reload=RELOADED, now="2030-01-10T00:00:00Z")
+    assert entry["ok"] is True and entry["problems"] == [] and entry["reachable"] is True
+    assert entry["intermediate"]["serial_hex"] == "abc123"
+    assert entry["intermediate"]["serial_number"] == "11256099"
+    assert entry["certificate"]["revision"] == 2 and entry["certificate"]["ready"] is True
+    assert entry["certificate"]["issuer_ref"] == {"name": "mesh-root", "kind": "ClusterIssuer", "group": "cert-manager.io"}
+    assert entry["root"]["fingerprint_sha256"] == ROOT_A
+    assert entry["istiod"]["hot_reload"] == "enabled" and entry["istiod"]["version"] == "1.22.3"
+    assert entry["istiod"]["last_reload"] == {"time": "2030-01-01T00:00:05.2Z", "pod": "istiod-1", "how": "hot_reload",
+                                              "line": "Istiod has detected the newly added intermediate CA"}
+    json.dumps(entry)  # plain JSON types only
+
+
+def test_istiod_version_from_reload_pods_when_deployments_not_read():
+    entry = cluster_status("c1", certificate=certificate(), inspect=inspect(), istiod=[], reload=RELOADED)
+    assert entry["istiod"]["found"] is True and entry["istiod"]["hot_reload_state"] == "on"
+
+
+@pytest.mark.parametrize("version,env,state", [
+    ("1.16.7", [], "off"),
+    ("1.16.7", [{"name": "AUTO_RELOAD_PLUGIN_CERTS", "value": "true"}], "on"),
+    ("1.13.0", [{"name": "AUTO_RELOAD_PLUGIN_CERTS", "value": "true"}], "ineffective"),
+    ("1.18.1", [{"name": "AUTO_RELOAD_PLUGIN_CERTS", "value": "false"}], "off"),
+])
+def test_hot_reload_verdicts_make_problems(version, env, state):
+    entry = cluster_status("c1", certificate=certificate(), inspect=inspect(), istiod=[deployment(version, env)],
+                           reload=RELOADED)
+    assert entry["istiod"]["hot_reload_state"] == state
+    assert (state == "on") == (entry["problems"] == [])
+
+
+def test_problems_from_every_source():
+    reload = dict(RELOADED, reloaded=False, problems=[{"code": "hot_reload_off", "cause": "Hot reload is off.",
+                                                      "fix": "Set AUTO_RELOAD_PLUGIN_CERTS=true."}])
+    entry = cluster_status("c1", certificate=certificate(ready="False", issuing=True),
+                           inspect=inspect(key_matches=False, problems=["chain broken"], istio_problems=["not a CA"]),
+                           istiod=[deployment()], reload=reload)
+    text = " | ".join(entry["problems"])
+    for part in ("is not Ready", "Issuing=True", "chain broken", "not a CA",
+                 "Hot reload is off. Fix: Set AUTO_RELOAD_PLUGIN_CERTS=true."):
+        assert part in text
+    assert entry["ok"] is False
+
+
+def test_unreachable_cluster():
+    entry = cluster_status("c9", errors=["Read the Certificate that issues cacerts: Failed to get client due to "
+                                         "HTTPConnectionPool: Max retries exceeded (Connection refused)"])
+    assert entry["reachable"] is False and entry["intermediate"] is None and entry["ok"] is False
+    assert entry["certificate"]["exists"] is False
+
+
+def test_missing_certificate_and_secret():
+    entry = cluster_status("c2", certificate=None, inspect={"failed": True, "msg": "Secret istio-system/cacerts not found"},
+                           istiod=[deployment()], errors=["cacerts: Secret istio-system/cacerts not found"])
+    assert any("cacerts not found" in p for p in entry["problems"])
+    assert entry["reachable"] is True
+
+
+def certificate_module_result(**extra):
+    """What meshpki.istio_ca.certificate returns with merge_live_spec in check mode (failed_when: false)."""
+    obj = certificate()
+    result = {"changed": False, "failed": False, "exists": True, "live_spec": obj["spec"], "status": obj["status"],
+              "spec": obj["spec"], "reissue": "none", "revision": 2}
+    result.update(extra)
+    return result
+
+
+def test_certificate_from_the_certificate_module_result():
+    entry = cluster_status("c1", certificate=certificate_module_result(), inspect=inspect(), istiod=[deployment()],
+                           reload=RELOADED)
+    assert entry["ok"] is True
+    assert entry["certificate"]["exists"] is True and entry["certificate"]["revision"] == 2
+    assert entry["certificate"]["duration"] == "720h"
+
+
+def test_certificate_module_result_absent_and_failed():
+    absent = cluster_status("c1", certificate={"failed": False, "exists": False, "msg": "does not exist"},
+                            inspect=inspect(), istiod=[deployment()], reload=RELOADED)
+    assert absent["certificate"]["exists"] is False and absent["errors"] == []
+    assert any("does not exist" in p and "deploy.yml" in p for p in absent["problems"])
+    down = cluster_status("c1", certificate={"failed": False, "msg": "connection refused by 127.0.0.1:1"},
+                          inspect={"failed": False, "msg": "connection refused by 127.0.0.1:1"}, reload={"skipped": True})
+    assert down["errors"] == ["Certificate: connection refused by 127.0.0.1:1",
+                              "cacerts: connection refused by 127.0.0.1:1"]
+    assert down["reachable"] is False and down["ok"] is False
+
+
+def test_istiod_deployments_skipped_or_failed():
+    skipped = cluster_status("c1", certificate=certificate(), inspect=inspect(),
+                             istiod={"skipped": True, "changed": False}, reload=RELOADED)
+    assert skipped["ok"] is True and skipped["istiod"]["version"] == "1.22.3"
+    failed = cluster_status("c1", certificate=certificate(), inspect=inspect(),
+                            istiod={"failed": True, "msg": "Forbidden"}, reload=RELOADED)
+    assert "istiod Deployments: Forbidden" in failed["errors"]
+
+
+@pytest.mark.parametrize("version,env,state", [
+    ("1.16.7", None, "off"),
+    ("1.16.7", "true", "on"),
+    ("1.18.1", "false", "off"),
+    ("1.22.3", None, "on"),
+])
+def test_hot_reload_from_the_pods_env(version, env, state):
+    reload = dict(RELOADED, pods=[dict(RELOADED["pods"][0], version=version, auto_reload_plugin_certs=env)])
+    entry = cluster_status("c1", certificate=certificate(), inspect=inspect(), reload=reload)
+    assert entry["istiod"]["hot_reload_state"] == state
+    assert entry["istiod"]["deployments"][0]["auto_reload_plugin_certs"] == env
+
+
+def test_root_consensus():
+    assert root_consensus({"a": ROOT_A, "b": ROOT_A, "c": ROOT_B, "d": None}) == {
+        "consistent": False, "reference": ROOT_A, "groups": {ROOT_A: ["a", "b"], ROOT_B: ["c"]},
+        "differing": ["c"], "unknown": ["d"],
+        "describe": "%s...: a, b; %s...: c" % (ROOT_A[:23], ROOT_B[:23])}
+    tie = root_consensus({"a": ROOT_A, "b": ROOT_B})
+    assert tie["reference"] is None and tie["differing"] == ["a", "b"]
+    assert root_consensus({"a": ROOT_A.upper(), "b": ROOT_A})["consistent"] is True
+    with pytest.raises(AnsibleFilterError):
+        root_consensus(["a"])
+
+
+def test_fleet_report_document_and_renderer_compatibility():
+    now = "2030-01-20T00:00:00Z"
+    entries = [
+        cluster_status("cluster-10", certificate=certificate(), inspect=inspect(), istiod=[deployment()], reload=RELOADED),
+        cluster_status("cluster-2", certificate=certificate(), inspect=inspect(root=ROOT_B), istiod=[deployment()],
+                       reload=RELOADED),
+        cluster_status("cluster-1", certificate=certificate(), inspect=inspect(), istiod=[deployment()], reload=RELOADED),
+        cluster_status("cluster-3", errors=["x: Connection refused"]),
+    ]
+    doc = fleet_report(entries, expiring_within="360h", generated_at=now)
+    assert doc["schema_version"] == 1 and doc["generated_at"] == now
+    assert [c["name"] for c in doc["clusters"]] == ["cluster-1", "cluster-2", "cluster-3", "cluster-10"]
+    fleet = doc["fleet"]
+    assert fleet["root_consistent"] is False and fleet["reference_root"] == ROOT_A
+    assert fleet["root_differs"] == ["cluster-2"] and fleet["root_unknown"] == ["cluster-3"]
+    assert fleet["expiring_within_threshold"] == ["cluster-1", "cluster-2", "cluster-10"]  # 11 days left < 15
+    assert fleet["failing_checks"] == ["cluster-2", "cluster-3"] and fleet["unreachable"] == ["cluster-3"]
+    assert fleet["clusters_ok"] == 2
+    assert doc["clusters"][0]["intermediate"]["seconds_remaining"] == 11 * 86400
+    assert any("differs from the root most clusters share" in p for p in doc["clusters"][1]["problems"])
+    view = report_model.build_view(json.loads(json.dumps(doc)))
+    assert view["fleet"]["fail"] == ["cluster-2", "cluster-3"]
+    assert fleet_report([], generated_at=now)["fleet"]["clusters_total"] == 0
+    with pytest.raises(AnsibleFilterError, match="30d"):
+        fleet_report([], expiring_within="30d")
+    with pytest.raises(AnsibleFilterError):
+        fleet_report([{"no": "name"}])
+
+
+def test_cached_cluster_statuses_keeps_saved_entries_and_names_unknown_clusters():
+    saved = fleet_report([cluster_status("c1", certificate=certificate(), inspect=inspect(), reload=RELOADED,
+                                         now="2030-01-10T00:00:00Z")], generated_at="2030-01-10T00:00:00Z")
+    entries = cached_cluster_statuses(json.loads(json.dumps(saved)), ["c1", "c9"], path="old.json")
+    assert entries[0]["checked_at"] == "2030-01-10T00:00:00Z" and entries[0]["intermediate"]["serial_hex"] == "abc123"
+    assert entries[1]["name"] == "c9" and entries[1]["ok"] is False
+    assert "no saved status for this cluster in old.json" in entries[1]["problems"][0]
+    again = fleet_report(entries, generated_at="2030-01-11T00:00:00Z", source="saved: old.json")
+    assert again["clusters"][0]["intermediate"]["seconds_remaining"] == 20 * 86400  # counted from the new time
+    with pytest.raises(AnsibleFilterError, match="not a fleet status document"):
+        cached_cluster_statuses({"hello": "world"}, ["c1"], path="bogus.json")
