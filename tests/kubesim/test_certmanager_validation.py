@@ -112,7 +112,11 @@ def test_usages_issuer_ref_and_private_key():
 
 
 def test_identities_common_name_literal_subject_and_misc():
+    # The wording changed in v1.20 (certificate.go); 1.19 lists the SAN kinds in the older order.
     assert messages({"secretName": "s", "issuerRef": {"name": "ca"}}) == [
+        'spec: Invalid value: "": at least one of commonName (from the commonName field or from a literalSubject), '
+        'dnsNames, uriSANs, ipAddresses, emailSANs or otherNames must be set']
+    assert messages({"secretName": "s", "issuerRef": {"name": "ca"}}, (1, 20, 0)) == [
         'spec: Invalid value: "": at least one of commonName (from the commonName field or from a literalSubject), '
         'dnsNames, emailSANs, ipAddresses, otherNames, or uriSANs must be set']
     assert messages(base_spec(commonName="c" * 65)) == [

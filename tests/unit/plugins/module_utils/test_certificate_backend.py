@@ -176,12 +176,13 @@ def test_ssa_conflict_names_manager_and_field_and_never_forces():
 
 
 def test_webhook_denial_is_reported_with_its_text():
-    denial = K8sApiError(400, "BadRequest", 'admission webhook "webhook.cert-manager.io" denied the request: '
-                         "spec.renewBeforePercentage: Invalid value: 99: certificate renewBeforePercentage must "
-                         "result in a renewBefore greater than 5m0s")
+    # A rule of cert-manager >= v1.18 that the pre-flight check leaves to the webhook when no version is given.
+    denial = K8sApiError(403, "Forbidden", 'admission webhook "webhook.cert-manager.io" denied the request: '
+                         'spec.signatureAlgorithm: Invalid value: "ECDSAWithSHA256": for key algorithm RSA the '
+                         "allowed signature algorithms are [SHA256WithRSA SHA384WithRSA SHA512WithRSA]")
     client = FakeClient().on("GET", CERT_PATH, not_found()).on("PATCH", CERT_PATH, denial)
     with pytest.raises(CertificateError) as err:
-        run(client, spec=spec(duration="1h", renewBeforePercentage=99))
+        run(client, spec=spec(signatureAlgorithm="ECDSAWithSHA256"))
     assert err.value.message.startswith("cert-manager rejected Certificate istio-system/cacerts: admission webhook")
 
 

@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+"""cert-manager's own Certificate validation table, run through the module's check and kubesim's webhook.
+
+certificate_validation_table.yaml holds every case of cert-manager v1.21.1's
+internal/apis/certmanager/validation/certificate_test.go as a YAML spec with the Go test's verdict (plus
+derived cases for versions, gates and CRD rules). Each case must get that verdict, error for error, from:
+
+1. the module's pre-flight check (certificate_spec.validate: CRD schema layer, then the webhook rules);
+2. kubesim's simulated webhook, called directly (certmanager_validation.validate_certificate_spec);
+3. a dry-run create of the Certificate on a simulated cluster running that cert-manager version with the
+   case's feature gates on its webhook Deployment, where the API server's answer is the CRD error when
+   there is one and the webhook's denial otherwise.
+
+Errors are compared as multisets, like the Go test's assert.ElementsMatch.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import copy
+import functools
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.meshpki.istio_ca.plugins.module_utils import certificate_spec as cs
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_webhook_version import Webhook
+
+from kubesim.controllers import certmanager_validation as val
+from kubesim.controllers.base import ApiError
+from kubesim.tests_support_fakecluster import new_fake
+
+TABLE = os.path.join(os.path.dirname(__file__), "certificate_validation_table.yaml")
+DENIED = 'admission webhook "webhook.cert-manager.io" denied the request: '
+
+
+def _expand(value):
+    if isinstance(value, dict):
+        if set(value) == {"$repeat"}:
+            text, times = value["$repeat"]
+            return text * times
+        return dict((k, _expand(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_expand(v) for v in value]
+    return value
+
+
+def _load():
+    with open(TABLE) as handle:
+        table = yaml.safe_load(handle)
+    cases = []
+    for case in table["cases"]:
+        case = dict(case, spec=_expand(case["spec"]), version=case.get("version", table["version"]))
+        cases.append(pytest.param(case, id=case.get("go") or "derived: " + case["derived"][:70]))
+    return cases
+
+
+CASES = _load()
+
+
+def _version(text):
+    return tuple(int(p) for p in text.lstrip("v").split("."))
+
+
+def _sorted(texts):
+    return sorted(texts or [])
+
+
+def _api_answer(case):
+    """What the API server answers: the CRD's errors if any, else the webhook's (None: accepted)."""
+    if case.get("api"):
+        return _sorted(case["api"])
+    return _sorted(case["webhook"]) or None
+
+
+def test_the_table_has_every_case_of_the_go_test():
+    go_cases = [c.values[0]["go"] for c in CASES if "go" in c.values[0]]
+    assert len(go_cases) == len(set(go_cases)) == 96
+    for prefix, count in (("TestValidateCertificate/", 62), ("TestValidateDuration/", 15),
+                          ("Test_validateAdditionalOutputFormats/", 5), ("Test_validateLiteralSubject/", 8),
+                          ("Test_validateKeystores/", 6)):
+        assert len([g for g in go_cases if g.startswith(prefix)]) == count, prefix
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_module_check_gives_the_api_servers_answer(case):
+    errors, _warnings = cs.validate(copy.deepcopy(case["spec"]), case["version"], case.get("gates"))
+    assert _sorted(str(e) for e in errors) == (_api_answer(case) or [])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.values[0]["webhook"] is not None])
+def test_module_webhook_rules_give_the_go_verdict(case):
+    errors, _warnings = cs.webhook_errors(copy.deepcopy(case["spec"]), Webhook(case["version"], case.get("gates")))
+    assert _sorted(str(e) for e in errors) == _sorted(case["webhook"])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "function" in c.values[0]])
+def test_module_helper_gives_the_go_helpers_verdict(case):
+    spec, function = case["spec"], case["function"]
+    if function["name"] == "ValidateDuration":
+        got = cs.validate_duration(spec, Webhook(case["version"]))
+    else:
+        got = cs.outputs.additional_output_formats(spec)
+    assert _sorted(str(e) for e in got) == _sorted(function["errors"])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.values[0]["webhook"] is not None])
+def test_kubesim_webhook_gives_the_go_verdict(case):
+    errors = val.validate_certificate_spec(copy.deepcopy(case["spec"]), _version(case["version"]),
+                                           case.get("gates") or {})
+    assert _sorted(str(e) for e in errors) == _sorted(case["webhook"])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "function" in c.values[0]])
+def test_kubesim_helper_gives_the_go_helpers_verdict(case):
+    spec, function = case["spec"], case["function"]
+    if function["name"] == "ValidateDuration":
+        got = val.validate_duration(spec, _version(case["version"]))
+    else:
+        got = val.validate_additional_output_formats(spec)
+    assert _sorted(str(e) for e in got) == _sorted(function["errors"])
+
+
+@functools.lru_cache(maxsize=None)
+def _cluster(version, gates):
+    """One simulated cluster per (cert-manager version, webhook --feature-gates)."""
+    fake = new_fake(version, istio=False)
+    if gates:
+        webhook = fake.get("apps/v1", "deployments", "cert-manager", "cert-manager-webhook")
+        container = webhook["spec"]["template"]["spec"]["containers"][0]
+        container["args"] = list(container.get("args") or []) + ["--feature-gates=" + gates]
+        fake.update(webhook)
+        fake.advance(0.2)
+    return fake
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_kubesim_dry_run_create_gives_the_api_servers_answer(case):
+    gates = ",".join("%s=%s" % (k, str(v).lower()) for k, v in sorted((case.get("gates") or {}).items()))
+    fake = _cluster(case["version"], gates)
+    body = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+            "metadata": {"name": "table", "namespace": "default"}, "spec": copy.deepcopy(case["spec"])}
+    expected = _api_answer(case)
+    if expected is None:
+        fake.client_create(body, dry_run=True)
+        return
+    with pytest.raises(ApiError) as err:
+        fake.client_create(body, dry_run=True)
+    message = err.value.message
+    if case.get("api"):
+        assert err.value.code == 422
+        prefix = 'Certificate.cert-manager.io "table" is invalid: '
+        causes = [c["field"] + ": " + c["message"] for c in err.value.details["causes"]]
+        assert message.startswith(prefix) and _sorted(causes) == expected
+    else:
+        assert err.value.code == 403 and message.startswith(DENIED)
+        body_text = message[len(DENIED):]
+        listed = body_text[1:-1].split(", spec") if len(expected) > 1 else [body_text]
+        listed = [t if i == 0 else "spec" + t for i, t in enumerate(listed)]
+        assert _sorted(listed) == expected
