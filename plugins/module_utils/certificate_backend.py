@@ -38,8 +38,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_issued import describe
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_renew import trigger
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_wait import Waiter
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate_webhook_version import (parse_gates,
-                                                                                             parse_version)
+from ansible_collections.meshpki.istio_ca.plugins.module_utils import certificate_webhook_version as webhook_release
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.errors import CollectionError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_client import object_path
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s_errors import K8sApiError, K8sError
@@ -180,10 +179,10 @@ class CertificateBackend(object):
             version = None
         else:
             try:
-                parse_version(version)
+                webhook_release.parse_version(version)
             except ValueError as exc:
                 raise CertificateError("%s; give the cluster's cert-manager version, for example v1.19.1." % exc)
-        return version, parse_gates(self.params.get("cert_manager_feature_gates"))
+        return version, webhook_release.parse_gates(self.params.get("cert_manager_feature_gates"))
 
     def _apply(self, live, body, dry_run, skip):
         """Server-side apply of ``body``; ``skip`` (a merge that changes nothing) answers with the live object."""

@@ -379,8 +379,8 @@ def _warn_percentage(duration, percentage, warnings):
     if 0 < percentage < 100 and (effective < MIN_RENEW_BEFORE or effective >= duration):
         warnings.append("spec.renewBeforePercentage %d with duration %s: cert-manager's webhook checks "
                         "duration*(100-%d)/100, but the controller renews %s before expiry; an absolute "
-                        "spec.renewBefore says what is meant." % (percentage, gd.format(duration), percentage,
-                                                                   gd.format(effective)))
+                        "spec.renewBefore says what is meant."
+                        % (percentage, gd.format(duration), percentage, gd.format(effective)))
 
 
 def _validate_usages(spec, errors):

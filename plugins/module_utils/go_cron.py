@@ -18,8 +18,8 @@ import re
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import go_duration as gd
 
-_MONTHS = dict((n, i + 1) for i, n in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
-                                                  "oct", "nov", "dec")))
+_MONTHS = dict((n, i + 1) for i, n in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")))
 _DAYS = dict((n, i) for i, n in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat")))
 # (min, max, names) for minute, hour, day of month, month, day of week.
 _BOUNDS = ((0, 59, None), (0, 23, None), (1, 31, None), (1, 12, _MONTHS), (0, 6, _DAYS))

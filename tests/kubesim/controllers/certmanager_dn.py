@@ -129,3 +129,21 @@ def subject_attributes(text):
         for attr_type, value in rdn:
             out.append((ATTRIBUTE_TYPES.get(attr_type) or parse_oid(attr_type), value))
     return out
+
+
+def to_x509_name(text):
+    """The subject cert-manager puts in the CSR for a literalSubject (the RDNSequence above, ASN.1 order).
+
+    Go's encoding/asn1 does not check attribute lengths (``C=Spain`` is fine there), so neither does this;
+    the webhook has already refused unknown attribute types.
+    """
+    from cryptography import x509
+
+    rdns = []
+    for rdn in reversed(parse_dn(text)):
+        attributes = []
+        for attr_type, value in rdn:
+            oid = ATTRIBUTE_TYPES.get(attr_type) or parse_oid(attr_type)
+            attributes.append(x509.NameAttribute(x509.ObjectIdentifier(oid), value, _validate=False))
+        rdns.append(x509.RelativeDistinguishedName(attributes))
+    return x509.Name(rdns)
