@@ -9,7 +9,8 @@ derived cases for versions, gates and CRD rules). Each case must get that verdic
 2. kubesim's simulated webhook, called directly (certmanager_validation.validate_certificate_spec);
 3. a dry-run create of the Certificate on a simulated cluster running that cert-manager version with the
    case's feature gates on its webhook Deployment, where the API server's answer is the CRD error when
-   there is one and the webhook's denial otherwise.
+   there is one and the webhook's denial otherwise: in memory for every case, and as HTTP requests to a
+   kubesim fleet's API server for every v1.21.1 case.
 
 Errors are compared as multisets, like the Go test's assert.ElementsMatch.
 """
@@ -18,7 +19,10 @@ from __future__ import absolute_import, division, print_function
 
 import copy
 import functools
+import http.client
+import json
 import os
+import time
 
 import pytest
 import yaml
@@ -158,3 +162,72 @@ def test_kubesim_dry_run_create_gives_the_api_servers_answer(case):
         listed = body_text[1:-1].split(", spec") if len(expected) > 1 else [body_text]
         listed = [t if i == 0 else "spec" + t for i, t in enumerate(listed)]
         assert _sorted(listed) == expected
+
+
+def _http(cluster, method, path, body=None, query=""):
+    """(status, decoded JSON body) from a kubesim cluster's API server over plain HTTP."""
+    conn = http.client.HTTPConnection("127.0.0.1", cluster.port, timeout=10)
+    try:
+        conn.request(method, path + ("?" + query if query else ""),
+                     body=json.dumps(body).encode() if body is not None else None,
+                     headers={"Content-Type": "application/json", "Accept": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+WEBHOOK_PATH = "/apis/apps/v1/namespaces/cert-manager/deployments/cert-manager-webhook"
+CERTS_PATH = "/apis/cert-manager.io/v1/namespaces/default/certificates"
+
+
+def _set_webhook_gates(cluster, gates):
+    code, webhook = _http(cluster, "GET", WEBHOOK_PATH)
+    assert code == 200
+    container = webhook["spec"]["template"]["spec"]["containers"][0]
+    container["args"] = [a for a in container.get("args") or [] if not a.startswith("--feature-gates=")]
+    if gates:
+        container["args"].append("--feature-gates=" + gates)
+    assert _http(cluster, "PUT", WEBHOOK_PATH, webhook)[0] == 200
+    probe = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "probe"},
+             "spec": {"secretName": "probe", "commonName": "probe", "issuerRef": {"name": "x"}}}
+    deadline = time.time() + 20
+    while _http(cluster, "POST", CERTS_PATH, probe, "dryRun=All")[0] != 201:  # until the webhook serves again
+        assert time.time() < deadline, "the simulated webhook did not come back after its Deployment changed"
+        time.sleep(0.2)
+
+
+def test_kubesim_server_over_http_gives_the_api_servers_answer(kubesim_module_fleet_factory):
+    """The same dry-run creates as real HTTP requests to a one-cluster kubesim fleet running v1.21.1."""
+    fleet = kubesim_module_fleet_factory(n_clusters=1, preinstall=("cert-manager",), cert_manager_version="1.21.1")
+    cluster = fleet["cluster-1"]
+    by_gates = {}
+    for param in CASES:
+        case = param.values[0]
+        if case["version"] == "v1.21.1":
+            gates = ",".join("%s=%s" % (k, str(v).lower()) for k, v in sorted((case.get("gates") or {}).items()))
+            by_gates.setdefault(gates, []).append(case)
+    wrong, checked = [], 0
+    for gates, cases in sorted(by_gates.items()):
+        _set_webhook_gates(cluster, gates)
+        for case in cases:
+            body = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "table"},
+                    "spec": copy.deepcopy(case["spec"])}
+            code, status = _http(cluster, "POST", CERTS_PATH, body, "dryRun=All")
+            expected = _api_answer(case)
+            if expected is None:
+                got = None if code == 201 else status.get("message")
+            elif case.get("api"):
+                got = _sorted(c["field"] + ": " + c["message"] for c in status.get("details", {}).get("causes", []))
+                got = got if code == 422 else (code, status.get("message"))
+            else:
+                message = status.get("message", "")
+                got = (code, message)
+                if code == 403 and message.startswith(DENIED):
+                    text = message[len(DENIED):]
+                    listed = text[1:-1].split(", spec") if len(expected) > 1 else [text]
+                    got = _sorted(t if i == 0 else "spec" + t for i, t in enumerate(listed))
+            checked += 1
+            if got != expected:
+                wrong.append((case.get("go") or case.get("derived"), got, expected))
+    assert checked > 100 and wrong == []
