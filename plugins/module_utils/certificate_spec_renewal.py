@@ -24,8 +24,8 @@ _CRON_HINT = "cron needs to follow: cron.Minute | cron.Hour | cron.Dom | cron.Mo
 
 def renewal(spec, hook):
     policy_spec = spec.get("renewal")
-    if not isinstance(policy_spec, dict) or hook.at_least(RENEWAL_SINCE) is False:
-        return []
+    if not isinstance(policy_spec, dict) or not hook.refuses(RENEWAL_SINCE):
+        return []  # older CRDs have no renewal field; with an unknown version the v1.21 webhook decides
     errors = []
     policy = policy_spec.get("policy", "")
     windows = policy_spec.get("windows")

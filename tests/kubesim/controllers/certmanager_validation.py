@@ -205,23 +205,30 @@ def _dns_subdomain_errors(value: str) -> List[str]:
     return out
 
 
+_QNAME_REGEX_ERROR = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                      "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation "
+                      "is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+
+
 def _qualified_name_errors(key: str) -> List[str]:
-    name = key
-    out = []
-    if "/" in key:
-        prefix, name = key.split("/", 1)
-        if not prefix:
+    """apimachinery validation.IsQualifiedName: an optional DNS-subdomain prefix, a name of 1-63 characters."""
+    parts = key.split("/")
+    out: List[str] = []
+    if len(parts) > 2:
+        return ["a qualified name " + _QNAME_REGEX_ERROR + " with an optional DNS subdomain prefix and '/' (e.g. "
+                "'example.com/MyName')"]
+    name = parts[-1]
+    if len(parts) == 2:
+        if not parts[0]:
             out.append("prefix part must be non-empty")
         else:
-            out += ["prefix part " + m for m in _dns_subdomain_errors(prefix)]
+            out += ["prefix part " + m for m in _dns_subdomain_errors(parts[0])]
     if not name:
         out.append("name part must be non-empty")
     elif len(name) > 63:
         out.append("name part must be no more than 63 characters")
-    elif not _QUALIFIED_NAME.match(name):
-        out.append("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-                   "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
-                   "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+    if not _QUALIFIED_NAME.match(name):
+        out.append("name part " + _QNAME_REGEX_ERROR)
     return out
 
 
