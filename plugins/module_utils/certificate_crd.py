@@ -49,9 +49,34 @@ def _items(spec, key):
     return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def errors(spec):
-    """The CRD's enum/required/pattern errors for a spec whose JSON types are already right."""
+# String fields of list items: (list path, item keys).
+_ITEM_STRINGS = (("additionalOutputFormats", ("type",)), ("otherNames", ("oid", "utf8Value")),
+                 ("renewal.windows", ("cron", "timezone", "windowDuration")))
+
+
+def _item_type_errors(spec):
     found = []
+    for dotted, keys in _ITEM_STRINGS:
+        items = _get(spec, dotted)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            path = "spec.%s[%d]" % (dotted, i)
+            if not isinstance(item, dict):
+                got = fe.json_type_name(item)
+                found.append(fe.invalid(path, got, "%s in body must be of type object: %s" % (path, fe.go_quote(got))))
+                continue
+            for key in keys:
+                if key in item and not isinstance(item[key], str):
+                    got = fe.json_type_name(item[key])
+                    found.append(fe.invalid("%s.%s" % (path, key), got, "%s.%s in body must be of type string: %s"
+                                            % (path, key, fe.go_quote(got))))
+    return found
+
+
+def errors(spec):
+    """The CRD's enum/required/pattern errors for a spec whose top-level JSON types are already right."""
+    found = _item_type_errors(spec)
+    if found:
+        return found
     for dotted in sorted(ENUMS):
         value = _get(spec, dotted)
         if value is not None and value not in ENUMS[dotted]:

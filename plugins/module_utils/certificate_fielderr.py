@@ -48,6 +48,23 @@ def go_quote(text):
     return "".join(out)
 
 
+def json_type_name(value):
+    """The JSON type the API server names in a schema type error."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
 def show(value):
     """The value text of an ``Invalid value: <v>`` (strings quoted, numbers plain, others as JSON)."""
     if isinstance(value, bool):

@@ -88,6 +88,11 @@ _SCHEMA = {
     "privateKey.algorithm": _STRING, "privateKey.encoding": _STRING, "privateKey.rotationPolicy": _STRING,
     "privateKey.size": _INTEGER, "subject.serialNumber": _STRING,
     "secretTemplate.labels": _OBJECT, "secretTemplate.annotations": _OBJECT,
+    "keystores.jks": _OBJECT, "keystores.pkcs12": _OBJECT, "keystores.jks.create": _BOOLEAN,
+    "keystores.pkcs12.create": _BOOLEAN, "keystores.jks.password": _STRING, "keystores.pkcs12.password": _STRING,
+    "keystores.jks.passwordSecretRef": _OBJECT, "keystores.pkcs12.passwordSecretRef": _OBJECT,
+    "keystores.pkcs12.profile": _STRING, "renewal.policy": _STRING, "renewal.windows": _ARRAY,
+    "nameConstraints.critical": _BOOLEAN, "nameConstraints.permitted": _OBJECT, "nameConstraints.excluded": _OBJECT,
 }
 _SCHEMA.update(("subject." + key, _ARRAY) for key in _SUBJECT_LISTS)
 _STRING_LISTS = ("dnsNames", "ipAddresses", "uris", "emailAddresses", "usages") + tuple(

@@ -273,3 +273,18 @@ def test_check_raises_with_all_messages_and_returns_warnings():
         "spec.duration: Invalid value: 30m0s: certificate duration must be greater than 1h0m0s",
         "spec.revisionHistoryLimit: Invalid value: 0: must not be less than 1"]
     assert cs.check(spec(extra=1), "ns", "n")[0].startswith("spec.extra")
+
+
+_ODD = [None, 1, True, "x", "", [], {}, [1], ["a"], [{}], [{"type": 1}], {"a": 1}, 2.5, [{"cron": 5}]]
+
+
+@pytest.mark.parametrize("field,value", [(f, v) for f in (
+    "additionalOutputFormats", "keystores", "renewal", "otherNames", "nameConstraints", "literalSubject",
+    "emailAddresses", "ipAddresses", "privateKey", "secretTemplate", "subject", "renewBeforePercentage") for v in _ODD]
+    + [("keystores", {"jks": {"create": True, "password": v}}) for v in _ODD]
+    + [("renewal", {"policy": "RenewBefore", "windows": [{"cron": v, "windowDuration": "1h"}]}) for v in _ODD]
+    + [("renewal", {"windows": v}) for v in _ODD] + [("nameConstraints", {"permitted": v}) for v in _ODD])
+def test_odd_values_give_field_errors_never_an_exception(field, value):
+    for version in (None, "v1.21.1", "v1.16.0"):
+        errors, _warnings = cs.validate(spec(**{field: value}), version)
+        assert all(str(e).startswith("spec") for e in errors)
