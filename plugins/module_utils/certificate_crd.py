@@ -72,8 +72,14 @@ def _item_type_errors(spec):
     return found
 
 
-def errors(spec):
-    """The CRD's enum/required/pattern errors for a spec whose top-level JSON types are already right."""
+def errors(spec, with_renewal=True):
+    """The CRD's enum/required/pattern errors for a spec whose top-level JSON types are already right.
+
+    ``with_renewal=False`` leaves out ``spec.renewal``, which CRDs before v1.21 do not have (the API server
+    prunes it there), for a cluster whose version is unknown.
+    """
+    if not with_renewal and "renewal" in spec:
+        spec = dict((k, v) for k, v in spec.items() if k != "renewal")
     found = _item_type_errors(spec)
     if found:
         return found

@@ -133,7 +133,7 @@ def _lookup(spec, dotted):
     return node
 
 
-def _schema_errors(spec):
+def _schema_errors(spec, hook=None):
     """CRD structural-schema errors (types, required fields); the webhook only runs when there are none."""
     errors = []
     for dotted in sorted(_SCHEMA, key=lambda d: (d.count("."), d)):
@@ -158,7 +158,7 @@ def _schema_errors(spec):
     if isinstance(spec.get("issuerRef"), dict) and "name" not in spec["issuerRef"]:
         errors.append(fe.required("spec.issuerRef.name"))
     if not errors:
-        errors.extend(crd.errors(spec))
+        errors.extend(crd.errors(spec, with_renewal=hook is None or hook.refuses(renewal_rules.RENEWAL_SINCE)))
     return errors
 
 
@@ -465,7 +465,8 @@ def validate(spec, cert_manager_version=None, feature_gates=None):
     """
     if not isinstance(spec, dict):
         return [fe.invalid("spec", json_type(spec), "spec in body must be of type object: %s" % fe.go_quote(json_type(spec)))], []
-    errors = _schema_errors(spec)
+    hook = Webhook(cert_manager_version, feature_gates)
+    errors = _schema_errors(spec, hook)
     if errors:
         return errors, []
     warnings = []
@@ -473,7 +474,7 @@ def validate(spec, cert_manager_version=None, feature_gates=None):
         warnings.append("spec.%s is not a Certificate field this module knows (cert-manager v1.21); field names are "
                         "camelCase as in cert-manager's API. Server-side apply rejects it if the CRD does not know it."
                         % key)
-    errors, more = webhook_errors(spec, Webhook(cert_manager_version, feature_gates))
+    errors, more = webhook_errors(spec, hook)
     return errors, warnings + more
 
 

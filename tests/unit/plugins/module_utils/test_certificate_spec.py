@@ -288,3 +288,11 @@ def test_odd_values_give_field_errors_never_an_exception(field, value):
     for version in (None, "v1.21.1", "v1.16.0"):
         errors, _warnings = cs.validate(spec(**{field: value}), version)
         assert all(str(e).startswith("spec") for e in errors)
+
+
+def test_renewal_is_judged_only_for_releases_that_have_it():
+    bad = spec(renewal={"policy": "Never", "windows": [{"windowDuration": "1h", "cron": "0 25 * * *"}]})
+    assert messages(bad) == []  # version unknown: CRDs before v1.21 have no renewal field
+    assert cs.validate(bad, "v1.20.3") == ([], [])
+    assert [str(e) for e in cs.validate(bad, "v1.21.0")[0]] == [
+        'spec.renewal.policy: Unsupported value: "Never": supported values: "RenewBefore", "Disabled"']
