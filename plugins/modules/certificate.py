@@ -121,6 +121,21 @@ options:
         and the static manifest use C(cert-manager)). Used by O(check_root_policy).
     type: str
     default: cert-manager
+  cert_manager_version:
+    description:
+      - The cluster's cert-manager version (for example C(v1.19.1), as the C(meshpki.istio_ca.cert_manager) role
+        reports it in C(cert_manager_detected_version)). The pre-flight check then applies that release's webhook
+        rules and feature-gate defaults (from v1.18 a C(signatureAlgorithm) must suit the key, from v1.17 keystore
+        passwords are checked, C(otherNames) needs v1.20 or the C(OtherNames) gate, C(nameConstraints) v1.17 or
+        its gate, C(renewal) is checked from v1.21).
+      - Unset, or C(unknown), the check applies only the rules every release from v1.16 on shares and leaves the
+        rest to the webhook, which still judges the spec (check mode dry-runs the apply).
+    type: str
+  cert_manager_feature_gates:
+    description:
+      - The webhook's C(--feature-gates) value (C(OtherNames=true,NameConstraints=false)), when the cluster sets
+        any; the other gates keep their defaults for O(cert_manager_version).
+    type: str
   backup:
     description:
       - Like C(backup) of M(ansible.builtin.copy) - before this task makes cert-manager replace what the Secret
@@ -458,6 +473,8 @@ def argument_spec():
         merge_live_spec=dict(type="bool", default=False),
         check_root_policy=dict(type="bool", default=False),
         cluster_resource_namespace=dict(type="str", default="cert-manager"),
+        cert_manager_version=dict(type="str"),
+        cert_manager_feature_gates=dict(type="str"),
         backup=dict(type="bool", default=False),
         backup_keep=dict(type="int", default=5),
     )

@@ -17,6 +17,7 @@ from typing import List, Optional
 
 from cryptography.x509.oid import NameOID
 
+from . import dn as certmanager_dn
 from . import duration as gd
 from . import issuers
 from ... import pki
@@ -390,7 +391,7 @@ class CertificatePipeline:
         revision = int((crt.get("status") or {}).get("revision") or 0) + 1
         subject = (pki.build_name(spec.get("commonName") or "", spec.get("subject"))
                    if not spec.get("literalSubject") else
-                   __import__("cryptography").x509.Name.from_rfc4514_string(spec["literalSubject"]))
+                   certmanager_dn.to_x509_name(spec["literalSubject"]))  # as pki.UnmarshalSubjectStringToRDNSequence
         san = pki.san_extension(spec.get("dnsNames"), spec.get("ipAddresses"), spec.get("uris"),
                                 spec.get("emailAddresses"))
         csr = pki.build_csr(key, subject, san)

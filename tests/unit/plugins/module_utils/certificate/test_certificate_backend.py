@@ -175,12 +175,13 @@ def test_ssa_conflict_names_manager_and_field_and_never_forces():
 
 
 def test_webhook_denial_is_reported_with_its_text():
-    denial = K8sApiError(400, "BadRequest", 'admission webhook "webhook.cert-manager.io" denied the request: '
-                         "spec.renewBeforePercentage: Invalid value: 99: certificate renewBeforePercentage must "
-                         "result in a renewBefore greater than 5m0s")
+    # A rule of cert-manager >= v1.18 that the pre-flight check leaves to the webhook when no version is given.
+    denial = K8sApiError(403, "Forbidden", 'admission webhook "webhook.cert-manager.io" denied the request: '
+                         'spec.signatureAlgorithm: Invalid value: "ECDSAWithSHA256": for key algorithm RSA the '
+                         "allowed signature algorithms are [SHA256WithRSA SHA384WithRSA SHA512WithRSA]")
     client = FakeClient().on("GET", CERT_PATH, not_found()).on("PATCH", CERT_PATH, denial)
     with pytest.raises(CertificateError) as err:
-        run(client, spec=spec(duration="1h", renewBeforePercentage=99))
+        run(client, spec=spec(signatureAlgorithm="ECDSAWithSHA256"))
     assert err.value.message.startswith("cert-manager rejected Certificate istio-system/cacerts: admission webhook")
 
 
@@ -225,3 +226,23 @@ def test_rotation_policy_never_key_change_warns():
     backend = CertificateBackend(client, params(spec=spec(privateKey={"algorithm": "ECDSA", "rotationPolicy": "Never"})))
     result = backend.run()
     assert result["reissue"] == "spec_change" and "rotationPolicy is Never" in backend.warnings[0]
+
+
+def test_cert_manager_version_selects_the_release_rules_before_any_request():
+    # v1.19's webhook checks the signature algorithm against the key (RSA without privateKey), v1.17's does not.
+    client = FakeClient()
+    with pytest.raises(CertificateError) as err:
+        run(client, spec=spec(signatureAlgorithm="ECDSAWithSHA256"), cert_manager_version="v1.19.1")
+    assert "cert-manager would reject it" in err.value.message
+    assert err.value.result["validation_errors"] == [
+        'spec.signatureAlgorithm: Invalid value: "ECDSAWithSHA256": for key algorithm RSA the allowed signature '
+        "algorithms are [SHA256WithRSA SHA384WithRSA SHA512WithRSA]"]
+    assert client.calls == []
+    with pytest.raises(CertificateError) as err:
+        run(client, spec=spec(otherNames=[{"oid": "1.2.3", "utf8Value": "x"}]), cert_manager_version="v1.19.1",
+            cert_manager_feature_gates="OtherNames=false")
+    assert "Feature gate OtherNames must be enabled" in err.value.message
+    with pytest.raises(CertificateError) as err:
+        run(client, spec=spec(), cert_manager_version="latest")
+    assert "is not a version such as v1.19.1" in err.value.message
+    assert client.calls == []
