@@ -12,7 +12,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_info import (
-    cap, basic_constraints, der, fingerprint, is_self_signed, rfc4514, short_name, signed_by, spki_der,
+    cap, basic_constraints, certificate_public_key, der, fingerprint, is_self_signed, rfc4514, short_name,
+    signed_by, spki_der,
 )
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_time import format_duration, iso8601
 
@@ -28,7 +29,8 @@ def is_ca(cert):
 
 def key_matches(key, cert):
     """True when the private key's public half is the certificate's public key (compared as SPKI DER)."""
-    return spki_der(key.public_key()) == spki_der(cert.public_key())
+    public_key = certificate_public_key(cert)[0]
+    return public_key is not None and spki_der(key.public_key()) == spki_der(public_key)
 
 
 def _label(i, cert, source):

@@ -21,8 +21,10 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_chain import
     build_paths, is_ca, key_matches, path_length_problems, same_cert,
 )
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_info import (
-    cap, ANY_EKU, CLIENT_AUTH, SERVER_AUTH, SGC, eku_oids, is_self_signed, public_key_facts, short_name,
+    cap, ANY_EKU, CLIENT_AUTH, SERVER_AUTH, SGC, certificate_problems, certificate_public_key, eku_oids,
+    is_self_signed, public_key_facts, short_name,
 )
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_repair import readable_extensions
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_load import ISTIOD_KEY_BLOCKS, describe_block
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_time import iso8601
 
@@ -58,6 +60,7 @@ def check(inp, now):
 
     for missing in inp.missing:
         problems.append(missing)
+    problems.extend(_unreadable_problems(inp))
 
     # 1. Start-up: the signing cert must be a CA (NewPluggedCertIstioCAOptions, istiod.md §6.1).
     if not is_ca(signing):
@@ -122,10 +125,38 @@ def check(inp, now):
     return not problems, problems, warnings
 
 
+def _unreadable_problems(inp):
+    """Certificates istiod reads that this module cannot read whole: not shown to be usable.
+
+    istiod parses the signing certificate with Go's x509.ParseCertificate (util.ParsePemEncodedCertificate)
+    and the chain and root files with x509.CertPool.AppendCertsFromPEM, which silently drops a certificate
+    it cannot parse (istio security/pkg/pki/util/keycertbundle.go Verify). Go refuses most encodings that
+    cryptography refuses (duplicate extensions, malformed names or constraints), and a check that cannot
+    read a part cannot vouch for it, so any unreadable part of those certificates makes istio_ready false.
+    """
+    seen, found = [], []
+    groups = ((inp.signing, inp.names["cert"]), (inp.roots or [], inp.names["root"]),
+              (inp.chain, inp.names.get("chain") or inp.names["cert"]))
+    for certs, where in groups:
+        for i, cert in enumerate(certs):
+            if any(same_cert(cert, s) for s in seen):
+                continue
+            seen.append(cert)
+            parts = certificate_problems(cert)
+            if parts:
+                found.append("Certificate %d in %s (%s) cannot be read in full: %s. istiod parses it with Go's "
+                             "crypto/x509, which refuses such encodings or drops the certificate from its pool "
+                             "(istio security/pkg/pki/util/keycertbundle.go Verify), and this check cannot vouch for "
+                             "what it cannot read; re-issue it with a current CA tool"
+                             % (i + 1, where, short_name(cert), "; ".join(parts)))
+    return found
+
+
 def _has_cert_sign(cert):
     from cryptography import x509
+    ext = readable_extensions(cert).extensions
     try:
-        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        ku = ext.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return True
     return ku.key_cert_sign
@@ -190,9 +221,9 @@ def _path_problems(path, now, structure=True, source=None):
 
 
 def _key_type_problems(signing, names, warnings):
-    facts = public_key_facts(signing.public_key())
+    facts = public_key_facts(certificate_public_key(signing)[0])
     kind = facts["type"]
-    article = "an" if kind[0] in "AEIOU" else "a"
+    article = "an" if kind[0].upper() in "AEIOU" else "a"
     what = "The signing certificate (%s) has %s %s key" % (short_name(signing), article, kind)
     if kind == "RSA":
         size = facts["size"] or 0

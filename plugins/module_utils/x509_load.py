@@ -18,6 +18,7 @@ import binascii
 import re
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_errors import X509Error
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_repair import load_der
 
 try:
     from cryptography import x509
@@ -133,7 +134,7 @@ def _certificates_from_pem(data, source):
             raise X509Error("%s: the base64 text of certificate %d is damaged; copy the PEM text again"
                             % (source, block.number))
         try:
-            certs.append(x509.load_der_x509_certificate(block.der))
+            certs.append(load_der(block.der))
         except ValueError as exc:
             raise X509Error("%s: certificate %d is not a valid X.509 certificate (%s); it may be truncated or "
                             "altered" % (source, block.number, _short(exc)))
@@ -142,7 +143,7 @@ def _certificates_from_pem(data, source):
 
 def _certificate_from_der(data, source):
     try:
-        return x509.load_der_x509_certificate(data)
+        return load_der(data)
     except ValueError as exc:
         reason = _short(exc)
     try:

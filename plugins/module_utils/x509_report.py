@@ -37,7 +37,9 @@ def inspect(params, client_factory=None, now=None):
 
     chain = analyze_chain(material.certs, roots, material.key, now, source=material.label,
                           roots_source=material.root_label, key_source=material.key_label)
-    first = min(certificates, key=lambda c: c["seconds_remaining"])
+    # A certificate whose notAfter cannot be read has seconds_remaining null and its reason in problems.
+    timed = [c for c in certificates if c["seconds_remaining"] is not None] or certificates
+    first = min(timed, key=lambda c: c["seconds_remaining"] if c["seconds_remaining"] is not None else 0)
     result = {
         "changed": False,
         "source": {"kind": material.kind, "secret": material.secret},
@@ -50,10 +52,17 @@ def inspect(params, client_factory=None, now=None):
         "min_remaining_ok": None,
     }
     if min_seconds is not None:
-        short = [(i, c) for i, c in enumerate(certificates) if c["seconds_remaining"] < min_seconds]
+        short = [(i, c) for i, c in enumerate(certificates)
+                 if c["seconds_remaining"] is None or c["seconds_remaining"] < min_seconds]
         result["min_remaining_ok"] = not short
         result["min_remaining_seconds"] = int(min_seconds)
         for i, info in short:
+            if info["seconds_remaining"] is None:
+                chain["problems"].append(
+                    "Certificate %d in %s (%s) has a notAfter that cannot be read, so whether it has min_remaining "
+                    "%s left is unknown; re-issue it" % (i + 1, info["source"], short_name(everything[i]),
+                                                         min_remaining))
+                continue
             chain["problems"].append(
                 "Certificate %d in %s (%s) has %s left (until %s), less than min_remaining %s; renew it" % (
                     i + 1, info["source"], short_name(everything[i]), format_duration(info["seconds_remaining"]),

@@ -324,3 +324,16 @@ def test_secret_and_key_inputs_are_exclusive(api, pki, capsys):
     res = run_module(secret_args(api, private_key_content=pki[1].key_pem()), capsys)
     assert res["_rc"] == 1 and "mutually exclusive" in res["msg"]
     assert_no_key_material(res, pki[1])
+
+
+@pytest.mark.parametrize("vector", ["custom/two_basic_constraints.pem", "custom/unsupported_subject_public_key_info.pem",
+                                    "custom/malformed-san.pem", "custom/invalid_version.pem"])
+def test_malformed_vector_is_reported_not_a_task_failure(vector, capsys):
+    """These made main() fail (two with 'Task failed' from an uncaught exception); now they are facts + problems."""
+    import os
+    import cryptography_vectors
+    path = os.path.join(os.path.dirname(cryptography_vectors.__file__), "x509", vector)
+    res = run_module({"path": path, "istio_signing_ca": True}, capsys)
+    assert res["_rc"] == 0, res.get("msg")
+    assert res["certificates"][0]["problems"] and res["istio_ready"] is False
+    assert res["certificates"][0]["serial_hex"]
