@@ -139,7 +139,13 @@ def from_secret(client, secret):
         material.root_label = names["root"]
     if layout == "istio":
         chain_bytes = _secret_value(data, names["chain"], where)
-        if chain_bytes is not None:
+        if chain_bytes is None and names["chain"] in data:
+            # Present but empty: kubelet mounts an empty file, which satisfies istiod's completeness check
+            # (pilot/pkg/bootstrap/istio_ca.go checkCABundleCompleteness asks only that it exists) and gives
+            # an empty Intermediates pool; an intermediate signed by the root still verifies (istio
+            # security/pkg/pki/util/keycertbundle_test.go "Success - 2 level CA without cert chain file").
+            material.chain_pool = []
+        elif chain_bytes is not None:
             pool = load_certificates(chain_bytes, "%s key %s" % (where, names["chain"]))
             material.chain_pool = pool
             for cert in pool:

@@ -337,3 +337,29 @@ def test_malformed_vector_is_reported_not_a_task_failure(vector, capsys):
     assert res["_rc"] == 0, res.get("msg")
     assert res["certificates"][0]["problems"] and res["istio_ready"] is False
     assert res["certificates"][0]["serial_hex"]
+
+
+def test_secret_istio_layout_with_an_empty_cert_chain_is_ready(api, pki, capsys):
+    """Istio's keycertbundle_test 'Success - 2 level CA without cert chain file': an intermediate signed
+    directly by the root verifies with an empty Intermediates pool, and istiod's completeness check
+    (pilot/pkg/bootstrap/istio_ca.go checkCABundleCompleteness) only asks that cert-chain.pem exists."""
+    root, inter = pki
+    api.put("cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                        "cert-chain.pem": ""}, type_="Opaque")
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["_rc"] == 0, res.get("msg")
+    assert res["istio_ready"] is True, res["istio_problems"]
+    assert "cert-chain.pem" in res["source"]["secret"]["keys"]
+
+
+def test_secret_istio_layout_empty_cert_chain_with_three_levels_is_refused(api, capsys):
+    """'Failure - 3 level CA without cert chain file': the root cannot be reached without the chain."""
+    root = make("Root CA", key("ec256", 0))
+    mid = make("Mid CA", key("ec256", 1), issuer=root)
+    inter = make("Intermediate CA", key("ec256", 2), issuer=mid, pathlen=0)
+    api.put("cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                        "cert-chain.pem": ""}, type_="Opaque")
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["_rc"] == 0 and res["istio_ready"] is False
+    assert any("no chain of issuers" in p for p in res["istio_problems"]), res["istio_problems"]
+    assert not any("has no cert-chain.pem" in p for p in res["istio_problems"])
