@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils import x509_crl
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_chain import (
     build_paths, is_ca, key_matches, path_length_problems, same_cert,
 )
@@ -41,7 +42,8 @@ ED_REASON = (
 class IstioInput(object):
     """What istiod would read: signing file certs, chain certs, root certs, the key and file names."""
 
-    def __init__(self, signing, chain, roots, key, names, missing=(), layout="bundle"):
+    def __init__(self, signing, chain, roots, key, names, missing=(), layout="bundle", crl=None, crl_label=None,
+                 istio_version=None):
         self.signing = signing      # certificates of tls.crt / ca-cert.pem (first one signs)
         self.chain = chain          # every certificate istiod puts in the Intermediates pool
         self.roots = roots          # certificates of ca.crt / root-cert.pem (None when absent)
@@ -49,6 +51,9 @@ class IstioInput(object):
         self.names = names          # dict: cert, key, root -> file names for messages
         self.missing = list(missing)
         self.layout = layout        # "kubernetes.io/tls", "istio" or "bundle"
+        self.crl = crl              # bytes of ca-crl.pem (or crl_content), None when there is none
+        self.crl_label = crl_label
+        self.istio_version = istio_version  # (major, minor, patch) or None: judge as the newest istiod
 
 
 def check(inp, now):
@@ -106,7 +111,10 @@ def check(inp, now):
                             "match the key'; write the key and certificate of the same issuance together"
                             % (names["key"], short_name(signing)))
 
-    # 4. Root hygiene (istiod.md §1).
+    # 4. The CRL (1.27+).
+    _crl_step(inp, problems, warnings)
+
+    # 5. Root hygiene.
     if roots and inp.layout == "kubernetes.io/tls":
         dup = [c for c in inp.signing if any(same_cert(c, r) for r in roots)]
         if dup:
@@ -123,6 +131,34 @@ def check(inp, now):
                         "OpenSSL reject certificates issued by it. Keep keyCertSign (cert-manager adds "
                         "'cert sign' for isCA: true)" % first)
     return not problems, problems, warnings
+
+
+def _crl_step(inp, problems, warnings):
+    """ca-crl.pem as istiod reads it: Istio layout only, from 1.27 (x509_crl); unknown version = newest."""
+    if inp.crl is None:
+        return
+    label = inp.crl_label
+    if inp.layout == "kubernetes.io/tls":
+        warnings.append("The Secret has %s, but istiod ignores it in the kubernetes.io/tls layout: it looks for "
+                        "the CRL only with Istio's own file names (istio pilot/pkg/bootstrap/istio_ca.go "
+                        "detectSigningCABundleAndCRL), so no CRL reaches the workloads" % label)
+        return
+    error = x509_crl.istiod_crl_error(inp.crl, inp.chain, label)
+    if error is None:
+        return
+    effect = ("istiod refuses the bundle with '%s' (istio security/pkg/pki/util/keycertbundle.go Verify): at "
+              "start it crash-loops ('failed to create CA KeyCertBundle'), on a hot reload it keeps the old CA "
+              "('Failed to update new Plug-in CA certs'). Envoy needs a CRL from every CA of the chain once one is "
+              "given: add a CRL signed by each certificate of %s (each a CA with cRLSign) or remove %s"
+              % (error, inp.names.get("chain") or inp.names["cert"], label))
+    if inp.istio_version is not None and inp.istio_version < x509_crl.CRL_SINCE:
+        warnings.append("%s is not accepted by istiod 1.27 and later, which check it; istiod %s does not read it yet, "
+                        "but after an upgrade it would: %s" % (label, ".".join(str(p) for p in inp.istio_version),
+                                                               effect))
+        return
+    assumed = ("; with istio_version unset this assumes istiod 1.27 or later" if inp.istio_version is None else "")
+    problems.append("%s does not cover the chain, so %s (PILOT_ENABLE_CA_CRL=false turns istiod's check off%s)"
+                    % (label, effect, assumed))
 
 
 def _unreadable_problems(inp):

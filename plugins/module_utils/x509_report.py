@@ -14,6 +14,7 @@ __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils import x509_istio
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_chain import analyze_chain
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_crl import parse_istio_version
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_info import certificate_info, short_name
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_source import from_params
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_time import (
@@ -24,6 +25,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_time import 
 def inspect(params, client_factory=None, now=None):
     """The module result for ``params`` (the module's validated parameters)."""
     now = now or utcnow()
+    parse_istio_version(params.get("istio_version"))  # a bad version fails before anything is read
     valid_at = dict((name, parse_timespec(value, name, now))
                     for name, value in sorted((params.get("valid_at") or {}).items()))
     min_remaining = params.get("min_remaining")
@@ -68,18 +70,19 @@ def inspect(params, client_factory=None, now=None):
                     i + 1, info["source"], short_name(everything[i]), format_duration(info["seconds_remaining"]),
                     info["not_after"], min_remaining))
     if params.get("istio_signing_ca"):
-        inp = _istio_input(material)
+        inp = _istio_input(material, parse_istio_version(params.get("istio_version")))
         ready, problems, warnings = x509_istio.check(inp, now)
         result.update(istio_ready=ready, istio_problems=problems, istio_warnings=warnings)
     return result
 
 
-def _istio_input(material):
+def _istio_input(material, istio_version):
+    crl = dict(crl=material.crl, crl_label=material.crl_label, istio_version=istio_version)
     if material.kind == "secret":
         return x509_istio.IstioInput(material.certs, material.chain_pool, material.roots, material.key,
-                                     material.names, material.missing, material.layout)
+                                     material.names, material.missing, material.layout, **crl)
     roots = material.bundle_roots()
     names = dict(material.names)
     if roots:
         names["root"] = "the root at the end of %s (%s)" % (material.label, short_name(roots[0]))
-    return x509_istio.IstioInput(material.certs, material.certs, roots, material.key, names, (), "bundle")
+    return x509_istio.IstioInput(material.certs, material.certs, roots, material.key, names, (), "bundle", **crl)

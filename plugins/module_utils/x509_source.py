@@ -29,6 +29,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_load import 
 
 TLS_KEYS = {"cert": "tls.crt", "key": "tls.key", "root": "ca.crt"}
 ISTIO_KEYS = {"cert": "ca-cert.pem", "key": "ca-key.pem", "root": "root-cert.pem", "chain": "cert-chain.pem"}
+CRL_KEY = "ca-crl.pem"  # ca.CACRLFile (istio security/pkg/pki/ca/ca.go)
 
 
 class Material(object):
@@ -48,6 +49,8 @@ class Material(object):
         self.missing = []               # istiod-relevant Secret keys that are absent, as sentences
         self.layout = "bundle"
         self.secret = None              # facts about the Secret (never its data)
+        self.crl = None                 # bytes of ca-crl.pem / crl_content (None when not given)
+        self.crl_label = None
 
     def bundle_roots(self):
         """Path/content mode: the trailing self-signed certificate is the root."""
@@ -73,6 +76,9 @@ def read_file(path, what):
 def from_params(params, client_factory=None):
     """Build the Material for exactly one of path, content or secret (the argspec enforces one)."""
     if params.get("secret"):
+        if params.get("crl_content") is not None:
+            raise X509Error("crl_content is for path and content; with secret the CRL is the Secret's %s key, "
+                            "as istiod reads it" % CRL_KEY)
         return from_secret(client_factory(), params["secret"])
     if params.get("path"):
         path = params["path"]
@@ -83,7 +89,15 @@ def from_params(params, client_factory=None):
         certs = load_certificates(params.get("content") or "", "content")
         material = Material("content", certs, ["content"] * len(certs), "content")
     _attach_key(material, params)
+    _attach_crl(material, params)
     return material
+
+
+def _attach_crl(material, params):
+    if params.get("crl_content") is not None:
+        text = params["crl_content"]
+        material.crl = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+        material.crl_label = "crl_content"
 
 
 def _attach_key(material, params):
@@ -177,6 +191,9 @@ def from_secret(client, secret):
                                 "'incomplete signing CA bundle detected', before that it silently falls back to its "
                                 "self-signed CA (istio pilot/pkg/bootstrap/istio_ca.go). Store the intermediate's key there"
                                 % (where, names["key"]))
+    if CRL_KEY in data:
+        material.crl = _secret_value(data, CRL_KEY, where) or b""
+        material.crl_label = CRL_KEY
     meta = obj.get("metadata") or {}
     material.secret = {
         "name": name,
