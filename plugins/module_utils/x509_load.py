@@ -21,10 +21,9 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_errors impor
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509_repair import load_der
 
 try:
-    from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 except ImportError:  # pragma: no cover - reported by the module as a missing library
-    x509 = serialization = None
+    serialization = None
 
 _BEGIN = re.compile(br"-----BEGIN ([A-Z0-9 #/_.-]+)-----")
 _CERT_TYPES = (b"CERTIFICATE", b"X509 CERTIFICATE")
