@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""Facts about one certificate, named as DESIGN §2 fixes them and, where the two overlap,
-as community.crypto's x509_certificate_info returns them (reference/ansible.md §2).
+"""Facts about one certificate, named, where the two overlap, as community.crypto's
+x509_certificate_info returns them (community.crypto plugins/module_utils/_crypto/module_backends/
+certificate_info.py).
 
 Two deliberate differences: ``subject``/``issuer`` are RFC 4514 strings (cryptography's
 ``rfc4514_string``: the certificate's RDNs last first) with the community.crypto lists in
@@ -34,7 +35,7 @@ except ImportError:  # pragma: no cover - reported by the module as a missing li
 
 FINGERPRINT_ALGORITHMS = ("sha1", "sha224", "sha256", "sha384", "sha512")
 
-# OpenSSL's long names, as community.crypto prints extended key usages (reference/ansible.md §2).
+# OpenSSL's long names, as community.crypto's certificate_info backend prints extended key usages.
 EKU_NAMES = {
     "1.3.6.1.5.5.7.3.1": "TLS Web Server Authentication",
     "1.3.6.1.5.5.7.3.2": "TLS Web Client Authentication",

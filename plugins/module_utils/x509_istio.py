@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""What istiod requires of a plugged-in signing CA (reference/istiod.md §1, §6).
+"""What istiod requires of a plugged-in signing CA (istio pilot/pkg/bootstrap/istio_ca.go createIstioCA,
+security/pkg/pki/ca/ca.go NewPluggedCertIstioCAOptions, security/pkg/pki/util/keycertbundle.go Verify).
 
 istiod reads the first PEM block of tls.crt (or ca-cert.pem) as its signing cert and
 requires it to be a CA at start-up; at start-up and on every hot reload it runs Go's
@@ -9,7 +10,7 @@ requires it to be a CA at start-up; at start-up and on every hot reload it runs 
 Intermediates, parses the key's first PEM block, and checks the pair with
 ``tls.X509KeyPair``. This module re-creates those checks so a bad bundle is caught
 before it is written to ``cacerts`` (a reload may accept material that crash-loops
-istiod at its next restart, istiod.md §2). Each problem says what istiod does with it
+istiod at its next restart: the IsCA check runs only at start-up). Each problem says what istiod does with it
 and how to fix it.
 """
 
@@ -67,7 +68,7 @@ def check(inp, now):
         problems.append(missing)
     problems.extend(_unreadable_problems(inp))
 
-    # 1. Start-up: the signing cert must be a CA (NewPluggedCertIstioCAOptions, istiod.md §6.1).
+    # 1. Start-up: the signing cert must be a CA (ca.go NewPluggedCertIstioCAOptions).
     if not is_ca(signing):
         other = next((i for i, c in enumerate(inp.signing) if i and is_ca(c)), None)
         if other is not None:
@@ -80,7 +81,7 @@ def check(inp, now):
                         "check, so it would crash-loop istiod at its next restart (istio security/pkg/pki/ca/ca.go NewPluggedCertIstioCAOptions).%s"
                         % (first, hint))
 
-    # 2. Go x509 Verify of the signing cert against the roots (istiod.md §6.2).
+    # 2. Go x509 Verify of the signing cert against the roots (keycertbundle.go Verify).
     roots = inp.roots or []
     if not roots:
         if inp.layout == "bundle":
@@ -91,7 +92,7 @@ def check(inp, now):
     else:
         problems.extend(_verify_problems(inp, signing, roots, now))
 
-    # 3. Key: first PEM block type, key type, pair match (istiod.md §6.2).
+    # 3. Key: first PEM block type, key type, pair match (keycertbundle.go Verify: ParsePemEncodedKey, tls.X509KeyPair).
     problems.extend(_key_type_problems(signing, names, warnings))
     if inp.key is None:
         if inp.layout == "bundle":

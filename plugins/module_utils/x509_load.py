@@ -4,7 +4,7 @@
 """Read certificate bundles and private keys, failing with a sentence a person can act on.
 
 Unlike community.crypto's loader (which silently keeps only the first certificate,
-reference/ansible.md §2) this returns every certificate of a PEM bundle in order,
+its certificate_info backend) this returns every certificate of a PEM bundle in order,
 reads DER where bytes come from a file, and refuses key material where certificates
 belong. Error messages name the input and the PEM block, never its contents.
 """
@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - reported by the module as a missing li
 
 _BEGIN = re.compile(br"-----BEGIN ([A-Z0-9 #/_.-]+)-----")
 _CERT_TYPES = (b"CERTIFICATE", b"X509 CERTIFICATE")
-# The block types istiod's ParsePemEncodedKey accepts (reference/istiod.md §6).
+# The block types istiod's ParsePemEncodedKey accepts (istio security/pkg/pki/util/crypto.go).
 ISTIOD_KEY_BLOCKS = ("RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY")
 
 

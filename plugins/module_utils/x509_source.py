@@ -3,7 +3,8 @@
 # Apache License 2.0 (see LICENSE)
 """Where x509_inspect's certificates come from: a file, PEM text, or a Kubernetes Secret.
 
-A Secret is read the way istiod reads its ``cacerts`` mount (reference/istiod.md §1):
+A Secret is read the way istiod reads its ``cacerts`` mount (istio pilot/pkg/bootstrap/istio_ca.go
+detectSigningCABundleAndCRL):
 ``tls.crt`` present means the kubernetes.io/tls layout (tls.crt, tls.key, ca.crt); else
 Istio's own names (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem). The key is
 parsed only to compare its public half; it is never returned.
