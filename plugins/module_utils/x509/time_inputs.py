@@ -4,9 +4,9 @@
 """Time inputs of x509_inspect: ``valid_at`` timespecs and ``min_remaining`` durations.
 
 ``valid_at`` accepts what community.crypto's x509_certificate_info accepts
-(docs/upstream/community-crypto.md#valid_at-timespecs: ``+32w1d2h``, ``-1d``, ASN.1 ``YYYYMMDDHHMMSSZ``) plus
+(community.crypto's get_relative_time_option: ``+32w1d2h``, ``-1d``, ASN.1 ``YYYYMMDDHHMMSSZ``) plus
 ISO 8601, so a user can move between the two modules. ``min_remaining`` is a Go
-duration as cert-manager writes ``duration``/``renewBefore`` (docs/upstream/cert-manager.md#go-durations:
+duration as cert-manager writes ``duration``/``renewBefore`` (cert-manager's API uses Go's time.ParseDuration:
 ``d`` is not a unit, so ``30d`` is rejected the way Go's time.ParseDuration rejects it).
 """
 

@@ -282,12 +282,13 @@ class IstiodSim(Controller):
         names, fmt_line = ipki.file_bundle(st.files, st.version)
         if fmt_line:
             self._log(st, "info", fmt_line)
+        crl = self._crl(st, names)
         try:
             plugged = self._plugged(st, names)
             if plugged:
                 self._log(st, "info", "Use local CA certificate")
                 try:
-                    bundle = ipki.load_bundle(st.files, names, now)
+                    bundle = ipki.load_bundle(st.files, names, now, crl)
                 except ipki.BundleError as exc:
                     raise ipki.BundleError(f"failed to create an istiod CA: failed to create CA KeyCertBundle ({exc})")
                 if not pki.is_ca(bundle.cert):
@@ -320,6 +321,13 @@ class IstiodSim(Controller):
         if st.restart_count:
             self._set_container(st, ready=True)
         self.reconcile_configmaps()
+
+    def _crl(self, st: PodState, names: dict) -> Optional[str]:
+        """detectSigningCABundleAndCRL's CRL part (1.27+), with its ``Detected CRL file`` line."""
+        crl = ipki.crl_file(st.files, names, st.version, go_bool(st.env.get("PILOT_ENABLE_CA_CRL"), True))
+        if crl:
+            self._log(st, "info", "Detected CRL file")
+        return crl
 
     @staticmethod
     def _plugged(st: PodState, names: dict) -> bool:
@@ -486,6 +494,7 @@ class IstiodSim(Controller):
         names, fmt_line = ipki.file_bundle(st.files, st.version)
         if fmt_line:
             self._log(st, "info", fmt_line)
+        crl = self._crl(st, names)
         if names["root"] not in st.files:
             self._log(st, "error", f"failed reading root-cert.pem: open {ipki.path(names['root'])}: no such file or "
                                    "directory")
@@ -503,14 +512,19 @@ class IstiodSim(Controller):
                 self._log(st, "warn", "Updating new ROOT-CA not supported")
                 return
             self._log(st, "info", "Updating new ROOT-CA")
+        update_crl = bool(crl) and st.files.get(crl, b"") != st.bundle.crl_bytes
+        if update_crl:
+            self._log(st, "info", "Updating CRL data")
         try:
-            bundle = ipki.load_bundle(st.files, names, now)
+            bundle = ipki.load_bundle(st.files, names, now, crl, st.bundle.crl_bytes)
         except ipki.BundleError as exc:
             self._log(st, "error", f"Failed to update new Plug-in CA certs: {exc}")
             return
         st.bundle = bundle
         if st.version >= (1, 24, 0):
             self._record_expiry(st)
+        if update_crl:
+            self._log(st, "info", "Istiod has detected the newly added CRL file and updated its CRL accordingly")
         if st.version >= (1, 21, 0):
             self._log(st, "info", "update root cert and generate new dns certs")
         if root_changed:

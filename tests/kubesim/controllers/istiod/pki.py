@@ -23,6 +23,7 @@ JOINED_DIR = "etc/cacerts"  # what path.Join(LocalCertDir, name) prints
 
 TLS_FILES = {"cert": "tls.crt", "key": "tls.key", "root": "ca.crt", "chain": ["tls.crt", "ca.crt"]}
 NATIVE_FILES = {"cert": "ca-cert.pem", "key": "ca-key.pem", "root": "root-cert.pem", "chain": ["cert-chain.pem"]}
+CRL_FILE = "ca-crl.pem"  # ca.CACRLFile (security/pkg/pki/ca/ca.go), read from Istio 1.27.0
 
 
 class BundleError(Exception):
@@ -55,6 +56,14 @@ def file_bundle(files: Dict[str, bytes], version: tuple) -> Tuple[dict, Optional
             return TLS_FILES, "Using kubernetes.io/tls secret type for signing ca files"
         return NATIVE_FILES, "Using istiod file format for signing ca files"
     return NATIVE_FILES, None
+
+
+def crl_file(files: Dict[str, bytes], names: dict, version: tuple, enabled: bool) -> Optional[str]:
+    """detectSigningCABundleAndCRL (pilot/pkg/bootstrap/istio_ca.go, 1.27+): with PILOT_ENABLE_CA_CRL (default
+    true) and Istio's own file names only (the kubernetes.io/tls branch returns first), ca-crl.pem if it exists."""
+    if version < (1, 27, 0) or not enabled or names is TLS_FILES or CRL_FILE not in files:
+        return None
+    return CRL_FILE
 
 
 def path(name: str) -> str:
@@ -223,8 +232,60 @@ def parse_pem_key(data: bytes):
         raise BundleError(f"failed to parse the {names[kind]} private key: {exc}") from None
 
 
-def verify(cert_bytes: bytes, key_bytes: bytes, chain_bytes: bytes, root_bytes: bytes, now: _dt.datetime):
-    """util.Verify: chain, then key parse, then key/cert match. Returns (signing cert, key)."""
+def _crl_signed_by(crl: x509.CertificateRevocationList, parent: x509.Certificate) -> bool:
+    """Go's RevocationList.CheckSignatureFrom: the parent must be a CA (a v3 certificate needs basicConstraints),
+    with cRLSign when it has a keyUsage, and its key must verify the CRL's signature."""
+    try:
+        if not parent.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return False
+    except x509.ExtensionNotFound:
+        if parent.version == x509.Version.v3:
+            return False
+    try:
+        if not parent.extensions.get_extension_for_class(x509.KeyUsage).value.crl_sign:
+            return False
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        return crl.is_signature_valid(parent.public_key())
+    except Exception:  # noqa: BLE001 - unsupported key types cannot have signed it
+        return False
+
+
+def crl_error(chain_bytes: bytes, crl_bytes: bytes) -> Optional[str]:
+    """util.Verify's CRL step (security/pkg/pki/util/keycertbundle.go, 1.27+), only when the CRL is not empty:
+    every certificate of the chain files (each PEM block, whatever its type) needs a CRL it signed."""
+    if not crl_bytes:
+        return None
+    signers: Dict[str, x509.Certificate] = {}
+    for _kind, der in pki.pem_blocks(chain_bytes or b""):
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except Exception:  # noqa: BLE001
+            return "failed to parse cert chain: x509: malformed certificate"
+        signers[pki.go_name_string(cert.subject)] = cert  # keyed by Subject.String(), as upstream
+    crls = []
+    for _kind, der in pki.pem_blocks(crl_bytes):
+        try:
+            crls.append(x509.load_der_x509_crl(der))
+        except Exception:  # noqa: BLE001
+            return "failed to parse CRL PEM: x509: malformed crl"
+    missing = dict(signers)
+    for crl in crls:
+        for subject, cert in list(missing.items()):
+            if _crl_signed_by(crl, cert):
+                del missing[subject]
+        if not missing:
+            break
+    if missing:
+        # Go ranges over a map, so its order varies between runs; the simulation keeps chain order.
+        return "missing CRL signed by certificates: [" + " ".join(missing) + "]"
+    return None
+
+
+def verify(cert_bytes: bytes, key_bytes: bytes, chain_bytes: bytes, root_bytes: bytes, now: _dt.datetime,
+           crl_bytes: bytes = b""):
+    """util.Verify: chain, then key parse, then key/cert match, then (1.27+) the CRL. Returns (signing cert, key)."""
     try:
         cert = _first_cert(cert_bytes)
     except BundleError as exc:
@@ -238,17 +299,21 @@ def verify(cert_bytes: bytes, key_bytes: bytes, chain_bytes: bytes, root_bytes: 
         raise BundleError(f"failed to parse private key PEM: {exc}") from None
     if not pki.public_keys_equal(cert.public_key(), key.public_key()):
         raise BundleError("the cert does not match the key: tls: private key does not match public key")
+    err = crl_error(chain_bytes, crl_bytes)
+    if err:
+        raise BundleError(err)
     return cert, key
 
 
 class Bundle:
     """A verified KeyCertBundle held in istiod's memory."""
 
-    def __init__(self, cert, key, chain_bytes: bytes, root_bytes: bytes):
+    def __init__(self, cert, key, chain_bytes: bytes, root_bytes: bytes, crl_bytes: bytes = b""):
         self.cert = cert
         self.key = key
         self.chain_bytes = chain_bytes
         self.root_bytes = root_bytes
+        self.crl_bytes = crl_bytes
 
     @property
     def chain_certs(self) -> List[x509.Certificate]:
@@ -259,14 +324,19 @@ class Bundle:
         return _pool(self.root_bytes)
 
 
-def load_bundle(files: Dict[str, bytes], names: dict, now: _dt.datetime) -> Bundle:
-    """UpdateVerifiedKeyCertBundleFromFile / NewVerifiedKeyCertBundleFromFile (read, then Verify)."""
+def load_bundle(files: Dict[str, bytes], names: dict, now: _dt.datetime, crl: Optional[str] = None,
+                previous_crl: bytes = b"") -> Bundle:
+    """UpdateVerifiedKeyCertBundleFromFile / NewVerifiedKeyCertBundleFromFile (read, then Verify).
+
+    ``crl`` is the CRL file name detected for this pod (crl_file). setAllFromPem keeps the previous CRL
+    when the new one is empty, hence ``previous_crl``."""
     cert_bytes = read(files, names["cert"])
     key_bytes = read(files, names["key"])
     chain = b"".join(read(files, n) for n in names["chain"])
     root = read(files, names["root"])
-    cert, key = verify(cert_bytes, key_bytes, chain, root, now)
-    return Bundle(cert, key, chain, root)
+    crl_bytes = read(files, crl) if crl else b""
+    cert, key = verify(cert_bytes, key_bytes, chain, root, now, crl_bytes)
+    return Bundle(cert, key, chain, root, crl_bytes or previous_crl)
 
 
 def roots_subset(old: bytes, new: bytes, version: tuple) -> bool:

@@ -324,3 +324,99 @@ def test_secret_and_key_inputs_are_exclusive(api, pki, capsys):
     res = run_module(secret_args(api, private_key_content=pki[1].key_pem()), capsys)
     assert res["_rc"] == 1 and "mutually exclusive" in res["msg"]
     assert_no_key_material(res, pki[1])
+
+
+@pytest.mark.parametrize("vector", ["custom/two_basic_constraints.pem", "custom/unsupported_subject_public_key_info.pem",
+                                    "custom/malformed-san.pem", "custom/invalid_version.pem"])
+def test_malformed_vector_is_reported_not_a_task_failure(vector, capsys):
+    """These made main() fail (two with 'Task failed' from an uncaught exception); now they are facts + problems."""
+    import os
+    import cryptography_vectors
+    path = os.path.join(os.path.dirname(cryptography_vectors.__file__), "x509", vector)
+    res = run_module({"path": path, "istio_signing_ca": True}, capsys)
+    assert res["_rc"] == 0, res.get("msg")
+    assert res["certificates"][0]["problems"] and res["istio_ready"] is False
+    assert res["certificates"][0]["serial_hex"]
+
+
+def test_secret_istio_layout_with_an_empty_cert_chain_is_ready(api, pki, capsys):
+    """Istio's keycertbundle_test 'Success - 2 level CA without cert chain file': an intermediate signed
+    directly by the root verifies with an empty Intermediates pool, and istiod's completeness check
+    (pilot/pkg/bootstrap/istio_ca.go checkCABundleCompleteness) only asks that cert-chain.pem exists."""
+    root, inter = pki
+    api.put("cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                        "cert-chain.pem": ""}, type_="Opaque")
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["_rc"] == 0, res.get("msg")
+    assert res["istio_ready"] is True, res["istio_problems"]
+    assert "cert-chain.pem" in res["source"]["secret"]["keys"]
+
+
+def test_secret_istio_layout_empty_cert_chain_with_three_levels_is_refused(api, capsys):
+    """'Failure - 3 level CA without cert chain file': the root cannot be reached without the chain."""
+    root = make("Root CA", key("ec256", 0))
+    mid = make("Mid CA", key("ec256", 1), issuer=root)
+    inter = make("Intermediate CA", key("ec256", 2), issuer=mid, pathlen=0)
+    api.put("cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                        "cert-chain.pem": ""}, type_="Opaque")
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["_rc"] == 0 and res["istio_ready"] is False
+    assert any("no chain of issuers" in p for p in res["istio_problems"]), res["istio_problems"]
+    assert not any("has no cert-chain.pem" in p for p in res["istio_problems"])
+
+
+def _crl(issued):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(issued.cert.subject)
+           .last_update(NOW - DAY).next_update(NOW + 7 * DAY).sign(issued.key, hashes.SHA256()))
+    return crl.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@pytest.fixture(scope="module")
+def crl_pki():
+    root = make("Root CA", key("ec256", 0), org="Istio")  # the factory's CA keyUsage has cRLSign
+    inter = make("Intermediate CA", key("ec256", 1), issuer=root, org="Istio")
+    return root, inter
+
+
+def _crl_secret(api, root, inter, crl):
+    api.put("cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                        "cert-chain.pem": pem(inter, root), "ca-crl.pem": crl}, type_="Opaque")
+
+
+def test_secret_crl_signed_by_every_chain_ca_is_ready(api, crl_pki, capsys):
+    root, inter = crl_pki
+    _crl_secret(api, root, inter, _crl(inter) + _crl(root))
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["istio_ready"] is True, res["istio_problems"]
+
+
+@pytest.mark.parametrize("version", [None, "1.27.0", "1.30"])
+def test_secret_crl_missing_a_signer_is_refused_from_1_27(api, crl_pki, capsys, version):
+    """istio keycertbundle_test.go "invalid crl": 'missing CRL signed by certificates: [...]' in Go's name form."""
+    root, inter = crl_pki
+    _crl_secret(api, root, inter, _crl(inter))
+    args = secret_args(api, istio_signing_ca=True, **({"istio_version": version} if version else {}))
+    res = run_module(args, capsys)
+    assert res["_rc"] == 0 and res["istio_ready"] is False
+    assert any("'missing CRL signed by certificates: [CN=Root CA,O=Istio]'" in p for p in res["istio_problems"]), \
+        res["istio_problems"]
+
+
+def test_secret_crl_is_only_a_warning_for_istio_before_1_27(api, crl_pki, capsys):
+    root, inter = crl_pki
+    _crl_secret(api, root, inter, _crl(make("Other CA", key("ec256", 3))))
+    res = run_module(secret_args(api, istio_signing_ca=True, istio_version="1.26.4"), capsys)
+    assert res["istio_ready"] is True, res["istio_problems"]
+    assert any("missing CRL signed by certificates: [CN=Intermediate CA,O=Istio CN=Root CA,O=Istio]" in w
+               for w in res["istio_warnings"]), res["istio_warnings"]
+
+
+def test_crl_content_with_a_bundle_and_a_bad_version(crl_pki, capsys):
+    root, inter = crl_pki
+    res = run_module({"content": pem(inter, root), "istio_signing_ca": True, "crl_content": _crl(inter)}, capsys)
+    assert res["istio_ready"] is False
+    assert any("[CN=Root CA,O=Istio]" in p for p in res["istio_problems"])
+    res = run_module({"content": pem(inter, root), "istio_signing_ca": True, "istio_version": "latest"}, capsys)
+    assert res["_rc"] == 1 and "istio_version 'latest' is not an Istio version" in res["msg"]
