@@ -33,7 +33,7 @@ def _tool(name):
 
 
 def _run(*cmd, **kwargs):
-    proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=120, **kwargs)
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=120, check=False, **kwargs)
     assert proc.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(cmd), proc.stdout[-2000:], proc.stderr[-2000:])
     return proc.stdout
 
