@@ -201,7 +201,7 @@ def row_kinds(row):
     codes = set(w["code"] for w in row["warnings"])
     if row["reachable"] is False:
         kinds.append("unreachable")
-    if row["status"] == FAIL:
+    elif row["status"] == FAIL:  # unreachable, failing, warning and OK partition the fleet, as the counts do
         kinds.append("failing")
     if codes & set(("expiring", "expired")):
         kinds.append("expiring")
