@@ -177,3 +177,15 @@ def test_misspelled_kubeconfig_is_unreachable_unknown_root_red_first_and_fails(k
     again = run_playbook("playbooks/report.yml", inventory=typo,
                          extra_vars={"report_dir": str(tmp_path / "again"), "report_fail_on_problems": False})
     assert again.rc == 0, again.explain()
+
+
+def test_report_variables_are_checked_before_anything_is_read(tmp_path):
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(json.dumps({"all": {"children": {"clusters": {"hosts": {"c1": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}}}))
+    res = run_playbook("playbooks/report.yml", inventory=inventory,
+                       extra_vars={"report_dir": str(tmp_path / "out"), "report_fail_on_problems": "maybe"})
+    assert res.rc != 0
+    (task, _host, msg), = res.failed_tasks()
+    assert task == "Check the report variables" and "report_fail_on_problems" in msg, msg
+    assert not (tmp_path / "out").exists()
