@@ -309,8 +309,8 @@ def _issue_cell(row):
     if not warnings:
         return '<td class="issue">&#8212;</td>'
     extra = ' <span class="plus">+%d</span>' % (len(warnings) - 1) if len(warnings) > 1 else ""
-    return '<td class="issue" title="%s">%s%s</td>' % (_esc("; ".join(w["text"] for w in warnings)),
-                                                      _esc(warnings[0]["text"]), extra)
+    title = "; ".join(w["text"] for w in warnings)
+    return '<td class="issue" title="%s">%s%s</td>' % (_esc(title), _esc(warnings[0]["text"]), extra)
 
 
 def _time_cell(when):
@@ -368,9 +368,10 @@ def _details_row(row):
         ("Hot reload", _dash(row["hot_reload"])),
         ("Last reload evidence", _dash(row["last_reload"])),
     )
+    known = [(k, v) for k, v in facts if "&#8212;" not in v or k in ("Issues", "Reachable")]  # nothing unread
     return ('<tr class="details" id="d-%s" data-for="%s" hidden><td colspan="%d"><dl>%s</dl></td></tr>'
             % (_anchor(row["name"]), _esc(row["name"]), len(_HEAD),
-               "".join("<dt>%s</dt><dd>%s</dd>" % (_esc(k), v) for k, v in facts)))
+               "".join("<dt>%s</dt><dd>%s</dd>" % (_esc(k), v) for k, v in known)))
 
 
 _KIND_OPTIONS = (("", "all clusters"), ("problem", "needs attention"), ("unreachable", "unreachable"),

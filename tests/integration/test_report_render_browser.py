@@ -132,6 +132,9 @@ SCREEN_PROBE = r"""
   row.querySelector('button.more-info').click();
   out.details_after = details.getBoundingClientRect().height;
   out.details_text = details.textContent;
+  var rows = document.querySelectorAll('tr.cluster'), last = rows[rows.length - 1];
+  last.querySelector('button.more-info').click();
+  out.details_last = document.getElementById('d-' + last.id.slice(2)).textContent;
   document.documentElement.setAttribute('data-probe', JSON.stringify(out));
 })();
 """
@@ -306,7 +309,10 @@ def test_first_screen_shows_counts_and_every_problem_cluster(chromium, tmp_path,
 
     # Details on demand.
     assert seen["details_before"] == 0 and seen["details_after"] > 40
-    assert "Intermediate subject" in seen["details_text"] and "Root SHA-256" in seen["details_text"]
+    # The first row is unreachable: its details say why, and list nothing that was not read.
+    assert "Reachableno: Cannot connect to the Kubernetes API" in seen["details_text"]
+    assert "Intermediate subject" not in seen["details_text"]
+    assert "Intermediate subject" in seen["details_last"] and "Root SHA-256" in seen["details_last"]
 
 
 def test_console_check_catches_a_blocked_fetch(chromium, tmp_path):
