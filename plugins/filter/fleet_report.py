@@ -386,7 +386,7 @@ def _unread_cause(certificate, inspect, reload, istiod, errors):
     reads = [(certificate, ("exists", "resources")), (inspect, ("certificates",)), (reload, ("reloaded",)),
              (istiod, ("resources",))]
     answers = [(result, _answered(result, key)) for result, key in reads]
-    if any(answer for _, answer in answers):
+    if any(answer for _result, answer in answers):
         return None
     failed = [result for result, answer in answers if answer is False]
     if failed:

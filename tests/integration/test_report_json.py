@@ -152,7 +152,7 @@ def test_misspelled_kubeconfig_is_unreachable_unknown_root_red_first_and_fails(k
     res = run_playbook("playbooks/report.yml", inventory=typo, extra_vars={"report_dir": str(out)})
 
     assert res.rc != 0, res.explain()
-    failed = [(task, host, msg) for task, host, msg in res.failed_tasks()]
+    failed = res.failed_tasks()
     assert [t for t, _h, _m in failed] == ["Fail when the fleet is not OK (report_fail_on_problems, default true)"]
     assert failed[0][2].startswith("not OK: cluster-2 unreachable: Cannot read kubeconfig "), failed
     assert "kubeconfgi" in failed[0][2]  # the misspelled name, as the user wrote it
