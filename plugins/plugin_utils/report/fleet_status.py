@@ -237,6 +237,7 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
                    certificate_name="cacerts", namespace="istio-system", now=None):
     """One cluster's report entry from raw task results; judgement goes into ``problems``."""
     errors = [str(e) for e in (_plain(errors) or []) if e]
+    certificate_raw = certificate
     certificate = _certificate_object(_plain(certificate), errors)
     raw_inspect = _plain(inspect)
     inspect = _ok_result(raw_inspect)
@@ -255,10 +256,15 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
     moment = moment or datetime.datetime.now(UTC)
     deployments = _deployments(_plain(istiod), errors)
 
+    cause = _unread_cause(_plain(certificate_raw), raw_inspect, reload_result, _plain(istiod), errors)
     problems = list(errors) + absent
+    if cause:
+        # One sentence with the cause first; each read's own message stays in ``errors``.
+        problems = ["cannot read this cluster: %s" % cause] + [e for e in problems if cause not in e]
     entry = {
         "name": str(name),
-        "reachable": not any(_unreachable(e) for e in errors),
+        "reachable": not cause,
+        "unreachable_cause": cause,
         "checked_at": _iso(moment),
         "certificate": _certificate_entry(certificate_name, namespace, certificate),
         "intermediate": None,
@@ -346,10 +352,47 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
     return entry
 
 
-def _unreachable(text):
-    low = text.lower()
-    return any(s in low for s in ("connection refused", "unreachable", "timed out", "cannot connect", "could not connect",
-                                  "name or service not known", "failed to establish", "max retries"))
+def _answered(result, success_keys):
+    """True when a read got an answer from the cluster's API server, False when it failed before one, None
+    when it was not made (absent or skipped).
+
+    Reads are registered with ``failed_when: false``, so success is told by the key a successful result has
+    (``success_keys``). A failed read carries ``api_error`` when the API server answered with a Status
+    (module_utils/module_runner.py): the cluster was reached, unless the answer was 401 Unauthorized -
+    kube-apiserver rejects every request of those credentials (its authentication filter, WithAuthentication
+    in k8s.io/apiserver/pkg/endpoints/filters/authentication.go, answers 401 before any handler), so nothing of
+    this cluster can be read. A failure without ``api_error`` never reached an API server: the kubeconfig could
+    not be read or resolved, the address did not connect, TLS failed (K8sError in module_utils/k8s_errors.py).
+    """
+    if isinstance(result, list):
+        return True  # objects the caller already read
+    if not isinstance(result, dict) or result.get("skipped"):
+        return None
+    if any(key in result for key in success_keys) or "metadata" in result or "apiVersion" in result:
+        return True
+    api_error = result.get("api_error")
+    if isinstance(api_error, dict):
+        return api_error.get("code") != 401
+    return False
+
+
+def _unread_cause(certificate, inspect, reload, istiod, errors):
+    """Why nothing of this cluster could be read (the first failed read's message), or None when some read
+    got an answer.
+
+    Deciding from the shape of the results, not from the wording of messages: matching words such as
+    "connection refused" took a misspelled kubeconfig path ("Cannot read kubeconfig ...") or a 401 for a
+    readable cluster (issue 18). With no read results at all, the given ``errors`` are the cause.
+    """
+    reads = [(certificate, ("exists", "resources")), (inspect, ("certificates",)), (reload, ("reloaded",)),
+             (istiod, ("resources",))]
+    answers = [(result, _answered(result, key)) for result, key in reads]
+    if any(answer for _result, answer in answers):
+        return None
+    failed = [result for result, answer in answers if answer is False]
+    if failed:
+        return " ".join(str(failed[0].get("msg") or "the read failed with no message").split())
+    return "; ".join(errors) if errors else None
 
 
 def cached_cluster_statuses(document, hosts, path="the cache"):
@@ -371,9 +414,12 @@ def cached_cluster_statuses(document, hosts, path="the cache"):
         if host in known:
             out.append(dict(known[host]))
         else:
-            out.append(cluster_status(host, errors=["no saved status for this cluster in %s (generated %s); run "
-                                                    "report.yml without report_from to read it live"
-                                                    % (path, document.get("generated_at"))]))
+            text = ("no saved status for this cluster in %s (generated %s); run report.yml without report_from to "
+                    "read it live" % (path, document.get("generated_at")))
+            entry = cluster_status(host, errors=[text])
+            # Not contacted: whether it is reachable is unknown (null), its status is a problem.
+            entry.update(reachable=None, unreachable_cause=None, problems=[text])
+            out.append(entry)
     return out
 
 
@@ -444,6 +490,15 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
                 entry["problems"] = list(entry.get("problems") or []) + [text]
             entry["ok"] = False
     failing = [e["name"] for e in entries if e.get("problems")]
+    unreachable = [e["name"] for e in entries if e.get("reachable") is False]
+    # "One shared root" is only yes when every cluster's root is known and they agree; a cluster whose root
+    # could not be read could hold any root, so then it is unknown (null), never yes (issue 18).
+    if not consensus["consistent"]:
+        shared_root = False
+    elif consensus["unknown"] or not consensus["groups"]:
+        shared_root = None
+    else:
+        shared_root = True
     return {
         "schema_version": SCHEMA_VERSION,
         "title": title or "Istio CA fleet report",
@@ -453,7 +508,9 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
         "fleet": {
             "clusters_total": len(entries),
             "clusters_ok": len(entries) - len(failing),
-            "root_consistent": consensus["consistent"],
+            "ok": not failing and not expired and shared_root is True,
+            "verdict": _verdict(entries, failing, expired, shared_root),
+            "root_consistent": shared_root,
             "reference_root": consensus["reference"],
             "roots": consensus["groups"],
             "root_differs": consensus["differing"],
@@ -461,10 +518,24 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
             "expiring_within_threshold": expiring,
             "expired": expired,
             "failing_checks": failing,
-            "unreachable": [e["name"] for e in entries if e.get("reachable") is False],
+            "unreachable": unreachable,
         },
         "clusters": entries,
     }
+
+
+def _verdict(entries, failing, expired, shared_root):
+    """The fleet's state in one line (report.yml prints it and fails with it)."""
+    shared = {True: "yes", False: "NO"}.get(shared_root, "unknown")
+    bad = ["%s unreachable: %s" % (e["name"], e.get("unreachable_cause")) for e in entries if e.get("reachable") is False]
+    others = [n for n in failing if n not in set(e["name"] for e in entries if e.get("reachable") is False)]
+    if others:
+        bad.append("failing checks: %s" % ", ".join(others))
+    if expired:
+        bad.append("expired: %s" % ", ".join(expired))
+    if not bad and shared_root is True:
+        return "OK: %d clusters, one shared root" % len(entries)
+    return "not OK: %s" % "; ".join(bad + ["one shared root: %s" % shared])
 
 
 def _natural(name):
