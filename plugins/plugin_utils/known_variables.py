@@ -140,7 +140,7 @@ def unknown_variables(names, known, prefixes=OWNED_PREFIXES):
     found = []
     for name in sorted(set(names)):
         if is_owned(name, prefixes) and name not in known:
-            close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.8)  # a typo, not a namesake
             found.append((name, close[0] if close else None))
     return found
 
