@@ -17,13 +17,13 @@ short_description: Fleet progress of the meshpki.istio_ca playbooks, on top of t
 version_added: 0.1.0
 author: meshpki maintainers
 description:
-  - The default callback (M(ansible.builtin.default) options apply) with, for a fleet of clusters
+  - The default callback (P(ansible.builtin.default#callback) options apply) with, for a fleet of clusters
     (one inventory host each), three additions.
-  - At every play start, and for every C(serial) batch, which batch of how many and its clusters
-    (for example C(batch 2 of 5, 4 of 13 cluster(s\) cluster-2, cluster-3, ...)).
-  - One line per cluster as it finishes a step, with how many clusters of the batch are done and the time since
-    the step started (for example C(changed  cluster-2  Wait for the intermediate  (2/4, 12.3s\)))).
-    Failures, debug messages and warnings are shown exactly as the default callback shows them.
+  - "At every play start, and for every C(serial) batch: which batch of how many and its clusters, for example
+    C(batch 2 of 5, 4 of 13 clusters: cluster-2, cluster-3, cluster-4, cluster-5)."
+  - One line per cluster as it finishes a step, with its result, the step, how many clusters of the batch are done
+    and the seconds since the step started. Failures, debug messages and warnings are shown exactly as the default
+    callback shows them.
   - Before the PLAY RECAP (kept as is), one line per cluster with its final state (C(ok), C(changed), C(FAILED)
     at which step and why, C(UNREACHABLE)).
   - With C(-v) or more, the default callback's task banners and per-host lines are shown as well.
@@ -88,7 +88,7 @@ class CallbackModule(DefaultCallback):
         self._batch_key, self._batch_size = key, len(batch)
         sizes = serial_batch_sizes(play.serial, len(every))
         shown = ", ".join(batch[:8]) + (", ..." if len(batch) > 8 else "")
-        self._display.display("batch %d of %d, %d of %d cluster(s): %s" % (
+        self._display.display("batch %d of %d, %d of %d clusters: %s" % (
             self._batch_index, max(len(sizes), self._batch_index), len(batch), len(every), shown),
             color=C.COLOR_HIGHLIGHT)
 

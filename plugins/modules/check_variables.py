@@ -20,7 +20,7 @@ description:
   - The known names are read from the installed collection, so there is no list to keep up to date; every
     option of every entry point in C(roles/*/meta/argument_specs.yml), and every variable a playbook documents
     in its header (a C(# Variables:) line, then one C(#   name  description) line per variable).
-  - Runs on the controller only. Use it with C(run_once: true) as the first task of a play; it checks all the
+  - Runs on the controller only. Use it with C(run_once=true) as the first task of a play; it checks all the
     play's hosts at once, and a failure of a C(run_once) task fails every host of the play.
   - The playbooks C(deploy.yml), C(rotate.yml), C(report.yml) and C(restore.yml) run it first.
 author: meshpki maintainers

@@ -33,8 +33,8 @@ def test_rotation_in_batches_shows_progress_and_final_state(fleet, tmp_path):
     res, out = _human("playbooks/rotate.yml", fleet, {"report_dir": str(tmp_path), "ca_rotation_force": True,
                                                       "rotate_serial": [1, 2], "ca_rotation_reload_timeout": 60})
     assert res.rc == 0, out
-    assert "batch 1 of 2, 1 of 3 cluster(s): cluster-1\n" in out
-    assert "batch 2 of 2, 2 of 3 cluster(s): cluster-2, cluster-3\n" in out
+    assert "batch 1 of 2, 1 of 3 clusters: cluster-1\n" in out
+    assert "batch 2 of 2, 2 of 3 clusters: cluster-2, cluster-3\n" in out
     # each cluster of the second batch as it finishes a step, counted against the batch
     done = re.findall(r"^(?:ok|changed)\s+(cluster-[23])\s+.+\(([12])/2, [\d.]+s\)$", out, re.M)
     assert {c for c, _ in done} == {"cluster-2", "cluster-3"} and {n for _, n in done} == {"1", "2"}, out
@@ -59,6 +59,6 @@ def test_failed_cluster_final_line_names_step_and_cause(fleet, tmp_path):
 def test_verbose_shows_the_default_output_too(fleet, tmp_path):
     res, out = _human("playbooks/report.yml", fleet, {"report_dir": str(tmp_path)}, extra_args=["-v"])
     assert res.rc == 0, out
-    assert "batch 1 of 1, 3 of 3 cluster(s): cluster-1, cluster-2, cluster-3" in out
+    assert "batch 1 of 1, 3 of 3 clusters: cluster-1, cluster-2, cluster-3" in out
     assert "TASK [meshpki.istio_ca.ca_rotation : Build this cluster's status entry]" in out
     assert re.search(r"^ok: \[cluster-3\]", out, re.M) and "FLEET STATE" in out and "PLAY RECAP" in out
