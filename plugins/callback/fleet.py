@@ -15,7 +15,8 @@ name: fleet
 type: stdout
 short_description: Fleet progress of the meshpki.istio_ca playbooks, on top of the default output
 version_added: 0.1.0
-author: meshpki maintainers
+author:
+  - meshpki.istio_ca maintainers (@meshpki)
 description:
   - The default callback (P(ansible.builtin.default#callback) options apply) with, for a fleet of clusters
     (one inventory host each), three additions.

@@ -23,7 +23,8 @@ description:
   - Runs on the controller only. Use it with C(run_once=true) as the first task of a play; it checks all the
     play's hosts at once, and a failure of a C(run_once) task fails every host of the play.
   - The playbooks C(deploy.yml), C(rotate.yml), C(report.yml) and C(restore.yml) run it first.
-author: meshpki maintainers
+author:
+  - meshpki.istio_ca maintainers (@meshpki)
 options:
   prefixes:
     description: Variable name prefixes this collection owns.

@@ -50,12 +50,12 @@ def doc_files():
 
 
 def _runnable_files():
-    return [p for p in doc_files() if any(runnable for _, _, runnable in sh_blocks(p.read_text()))]
+    return [p for p in doc_files() if any(block[2] for block in sh_blocks(p.read_text()))]
 
 
 def test_sh_blocks_parser_honours_the_marker():
     text = "a\n```sh\necho 1\n```\n<!-- not-runnable: needs a real cluster -->\n```sh\necho 2\n```\n"
-    assert [(body, runnable) for _, body, runnable in sh_blocks(text)] == [("echo 1\n", True), ("echo 2\n", False)]
+    assert [block[1:] for block in sh_blocks(text)] == [("echo 1\n", True), ("echo 2\n", False)]
 
 
 def _clean_env():
@@ -101,7 +101,7 @@ def test_doc_commands_run_as_written(doc, tmp_path, kubesim_fleet_factory):  # n
     workdir = tmp_path / "clone"
     workdir.mkdir()
     _clone_like(workdir)
-    if not any(re.search(r"\bkubesim\s+--", body) for _, body in runnable):
+    if not any(re.search(r"\bkubesim\s+--", body) for _line, body in runnable):
         fleet = kubesim_fleet_factory(n_clusters=2, preinstall=("cert-manager",), propagation_delay=0.5)
         rf.setup_ca(fleet, rf.make_root())  # the state deploy.yml leaves: one root, cacerts, istiod plugged in
         shutil.copy(fleet.inventory, workdir / "inventory.yml")
@@ -112,7 +112,7 @@ def test_doc_commands_run_as_written(doc, tmp_path, kubesim_fleet_factory):  # n
             with open(log, "w") as out:
                 proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", body], cwd=workdir, env=env,
                                       stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                      timeout=BLOCK_TIMEOUT)
+                                      timeout=BLOCK_TIMEOUT, check=False)
             if proc.returncode != 0:
                 tail = "\n".join(log.read_text().splitlines()[-120:])
                 pytest.fail(f"{doc.relative_to(REPO)}:{line}: block {number} of {len(runnable)} exited "

@@ -37,7 +37,7 @@ def test_rotation_in_batches_shows_progress_and_final_state(fleet, tmp_path):
     assert "batch 2 of 2, 2 of 3 clusters: cluster-2, cluster-3\n" in out
     # each cluster of the second batch as it finishes a step, counted against the batch
     done = re.findall(r"^(?:ok|changed)\s+(cluster-[23])\s+.+\(([12])/2, [\d.]+s\)$", out, re.M)
-    assert {c for c, _ in done} == {"cluster-2", "cluster-3"} and {n for _, n in done} == {"1", "2"}, out
+    assert {c for c, _n in done} == {"cluster-2", "cluster-3"} and {n for _c, n in done} == {"1", "2"}, out
     assert re.search(r"^changed\s+cluster-1\s+.+\(1/1, [\d.]+s\)$", out, re.M), out
     assert "TASK [meshpki.istio_ca.ca_rotation : Show the rotation summary]" in out  # debug output kept as is
     state, recap = out.index("FLEET STATE"), out.index("PLAY RECAP")

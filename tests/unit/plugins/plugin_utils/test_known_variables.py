@@ -46,4 +46,4 @@ def test_typo_names_the_closest_public_name(known):
 def test_private_double_underscore_names_are_never_checked_nor_suggested(known):
     assert not kv.is_owned("ca_rotation__x509")
     assert kv.unknown_variables(["ca_rotation__anything"], known) == []
-    assert all("__" not in close for _, close in kv.unknown_variables(["ca_rotation_x509x"], known) if close)
+    assert all("__" not in close for _name, close in kv.unknown_variables(["ca_rotation_x509x"], known) if close)
