@@ -75,11 +75,12 @@ def _clone_like(directory: Path):
 
 
 def _stop_own_fleet(directory: Path):
-    """Stop a kubesim a block started in the background (its pid file), when a later block failed to."""
-    pid_file = directory / ".kubesim" / "kubesim.pid"
-    if not pid_file.exists():
-        return
-    pid = int(pid_file.read_text().strip())
+    """Stop every kubesim a block started in the background (``.kubesim/*.pid``), when a later block failed to."""
+    for pid_file in sorted((directory / ".kubesim").glob("*.pid")):
+        _stop(int(pid_file.read_text().strip()))
+
+
+def _stop(pid: int):
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
