@@ -51,6 +51,9 @@ def bootstrap_policy() -> List[dict]:
                                    "verbs": ["get"]}]),
         role("system:basic-user", [{"apiGroups": ["authorization.k8s.io"],
                                     "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+                                    "verbs": ["create"]},
+                                   # kubectl auth whoami (kubernetes/kubernetes PR 116274)
+                                   {"apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"],
                                     "verbs": ["create"]}]),
         role("system:public-info-viewer", [{"nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version",
                                                                 "/version/"], "verbs": ["get"]}]),
