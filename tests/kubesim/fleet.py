@@ -51,7 +51,7 @@ def _user_candidates() -> List[str]:
 
 
 def discovery_cache_files(url: str) -> List[str]:
-    """Discovery caches the Python client and kubernetes.core keep for ``url`` (kube-api.md §3.1)."""
+    """Discovery caches the Python client and kubernetes.core keep for ``url`` (kubernetes-client/python dynamic/discovery.py cache files; kubernetes.core's client cache)."""
     tmp = tempfile.gettempdir()
     files = [os.path.join(tmp, "osrcp-%s.json" % hashlib.md5(url.encode()).hexdigest())]
     ids = [url] + [f"{url}-{u}" for u in _user_candidates()]

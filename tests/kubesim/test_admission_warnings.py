@@ -4,7 +4,7 @@ kube-apiserver records each admission webhook's AdmissionResponse ``warnings`` a
 them as RFC 7234 warn-code 299 headers (apimachinery util/net NewWarningHeader: agent
 ``-``, text quoted with ``\\`` and ``"`` escaped; repeated texts once per request). kubectl
 prints them as ``Warning: <text>``. The cert-manager sim warns about an unset
-``rotationPolicy`` in v1.18/v1.19 (reference/cert-manager.md §1).
+``rotationPolicy`` in v1.18/v1.19 (cert-manager internal/apis/certmanager/validation/warnings.go).
 """
 
 from __future__ import annotations

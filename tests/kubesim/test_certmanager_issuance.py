@@ -1,7 +1,7 @@
 """cert-manager issuance in kubesim: issuers, real X.509 contents, Secret, requests, status.
 
-Reference: reference/cert-manager.md §1 (defaults), §2 (renewal time), §3 (conditions),
-§5 (Secret and CertificateRequests), §6 (issuers).
+Upstream: cert-manager internal/apis/certmanager/v1/defaults.go (defaults), pkg/util/pki/renewaltime.go
+(renewal time), pkg/controller/certificates (conditions, Secret, CertificateRequests), pkg/issuer (issuers).
 """
 
 from __future__ import annotations

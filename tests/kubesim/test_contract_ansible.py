@@ -3,7 +3,7 @@ two-cluster kubesim fleet, through the fleet's kubeconfig and inventory.
 
 Covers k8s create, apply with server_side_apply (incl. a field-manager conflict),
 wait on a Deployment, k8s_info, k8s_log, idempotent re-apply and deletion
-(reference/kube-api.md §3.3).
+(ansible-collections/kubernetes.core plugins/module_utils/k8s).
 """
 
 from __future__ import annotations

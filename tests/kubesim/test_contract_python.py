@@ -1,6 +1,6 @@
 """Contract: the official ``kubernetes`` Python client (typed and DynamicClient) against kubesim.
 
-Each assertion here is behaviour of a real API server (reference/kube-api.md §3–5);
+Each assertion here is behaviour of a real API server (see the fidelity table in README.md);
 if kubesim drifts, these fail.
 """
 

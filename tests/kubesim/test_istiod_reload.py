@@ -1,7 +1,7 @@
 """Simulated istiod hot reload of ``cacerts``: per version and flag, lines, refusals, failures.
 
-Reference: reference/istiod.md §0 (version timeline), §2 (handleEvent step by step, root
-comparison, reload vs startup checks, ConfigMaps by scenario), §3 (metrics).
+Upstream: istio pilot/pkg/bootstrap/istio_ca.go (``handleEvent`` step by step, root comparison, reload
+vs startup checks), the root ConfigMaps (namespacecontroller.go) and security/pkg/server/ca/monitoring.go (metrics).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Simulated istiod at pod start: plugged vs self-signed, completeness rules, crash-loop.
 
-Reference: reference/istiod.md §1 (file names, format detection, completeness by
-version), §2 (startup lines), §4 (precedence), §6 (startup-only IsCA check).
+Upstream: istio pilot/pkg/bootstrap/istio_ca.go (file names, format detection, completeness by
+version, startup lines, precedence of istio-ca-secret and cacerts), security/pkg/pki/ca/ca.go (startup-only IsCA check).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Modelled on what kind (kubeadm) sets up: one CA per cluster signs the API server's serving
 certificate (SANs for the addresses clients dial) and the admin's client certificate
-(``CN=kubernetes-admin``, ``O=system:masters``; kubernetes/kubeadm
+(``CN=kubernetes-admin``, ``O=system:masters``; kubernetes/kubernetes
 cmd/kubeadm/app/phases/kubeconfig/kubeconfig.go, cmd/kubeadm/app/util/pkiutil/pki_helpers.go).
 kube-apiserver requests a client certificate and verifies it against ``--client-ca-file``
 (staging/src/k8s.io/apiserver/pkg/authentication/request/x509/x509.go); the user is the

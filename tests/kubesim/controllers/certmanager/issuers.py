@@ -1,7 +1,7 @@
 """SelfSigned and CA issuers: readiness (Setup) and signing (Sign).
 
-Reference: reference/cert-manager.md §6 (pkg/issuer/ca/setup.go, pkg/issuer/selfsigned/setup.go,
-pkg/controller/certificaterequests/{ca,selfsigned}) and §5 for how the chain is split.
+Upstream: cert-manager pkg/issuer/ca/setup.go, pkg/issuer/selfsigned/setup.go,
+pkg/controller/certificaterequests/{ca,selfsigned}; the chain split is pkg/util/pki/parse_certificate_chain.go.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """istiod's log line and metrics formats.
 
 Log lines look like istio's zap encoder writes them: ``<RFC3339 µs>Z<TAB>level<TAB>[scope<TAB>]message``
-(see the real startup log quoted in reference/istiod.md's sources). The ``x509 cert`` line is
+(istio pkg/log, zap's console encoder). The ``x509 cert`` line is
 ``loadIstiodCert``'s ``Issuer: %q, Subject: %q, SN: %x, NotBefore: %q, NotAfter: %q`` with Go's
-``pkix.Name.String()`` names (reference/istiod.md §2). Metrics are the Prometheus text format.
+``pkix.Name.String()`` names (pilot/pkg/bootstrap/istio_ca.go). Metrics are the Prometheus text format.
 """
 
 from __future__ import annotations
