@@ -109,9 +109,11 @@ class Signer:
 
 
 def signer(cluster: "Cluster") -> Signer:
-    if cluster.sa_signer is None:
-        cluster.sa_signer = Signer()
-    return cluster.sa_signer
+    """The cluster's signing key, made on first use (under the store lock: one key per cluster)."""
+    with cluster.lock:
+        if cluster.sa_signer is None:
+            cluster.sa_signer = Signer()
+        return cluster.sa_signer
 
 
 # ---------------------------------------------------------------------------- issuing
