@@ -13,7 +13,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _minimum(text):
-    return tuple(int(p) for p in re.search(r"cryptography\s*>=\s*([\d.]+)", text).group(1).split(".")[:2])
+    """(major, minor) of the first ``cryptography >= X[.Y[.Z]]`` in ``text``; ``42`` is ``(42, 0)``."""
+    parts = [int(p) for p in re.search(r"cryptography\s*>=\s*([\d.]+)", text).group(1).split(".")[:2]]
+    return tuple(parts + [0] * (2 - len(parts)))
 
 
 def test_ee_requirements_cryptography_minimum_matches_the_modules_docs():
