@@ -95,8 +95,6 @@ def test_docs_match_argspec():
         assert spec[name]["type"] == option["type"], name
         assert spec[name].get("default") == option.get("default"), name
     assert doc["version_added"] == "0.1.0"
-    assert doc["attributes"]["check_mode"]["support"] == "full"
-    assert doc["attributes"]["diff_mode"]["support"] == "none"
     yaml.safe_load(mod.EXAMPLES)
     returned = yaml.safe_load(mod.RETURN)
     for field in ("reloaded", "pods", "root_consistent", "mismatched_namespaces", "expected_serial", "intermediate",
