@@ -1,6 +1,6 @@
 """A scripted stand-in for K8sClient: log lines become visible at a given fake-clock second."""
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import logs
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
 
 
@@ -50,9 +50,9 @@ class FakeApi(object):
 
     def pod_log(self, namespace, pod, container=None, since_time=None, tail_lines=None):
         self._count(("log", pod, since_time, container))
-        since = logs.parse_time(since_time) if since_time else None
+        since = rfc3339.parse(since_time) if since_time else None
         return "".join(line + "\n" for line in self._visible(pod)
-                       if since is None or logs.parse_time(line.split(" ", 1)[0]) >= since)
+                       if since is None or rfc3339.parse(line.split(" ", 1)[0]) >= since)
 
     def request(self, method, path, body=None, query=None, content_type=None, raw=False):
         pod = path.split("/")[-2]

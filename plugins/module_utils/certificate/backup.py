@@ -23,12 +23,12 @@ __metaclass__ = type
 import base64
 import binascii
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, K8sApiError, X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import analyze_chain, key_matches
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import rfc4514, serial_hex
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import load_certificates, load_private_key
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601, utcnow
 
 BACKUP_LABEL = "meshpki.istio_ca/backup-of"
 MANAGED_BY = ("app.kubernetes.io/managed-by", "meshpki.istio_ca")
@@ -82,14 +82,14 @@ def describe(data, where, now=None):
         key = load_private_key(_decoded(data, "tls.key", where), "%s key tls.key" % where)
         matches = key_matches(key, certs[0])
         key = None  # drop the parsed key at once
-        chain = analyze_chain(certs, roots, None, now or utcnow(), source="tls.crt", roots_source="ca.crt")
+        chain = analyze_chain(certs, roots, None, now or rfc3339.now(), source="tls.crt", roots_source="ca.crt")
     except X509Error as exc:
         raise CertificateError("%s cannot be backed up: %s; nothing was changed." % (where, exc.message))
     if not matches:
         raise CertificateError("%s cannot be backed up restorably: its tls.key does not belong to the first "
                                "certificate of tls.crt; nothing was changed. Repair the Secret first." % where)
     leaf = certs[0]
-    return {"serial": serial_hex(leaf), "not_after": iso8601(leaf.not_valid_after_utc),
+    return {"serial": serial_hex(leaf), "not_after": rfc3339.format(leaf.not_valid_after_utc),
             "subject": rfc4514(leaf.subject), "root_fingerprint": chain["root_fingerprint_sha256"] or ""}
 
 

@@ -12,8 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.logs import parse_time
 
 ISTIOD_SELECTOR = "app=istiod"
 REVISION_LABEL = "istio.io/rev"
@@ -34,7 +34,7 @@ class PodInfo(object):
         self.revision = labels.get(REVISION_LABEL) or "default"
         self.deleting = bool(meta.get("deletionTimestamp"))
         self.phase = status.get("phase")
-        self.created = parse_time(meta.get("creationTimestamp") or "")
+        self.created = rfc3339.parse(meta.get("creationTimestamp") or "")
         container = _discovery_container(spec.get("containers") or [])
         self.container = container.get("name")
         self.image = container.get("image")
@@ -43,7 +43,7 @@ class PodInfo(object):
         self.multiroot_raw = env.get("ISTIO_MULTIROOT_MESH")
         self.multiroot = versions.go_bool(self.multiroot_raw) is True
         self.version = versions.parse_version(versions.image_tag(self.image)) or _version_from_labels(labels)
-        self.started = _started(status, self.container) or parse_time(status.get("startTime") or "") or self.created
+        self.started = _started(status, self.container) or rfc3339.parse(status.get("startTime") or "") or self.created
         self.deployment = _deployment(meta) or ("istiod" if self.revision == "default" else "istiod-" + self.revision)
 
     @property
@@ -86,7 +86,7 @@ def _started(status, container_name):
     for item in status.get("containerStatuses") or []:
         if item.get("name") == container_name:
             running = (item.get("state") or {}).get("running") or {}
-            return parse_time(running.get("startedAt") or "")
+            return rfc3339.parse(running.get("startedAt") or "")
     return None
 
 

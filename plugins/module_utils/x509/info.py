@@ -18,8 +18,8 @@ import base64
 import binascii
 import hashlib
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601
 
 try:
     from cryptography import x509
@@ -272,8 +272,8 @@ def certificate_info(cert, now, valid_at=None, index=0, source=None):
         "serial_number": cert.serial_number,
         "serial_hex": serial_hex(cert),
         "version": 1 if cert.version == x509.Version.v1 else 3,
-        "not_before": iso8601(not_before),
-        "not_after": iso8601(not_after),
+        "not_before": rfc3339.format(not_before),
+        "not_after": rfc3339.format(not_after),
         "seconds_remaining": int((not_after - now).total_seconds()),
         "expired": not_after < now,
         "not_yet_valid": now < not_before,

@@ -12,22 +12,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import istio_requirements as x509_istio
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import analyze_chain
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import certificate_info, short_name
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.source import from_params
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import (
-    format_duration, parse_go_duration, parse_timespec, utcnow,
-)
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import format_duration, parse_min_remaining, parse_timespec
 
 
 def inspect(params, client_factory=None, now=None):
     """The module result for ``params`` (the module's validated parameters)."""
-    now = now or utcnow()
+    now = now or rfc3339.now()
     valid_at = dict((name, parse_timespec(value, name, now))
                     for name, value in sorted((params.get("valid_at") or {}).items()))
     min_remaining = params.get("min_remaining")
-    min_seconds = parse_go_duration(min_remaining) if min_remaining not in (None, "") else None
+    min_seconds = parse_min_remaining(min_remaining) if min_remaining not in (None, "") else None
 
     material = from_params(params, client_factory)
     roots = material.roots if material.roots is not None else None

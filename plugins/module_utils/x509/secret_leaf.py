@@ -21,14 +21,11 @@ try:
 except ImportError:  # pragma: no cover - reported by the module at start-up
     HAS_CRYPTOGRAPHY = False
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
 
 _BEGIN = b"-----BEGIN CERTIFICATE-----"
 _END = b"-----END CERTIFICATE-----"
-
-
-def _iso(when):
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def first_certificate(pem):
@@ -65,6 +62,6 @@ def describe(secret):
     return {
         "serial": format(cert.serial_number, "x"),
         "serial_number": cert.serial_number,
-        "not_before": _iso(cert.not_valid_before_utc),
-        "not_after": _iso(cert.not_valid_after_utc),
+        "not_before": rfc3339.format(cert.not_valid_before_utc),
+        "not_after": rfc3339.format(cert.not_valid_after_utc),
     }

@@ -9,11 +9,11 @@ import json
 
 import pytest
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import backup as cb
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backend import CertificateBackend
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, CollectionError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import analyze_chain
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import utcnow
 from unit.certificate_fakes import CERT_PATH, FakeClient, ready_cert, spec
 from unit.x509_factory import key, make, mesh
 
@@ -47,7 +47,7 @@ def test_backup_name():
 def test_facts_are_those_x509_inspect_reports():
     root, inter = mesh()
     facts = cb.describe(tls_secret(inter, root)["data"], "Secret x")
-    chain = analyze_chain([inter.cert], [root.cert], None, utcnow())
+    chain = analyze_chain([inter.cert], [root.cert], None, rfc3339.now())
     assert facts == {"serial": "%x" % inter.cert.serial_number,
                      "not_after": inter.cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
                      "subject": "CN=Intermediate CA,L=cluster-1,O=meshpki-test",

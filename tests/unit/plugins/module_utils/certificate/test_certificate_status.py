@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 import copy
 import datetime
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import status as cst
 from unit.certificate_fakes import certificate, cond
 
@@ -97,4 +98,4 @@ def test_issuing_false_fails_unless_it_is_the_stale_one():
 
 def test_accessors_tolerate_missing_parts():
     assert cst.revision(None) is None and cst.conditions({}) == [] and cst.condition({}, "Ready") is None
-    assert cst.rfc3339(NOW) == "2026-08-22T10:00:05Z"
+    assert rfc3339.format(NOW) == "2026-08-22T10:00:05Z"

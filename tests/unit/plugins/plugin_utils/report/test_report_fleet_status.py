@@ -213,3 +213,11 @@ def test_cached_cluster_statuses_keeps_saved_entries_and_names_unknown_clusters(
     assert again["clusters"][0]["intermediate"]["seconds_remaining"] == 20 * 86400  # counted from the new time
     with pytest.raises(AnsibleFilterError, match="not a fleet status document"):
         cached_cluster_statuses({"hello": "world"}, ["c1"], path="bogus.json")
+
+
+@pytest.mark.parametrize("value", [3600, "3600", "1h", "60m", 3600.0])
+def test_expiring_within_is_seconds_or_a_go_duration_in_every_filter(value):
+    """report.yml documents report_expiring_within as "Go duration or seconds"; -e passes 3600 as a string."""
+    doc = fleet_report([], expiring_within=value, generated_at="2025-06-01T00:00:00Z")
+    assert doc["settings"]["expiring_within_seconds"] == 3600
+    assert report_model.build_view(doc, expiring_within=value)["threshold"] == 3600
