@@ -14,9 +14,9 @@ __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.hot_reload_plan import AUTO_RELOAD_ENV, REVISION_LABEL, container_of, literal_env
 
 ISTIOD_SELECTOR = "app=istiod"
-REVISION_LABEL = "istio.io/rev"
 VERSION_LABELS = ("app.kubernetes.io/version", "operator.istio.io/version", "helm.sh/chart")
 
 
@@ -35,11 +35,11 @@ class PodInfo(object):
         self.deleting = bool(meta.get("deletionTimestamp"))
         self.phase = status.get("phase")
         self.created = rfc3339.parse(meta.get("creationTimestamp") or "")
-        container = _discovery_container(spec.get("containers") or [])
+        container = container_of(spec)
         self.container = container.get("name")
         self.image = container.get("image")
-        env = _env(container)
-        self.auto_reload = env.get("AUTO_RELOAD_PLUGIN_CERTS")
+        env = literal_env(container)
+        self.auto_reload = env.get(AUTO_RELOAD_ENV)
         self.multiroot_raw = env.get("ISTIO_MULTIROOT_MESH")
         self.multiroot = versions.go_bool(self.multiroot_raw) is True
         self.version = versions.parse_version(versions.image_tag(self.image)) or _version_from_labels(labels)
@@ -53,22 +53,6 @@ class PodInfo(object):
     @property
     def hot_reload(self):
         return versions.hot_reload(self.version, self.auto_reload)
-
-
-def _discovery_container(containers):
-    for container in containers:
-        if container.get("name") == "discovery":
-            return container
-    return containers[0] if containers else {}
-
-
-def _env(container):
-    """Literal env values; a valueFrom reference reads as unknown (None)."""
-    values = {}
-    for item in container.get("env") or []:
-        if "value" in item:
-            values[item.get("name")] = item.get("value")
-    return values
 
 
 def _version_from_labels(labels):

@@ -28,6 +28,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration, rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions as istiod_versions
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.hot_reload_plan import deployment_facts
 
 SCHEMA_VERSION = 1
 UTC = datetime.timezone.utc
@@ -101,19 +102,16 @@ def _istiod_entry(deployments, reload):
              "problems": []}
     states = []
     for dep in deployments or []:
-        containers = ((((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [])
-        container = next((c for c in containers if c.get("name") == "discovery"), containers[0] if containers else {})
-        env = dict((e.get("name"), e.get("value")) for e in container.get("env") or [] if isinstance(e, dict))
-        tag = istiod_versions.image_tag(container.get("image"))
-        version = istiod_versions.parse_version(tag)
-        state = istiod_versions.hot_reload(version, env.get("AUTO_RELOAD_PLUGIN_CERTS"))
+        facts = deployment_facts(dep)
+        version = facts["version"]
+        state = istiod_versions.hot_reload(version, facts["auto_reload_env"])
         states.append(state)
         entry["deployments"].append({
-            "name": (dep.get("metadata") or {}).get("name"),
-            "image": container.get("image"),
-            "version": str(version) if version else tag,
+            "name": facts["name"],
+            "image": facts["image"] or None,
+            "version": str(version) if version else facts["tag"],
             "hot_reload_state": state,
-            "auto_reload_plugin_certs": env.get("AUTO_RELOAD_PLUGIN_CERTS"),
+            "auto_reload_plugin_certs": facts["auto_reload_env"],
         })
     if not entry["deployments"] and reload and reload.get("pods"):
         # Version and AUTO_RELOAD_PLUGIN_CERTS (it matters for 1.14-1.18) from the running pods
