@@ -36,28 +36,61 @@ PREFIX = "meshpki.istio_ca/"
 
 
 def backup_name(secret_name, revision, serial):
-    """``<secretName>-backup-r<revision or 0>-<first 12 hex of the serial>``."""
+    """``<secretName>-backup-r<revision or 0>-<first 12 hex of the serial>``: the one naming rule of backups.
+
+    The certificate module names its in-cluster copy so, and roles/ca_rotation's controller copy is this
+    name plus ``.yml.vault`` (filter ``backup_name``), so the two copies of one rotation share a name.
+    """
+    serial = str(serial or "").lower()
+    if not serial:
+        raise CertificateError("A backup name needs the serial of the certificate it holds.")
     return "%s-backup-r%d-%s" % (secret_name, int(revision or 0), serial[:12])
 
 
-def backups_to_prune(secrets, secret_name, keep=5, new=None):
-    """Names of the backup Secrets of ``secret_name`` to delete so that ``keep`` remain with ``new``.
+def newest_first(entries):
+    """``(created, name)`` pairs, newest first: the one order of backups (creation time, then name).
 
-    Only metadata is read. Backups are those labelled ``meshpki.istio_ca/backup-of=<secret_name>``;
-    the newest (creationTimestamp, then name) are kept, ``new`` (the backup just written) always
-    counts as one. ``keep`` 0 (or less) keeps everything.
+    RFC 3339 UTC times (``metadata.creationTimestamp``) and file mtimes both sort by value; the name
+    breaks ties of the same second, so the order never depends on the API's list order.
+    """
+    return sorted(entries, key=lambda entry: (entry[0], entry[1]), reverse=True)
+
+
+def backups_of(secrets, secret_name):
+    """``(creationTimestamp, name)`` of the Secrets labelled ``meshpki.istio_ca/backup-of=<secret_name>``.
+
+    Only metadata is read; the Secrets' data (key material) is never looked at.
+    """
+    found = []
+    for sec in secrets or []:
+        meta = (sec or {}).get("metadata") or {}
+        if (meta.get("labels") or {}).get(BACKUP_LABEL) == secret_name and meta.get("name"):
+            found.append((meta.get("creationTimestamp") or "", meta.get("name")))
+    return found
+
+
+def newest_backup(secrets, secret_name):
+    """Name of the newest backup Secret of ``secret_name`` (what restore.yml's ``latest`` means), or ``""``."""
+    ordered = newest_first(backups_of(secrets, secret_name))
+    return ordered[0][1] if ordered else ""
+
+
+def to_prune(entries, keep=5, new=None):
+    """Names of ``(created, name)`` entries to delete so that ``keep`` remain, ``new`` (just written) counting as one.
+
+    ``keep`` 0 (or less) keeps everything; ``new`` itself is never returned.
     """
     keep = int(keep)
     if keep <= 0:
         return []
-    found = []
-    for sec in secrets or []:
-        meta = (sec or {}).get("metadata") or {}
-        if (meta.get("labels") or {}).get(BACKUP_LABEL) == secret_name and meta.get("name") != new:
-            found.append((meta.get("creationTimestamp") or "", meta.get("name")))
-    found.sort(reverse=True)
+    ordered = [entry for entry in newest_first(entries) if entry[1] != new]
     room = keep - 1 if new else keep
-    return [entry[1] for entry in found[max(room, 0):]]
+    return [entry[1] for entry in ordered[max(room, 0):]]
+
+
+def backups_to_prune(secrets, secret_name, keep=5, new=None):
+    """Names of the backup Secrets of ``secret_name`` to delete so that ``keep`` remain with ``new``."""
+    return to_prune(backups_of(secrets, secret_name), keep, new)
 
 
 def _decoded(data, key, where):

@@ -12,7 +12,7 @@
 
 The JSON is built here and only here, so report.yml, the renderers (report.md,
 report.html) and the rotation summary read one schema. Controller-only; served as
-filters by plugins/filter/cluster_status.py and plugins/filter/fleet.py, documented in
+filters by plugins/filter/cluster_status.py and plugins/filter/fleet_report.py, documented in
 the ``<filter name>.yml`` files there.
 """
 
