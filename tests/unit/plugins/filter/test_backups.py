@@ -9,7 +9,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.meshpki.istio_ca.plugins.filter.backups import FilterModule
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import backup as cb
-from unit.certificate_fakes import FakeClient
+from unit.fake_api import FakeApi
 from unit.x509_factory import mesh
 
 FILTERS = FilterModule().filters()
@@ -35,7 +35,7 @@ def test_backup_name_is_the_name_the_certificate_module_writes():
         written.append(body)
         return body
 
-    client = FakeClient().on("POST", SECRETS, stored)
+    client = FakeApi().on("POST", SECRETS, stored)
     client.on("GET", SECRETS + "/" + cb.backup_name("cacerts", 4, "%x" % inter.cert.serial_number),
               lambda body, query: written[0])
     made, _note = cb.take(client, "istio-system", "cacerts", 4, source)

@@ -8,7 +8,7 @@ import datetime
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import status as cst
-from unit.certificate_fakes import certificate, cond
+from unit.fake_api import certificate, cond
 
 NOW = datetime.datetime(2026, 8, 22, 10, 0, 5, 123456, tzinfo=datetime.timezone.utc)
 

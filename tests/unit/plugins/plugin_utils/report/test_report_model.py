@@ -1,7 +1,6 @@
 """report_model: which clusters the report flags, and why (shared by Markdown and HTML)."""
 
 import copy
-import datetime
 import json
 import os
 
