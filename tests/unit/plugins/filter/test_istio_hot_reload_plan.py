@@ -11,8 +11,8 @@ plan = FilterModule().filters()["istio_hot_reload_plan"]
 
 
 def dep(name, image):
-    return {"metadata": {"name": name}, "spec": {"template": {"spec": {"containers": [{"name": "discovery",
-                                                                                        "image": image}]}}}}
+    container = {"name": "discovery", "image": image}
+    return {"metadata": {"name": name}, "spec": {"template": {"spec": {"containers": [container]}}}}
 
 
 def test_every_revision_in_order_from_a_list_or_a_k8s_info_result():

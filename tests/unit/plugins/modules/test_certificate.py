@@ -84,6 +84,6 @@ def test_spec_required_for_present(monkeypatch, capsys):
 def test_api_errors_fail_in_one_place(monkeypatch, capsys):
     from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
     client = FakeApi().on("GET", CERT_PATH, K8sApiError(403, "Forbidden", 'certificates.cert-manager.io "cacerts" '
-                                                           'is forbidden: User "x" cannot get resource'))
+                                                        'is forbidden: User "x" cannot get resource'))
     result = run_main(monkeypatch, capsys, client, spec=spec())[0]
     assert result["failed"] is True and result["api_error"]["code"] == 403 and "403 Forbidden" in result["msg"]

@@ -229,7 +229,7 @@ def test_secret_check_mode(api, pki, capsys):
 def test_secret_istio_native_layout(api, pki, capsys):
     root, inter = pki
     put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
-                        "cert-chain.pem": pem(inter, root)}, type_="Opaque")
+                         "cert-chain.pem": pem(inter, root)}, type_="Opaque")
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["_rc"] == 0 and res["source"]["secret"]["layout"] == "istio"
     assert [c["source"] for c in res["certificates"]] == ["ca-cert.pem", "root-cert.pem"]

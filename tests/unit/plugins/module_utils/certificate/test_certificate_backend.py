@@ -9,8 +9,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backe
     FIELD_MANAGER, NO_CRD, CertificateBackend)
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.wait import Waiter
-from unit.fake_api import (CERT_PATH, FakeApi, certificate, cond, no_resource, not_found, ready_cert,
-                                    spec)
+from unit.fake_api import CERT_PATH, FakeApi, certificate, cond, no_resource, not_found, ready_cert, spec
 
 SECRET = "/api/v1/namespaces/istio-system/secrets/cacerts"
 CR1 = "/apis/cert-manager.io/v1/namespaces/istio-system/certificaterequests/cacerts-1"

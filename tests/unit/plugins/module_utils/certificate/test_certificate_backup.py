@@ -118,7 +118,7 @@ def test_take_creates_reads_back_and_reuses():
     facts = cb.describe(secret["data"], "x")
     name = cb.backup_name("cacerts", 1, facts["serial"])
     client = FakeApi().on("POST", SECRETS, lambda body, query: body).on("GET", SECRETS + "/" + name,
-                                                                           lambda body, query: stored[0])
+                                                                        lambda body, query: stored[0])
     stored = [labelled(secret, name)]
     made, note = cb.take(client, "istio-system", "cacerts", 1, secret)
     assert note is None and made == {"name": name, "namespace": "istio-system", "created": True,

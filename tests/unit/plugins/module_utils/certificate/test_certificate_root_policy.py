@@ -87,7 +87,7 @@ def test_ca_certificate_signed_by_a_ca_issuer_is_not_a_root():
 def test_issuer_in_the_certificates_namespace_and_this_certificate_skipped():
     issuer = "/apis/cert-manager.io/v1/namespaces/istio-system/issuers/local-ca"
     client = FakeApi().on("GET", IS_CERTS, {"items": [cert("cacerts", ns="istio-system", issuer="local-ca"),
-                                                         cert("root", ns="istio-system", issuer="ss", kind="Issuer")]})
+                                                      cert("root", ns="istio-system", issuer="ss", kind="Issuer")]})
     client.on("GET", issuer, {"spec": {"ca": {"secretName": "root"}}})
     client.on("GET", "/apis/cert-manager.io/v1/namespaces/istio-system/issuers/ss", {"spec": {"selfSigned": {}}})
     result = run(client, spec(issuer="local-ca", kind=None))
