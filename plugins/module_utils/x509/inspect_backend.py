@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import istio_requirements as x509_istio
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import istio_requirements
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import analyze_chain
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import certificate_info, short_name
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.source import from_params
@@ -59,17 +59,17 @@ def inspect(params, client_factory=None, now=None):
                     info["not_after"], min_remaining))
     if params.get("istio_signing_ca"):
         inp = _istio_input(material)
-        ready, problems, warnings = x509_istio.check(inp, now)
+        ready, problems, warnings = istio_requirements.check(inp, now)
         result.update(istio_ready=ready, istio_problems=problems, istio_warnings=warnings)
     return result
 
 
 def _istio_input(material):
     if material.kind == "secret":
-        return x509_istio.IstioInput(material.certs, material.chain_pool, material.roots, material.key,
-                                     material.names, material.missing, material.layout)
+        return istio_requirements.IstioInput(material.certs, material.chain_pool, material.roots, material.key,
+                                             material.names, material.missing, material.layout)
     roots = material.bundle_roots()
     names = dict(material.names)
     if roots:
         names["root"] = "the root at the end of %s (%s)" % (material.label, short_name(roots[0]))
-    return x509_istio.IstioInput(material.certs, material.certs, roots, material.key, names, (), "bundle")
+    return istio_requirements.IstioInput(material.certs, material.certs, roots, material.key, names, (), "bundle")

@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - reported by the module at start-up
     HAS_CRYPTOGRAPHY = False
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 
 _BEGIN = b"-----BEGIN CERTIFICATE-----"
 _END = b"-----END CERTIFICATE-----"
@@ -46,19 +46,19 @@ def describe(secret):
     if not encoded:
         return {}
     if not HAS_CRYPTOGRAPHY:
-        raise CertificateError("The cryptography Python package is required to read the issued certificate.")
+        raise X509Error("The cryptography Python package is required to read the issued certificate.")
     try:
         pem = base64.b64decode(encoded, validate=True)
     except (TypeError, ValueError, binascii.Error):
-        raise CertificateError("Secret %s: tls.crt is not valid base64." % (secret.get("metadata") or {}).get("name"))
+        raise X509Error("Secret %s: tls.crt is not valid base64." % (secret.get("metadata") or {}).get("name"))
     block = first_certificate(pem)
     try:
         cert = x509.load_pem_x509_certificate(block) if block else None
     except ValueError:
         cert = None
     if cert is None:
-        raise CertificateError("Secret %s: tls.crt does not start with a readable PEM certificate."
-                               % (secret.get("metadata") or {}).get("name"))
+        raise X509Error("Secret %s: tls.crt does not start with a readable PEM certificate."
+                        % (secret.get("metadata") or {}).get("name"))
     return {
         "serial": format(cert.serial_number, "x"),
         "serial_number": cert.serial_number,
