@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils import argument_help as ah
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.known_variables import collection_root
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.run_checks import argument_help as ah
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.run_checks.known_variables import collection_root
 
 
 def test_missing_required_choice_argument():

@@ -26,8 +26,8 @@ _DOC_VAR = re.compile(r"^#   ([a-z_][a-z0-9_]*)(?:\s|$)")
 
 
 def collection_root():
-    """The collection's directory (plugins/plugin_utils/ is two levels below it)."""
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    """The collection's directory (plugins/plugin_utils/run_checks/ is three levels below it)."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 def playbook_documented_variables(text):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils import known_variables as kv
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.run_checks import known_variables as kv
 
 
 @pytest.fixture(scope="module")
