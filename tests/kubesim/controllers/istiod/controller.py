@@ -148,6 +148,9 @@ class IstiodSim(Controller):
         self.pods: Dict[str, PodState] = {}
         self.errors: List[str] = []
         self._seq = 0
+        # Called (on the scheduler thread) with the pod name when a pod starts serving, reloads its CA or goes
+        # away: the simulated sidecars (multiroot.py's agents) reconnect and take PCDS pushes from here.
+        self.listeners: List = []
 
     @classmethod
     def of(cls, cluster) -> Optional["IstiodSim"]:
@@ -253,6 +256,11 @@ class IstiodSim(Controller):
         if st is not None and st.uid == uid:
             del self.pods[name]
             self.reconcile_configmaps()
+            self._notify(name)
+
+    def _notify(self, name: str) -> None:
+        for fn in list(self.listeners):
+            fn(name)
 
     # ------------------------------------------------------------------ startup
 
@@ -322,6 +330,7 @@ class IstiodSim(Controller):
         if st.restart_count:
             self._set_container(st, ready=True)
         self.reconcile_configmaps()
+        self._notify(st.name)
 
     def _crl(self, st: PodState, names: dict) -> Optional[str]:
         """detectSigningCABundleAndCRL's CRL part (1.27+), with its ``Detected CRL file`` line."""
@@ -391,8 +400,8 @@ class IstiodSim(Controller):
         else:
             key = ipki.serving_key("RSA", 2048)
         not_after = now + TEN_YEARS
-        if st.version >= (1, 31, 0):
-            not_after = min(not_after, pki.not_after(b.cert))  # PR #59766
+        if ipki.leaf_clamped(st.version):
+            not_after = min(not_after, pki.not_after(b.cert))  # PR #59766 and its backports
         leaf = pki.sign(subject=x509.Name([]), public_key=key.public_key(), not_before_=now - CLOCK_SKEW,
                         not_after_=not_after, is_ca_flag=False,
                         key_usage={"digital_signature", "key_encipherment"},
@@ -421,6 +430,7 @@ class IstiodSim(Controller):
         self._set_container(st, ready=False, backoff=backoff)
         self._later(backoff, f"restart/{st.name}", self._restart, st.name, st.uid)
         self.reconcile_configmaps()
+        self._notify(st.name)
 
     def _restart(self, name: str, uid: str) -> None:
         st = self.pods.get(name)
@@ -528,12 +538,15 @@ class IstiodSim(Controller):
             self._log(st, "info", "Istiod has detected the newly added CRL file and updated its CRL accordingly")
         if st.version >= (1, 21, 0):
             self._log(st, "info", "update root cert and generate new dns certs")
-        if root_changed:
+        if st.multiroot and st.version >= (1, 21, 0):
+            # updateRootCertAndGenKeyCert (certcontroller.go) logs this whenever ISTIO_MULTIROOT_MESH is on, root
+            # changed or not (Infof from 1.21; 1.20's updatePluggedinRootCertAndGenKeyCert used Debugf)
             self._log(st, "info", "Update trust anchor with new root cert")
         self._issue_dns_cert(st, now)
         self._log(st, "info", L.MARKER)
         st.reloads += 1
         self.reconcile_configmaps()
+        self._notify(st.name)
 
     # ------------------------------------------------------------------ root ConfigMaps
 

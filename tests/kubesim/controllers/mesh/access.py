@@ -1,0 +1,45 @@
+"""``Cluster`` members for the simulated workloads and per-pod volume propagation (a mixin of ``kubesim.Cluster``)."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+
+class MeshAccess:
+    """Mixed into ``Cluster``; ``self`` is the cluster."""
+
+    workload_sim = None  # the WorkloadSim attached by Fleet(workloads=N), if any
+
+    @property
+    def workloads(self) -> List[dict]:
+        """Every running simulated workload's certificate state (``Agent.describe``: leaf serial and issuer,
+        intermediate serial, trust anchors' SHA-256 fingerprints, the PCDS flag it started with, …)."""
+        sim = self.workload_sim
+        return [] if sim is None else [a.describe() for _k, a in sorted(sim.agents.items())]
+
+    def restart_workloads(self, namespace: Optional[str] = None, settle: bool = True) -> List[str]:
+        """Roll the workload Deployments (one namespace or all), like ``kubectl rollout restart``: new pods, new
+        agents that read ``PROXY_CONFIG_XDS_AGENT`` again and request fresh certificates. Returns the namespaces."""
+        sim = self.workload_sim
+        if sim is None:
+            raise RuntimeError(f"{self.name} has no simulated workloads (Fleet(workloads=N))")
+        done = sim.restart(namespace)
+        if settle:
+            self.settle()
+        return done
+
+    def pod_propagation_delays(self, namespace: str, secret_name: str) -> Dict[str, float]:
+        """Seconds after a write to Secret ``namespace/secret_name`` until each pod mounting it sees the change.
+
+        kubesim models one kubelet delay per cluster (``propagation_delay``; the istiod simulation applies it to
+        ``istio-system/cacerts``), so every pod with a ``secret`` volume of that name gets the same value; no
+        per-pod jitter is simulated. Pods being deleted are left out."""
+        out: Dict[str, float] = {}
+        for pod in self.list("v1", "pods", namespace):
+            md = pod.get("metadata") or {}
+            if md.get("deletionTimestamp"):
+                continue
+            vols = (pod.get("spec") or {}).get("volumes") or []
+            if any((v.get("secret") or {}).get("secretName") == secret_name for v in vols):
+                out[md["name"]] = float(self.propagation_delay)
+        return out
