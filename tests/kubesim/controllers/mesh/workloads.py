@@ -83,8 +83,6 @@ class WorkloadSim(Controller):
     # ------------------------------------------------------------------ setup
 
     def _istiod_version(self) -> str:
-        if self.proxy_version:
-            return self.proxy_version
         dep = self.cluster.get("apps/v1", "deployments", "istio-system", "istiod")
         for c in (((dep or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []:
             if c.get("name") == "discovery" and ":" in c.get("image", ""):
@@ -93,7 +91,9 @@ class WorkloadSim(Controller):
 
     def setup(self) -> None:
         """Namespaces and Deployments (idempotent; called by the Fleet once it has pre-installed)."""
-        version = self._istiod_version()
+        # ``image: auto`` is the injector's placeholder (pkg/kube/inject, used for gateways): the injector puts its
+        # own proxyv2 image there at pod creation; the agent below resolves it to istiod's version at pod start.
+        image = f"docker.io/istio/proxyv2:{self.proxy_version}" if self.proxy_version else "auto"
         for ns, replicas in replicas_for(self.count, self.namespaces).items():
             self.cluster.apply({"apiVersion": "v1", "kind": "Namespace",
                                 "metadata": {"name": ns, "labels": {"istio-injection": "enabled"}}}, manager=MANAGER)
@@ -108,7 +108,7 @@ class WorkloadSim(Controller):
                                       "spec": {"serviceAccountName": "default", "containers": [
                                           {"name": "app", "image": "docker.io/curlimages/curl:8.8.0",
                                            "command": ["sleep", "infinity"]},
-                                          {"name": PROXY_CONTAINER, "image": f"docker.io/istio/proxyv2:{version}",
+                                          {"name": PROXY_CONTAINER, "image": image,
                                            "args": ["proxy", "sidecar"]}]}}}}, manager=MANAGER)
 
     # ------------------------------------------------------------------ pods
@@ -176,8 +176,10 @@ class WorkloadSim(Controller):
         if cur is not None and cur.uid == pod["metadata"].get("uid"):
             return
         proxy = next((c for c in pod["spec"].get("containers") or [] if c.get("name") == PROXY_CONTAINER), {})
+        image = proxy.get("image", "")
+        version = parse_version(image if image != "auto" else ":" + self._istiod_version())
         ag = A.Agent(self.cluster.name, namespace, name, pod["metadata"].get("uid"),
-                     pod["spec"].get("serviceAccountName") or "default", parse_version(proxy.get("image", "")),
+                     pod["spec"].get("serviceAccountName") or "default", version,
                      self._flag(pod), self.ttl)
         self.agents[key] = ag
         self._connect(key)
