@@ -14,7 +14,7 @@ import pytest
 from kubesim.controllers.istiod import IstiodSim
 from kubesim.controllers.istiod.logs import MARKER
 from kubesim.tests_support_fakecluster import ensure_namespace, istiod_pod, new_fake, pod_log, put_cacerts
-from kubesim.tests_support_mesh import intermediate, istiod_lines, leaf_issuers, mesh_fleet, native_files, root, \
+from kubesim.tests_support_mesh import converge, intermediate, istiod_lines, leaf_issuers, mesh_fleet, native_files, root, \
     write_cacerts
 from kubesim import pki
 
@@ -110,8 +110,7 @@ def test_disjoint_bundle_and_missing_flag_refused(roots):
 def _step(fleet, clusters, files_for):
     for c in clusters:
         write_cacerts(c, files_for(c))
-    fleet.settle()
-    fleet.advance(1)
+    converge(fleet)
     fleet.mtls_round()
 
 

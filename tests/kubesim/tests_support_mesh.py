@@ -8,6 +8,7 @@ import base64
 from typing import Dict, Optional, Sequence
 
 import yaml
+from cryptography.x509.oid import NameOID
 
 from kubesim.controllers.istiod import IstiodSim
 from kubesim.manifests import istio as istio_manifest
@@ -21,7 +22,16 @@ def root(cn: str = "Root CA") -> CA:
 
 
 def intermediate(parent: CA, cluster: str) -> CA:
-    return make_ca(f"Intermediate CA {cluster}", parent, days=365)
+    """A cluster's intermediate; its subject names the root, so leaves under old and new intermediates differ."""
+    root_cn = parent.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    return make_ca(f"Intermediate CA {cluster} under {root_cn}", parent, days=365)
+
+
+def converge(fleet) -> None:
+    """Let written Secrets reach istiod (propagation, the 100 ms debounce, the reload) and the agents react."""
+    for _ in range(2):
+        fleet.settle()
+        fleet.advance(max(1.0, 2 * max(c.propagation_delay for c in fleet)))
 
 
 def native_files(inter: CA, signing_root: CA, bundle: bytes) -> Dict[str, bytes]:
@@ -69,8 +79,7 @@ def mesh_fleet(factory, versions: Sequence[str], old_root: CA, workloads: int = 
     for c, version in zip(fleet, versions):
         inters[c.name] = intermediate(old_root, c.name)
         install_istio(c, version, native_files(inters[c.name], old_root, old_root.pem), multiroot, pcds)
-    fleet.settle()
-    fleet.advance(1)
+    converge(fleet)
     fleet.restart_workloads()
     fleet.mtls_reset()
     return fleet, inters
