@@ -28,7 +28,9 @@ Helpers for tests: ``IstiodSim.of(cluster)`` returns the instance attached to a 
 ``.pods`` maps pod name → ``PodState`` (``mode``: starting | plugged | self-signed |
 crashloop, ``version``, ``signing_serial`` (lowercase hex of the CA cert istiod signs with
 now), ``root_pem``, ``reloads``, ``watching``, ``restart_count``, ``last_error``);
-``.errors`` lists exceptions raised inside scheduled work (should stay empty).
+``.errors`` lists exceptions raised inside scheduled work (should stay empty); ``.listeners`` are called with a
+pod name whenever that pod starts serving, reloads, crash-loops or goes away (the simulated sidecars of
+``controllers/mesh`` reconnect and take their PCDS pushes from there).
 """
 
 from __future__ import annotations
