@@ -15,7 +15,7 @@ class MeshAccess:
         """Every running simulated workload's certificate state (``Agent.describe``: leaf serial and issuer,
         intermediate serial, trust anchors' SHA-256 fingerprints, the PCDS flag it started with, …)."""
         sim = self.workload_sim
-        return [] if sim is None else [a.describe() for _k, a in sorted(sim.agents.items())]
+        return [] if sim is None else [a.describe() for _k, a in sorted(list(sim.agents.items()), key=lambda kv: kv[0])]
 
     def restart_workloads(self, namespace: Optional[str] = None, settle: bool = True) -> List[str]:
         """Roll the workload Deployments (one namespace or all), like ``kubectl rollout restart``: new pods, new
