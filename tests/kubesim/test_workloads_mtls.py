@@ -36,6 +36,18 @@ def _rollout_istiod(cluster):
     cluster.update(dep)
 
 
+def _agent_cert_expiry(fleet, workload) -> float:
+    """istio_agent_cert_expiry_seconds through the API server's pods/proxy to pilot-agent's port 15020."""
+    conn = fleet.connection(workload["cluster"])
+    conn.request("GET", f"/api/v1/namespaces/{workload['namespace']}/pods/{workload['pod']}:15020/proxy/"
+                        "stats/prometheus")
+    resp = conn.getresponse()
+    body = resp.read().decode()
+    assert resp.status == 200, body
+    line = next(x for x in body.splitlines() if x.startswith("istio_agent_cert_expiry_seconds{"))
+    return float(line.split()[-1])
+
+
 def test_cli_writes_the_tally_and_every_failure(tmp_path):
     # two clusters whose istiods run self-signed: each has its own root, so every cross-cluster handshake fails
     env = dict(os.environ, PYTHONPATH=str(KUBESIM_DIR))
@@ -74,9 +86,12 @@ def test_renewal_at_half_the_ttl_and_restart(kubesim_fleet_factory):
     assert {w["leaf_issuer"] for w in c.workloads} == {pki.go_name_string(old["cluster-1"].cert.subject)}
     fleet.advance(0.45 * 3600)
     assert _serials(fleet) == before  # SECRET_GRACE_PERIOD_RATIO 0.5 (no jitter before 1.24)
+    w = c.workloads[0]
+    assert 0.5 * 3600 <= _agent_cert_expiry(fleet, w) <= 0.6 * 3600
     fleet.advance(0.1 * 3600)
     after = _serials(fleet)
     assert set(after) == set(before) and all(after[p] != before[p] for p in before)
+    assert _agent_cert_expiry(fleet, w) > 0.9 * 3600  # the renewed certificate, as pilot-agent reports it
     # a restart of one namespace: new pods there only
     pods = {w["namespace"]: set() for w in c.workloads}
     for w in c.workloads:

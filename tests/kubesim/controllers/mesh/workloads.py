@@ -23,6 +23,7 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from ... import pki
 from ..base import ApiError, Controller
 from ..istiod import IstiodSim
 from ..istiod.controller import go_bool, parse_version
@@ -34,6 +35,7 @@ PROXY_CONTAINER = "istio-proxy"
 PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config"  # pkg/config/annotation: ProxyConfig
 FLAG = "PROXY_CONFIG_XDS_AGENT"
 MANAGER = "kubesim-workloads"
+STATUS_PORT = 15020  # pilot-agent's status server (pilot/cmd/pilot-agent/status/server.go), reachable via pods/proxy
 
 
 def namespaces_for(count: int, spread: int = 3) -> List[str]:
@@ -182,7 +184,28 @@ class WorkloadSim(Controller):
                      pod["spec"].get("serviceAccountName") or "default", version,
                      self._flag(pod), self.ttl)
         self.agents[key] = ag
+        self.cluster.register_proxy(namespace, name, STATUS_PORT, self._status_handler(key, ag.uid))
         self._connect(key)
+
+    def _status_handler(self, key: str, uid: str):
+        """``/stats/prometheus`` (and ``/metrics``) of pilot-agent's status server, reduced to the agent's
+        ``cert_expiry_seconds`` gauge (security/pkg/nodeagent/cache/monitoring.go, label ``resource_name``,
+        ``istio_agent_`` prefix from status/server.go): seconds until the current workload cert expires."""
+        def handler(method: str, path: str):
+            ag = self.agents.get(key)
+            if ag is None or ag.uid != uid:
+                return 503, "text/plain", "no endpoints available\n"
+            if method != "GET" or path.lstrip("/").split("?")[0] not in ("stats/prometheus", "metrics"):
+                return 404, "text/plain", "404 page not found\n"
+            body = ("# HELP istio_agent_cert_expiry_seconds The time remaining, in seconds, before the certificate "
+                    "chain will expire. A negative value indicates the cert is expired.\n"
+                    "# TYPE istio_agent_cert_expiry_seconds gauge\n")
+            leaf = ag.leaf
+            if leaf is not None:
+                remaining = (pki.not_after(leaf) - self.cluster.now()).total_seconds()
+                body += f'istio_agent_cert_expiry_seconds{{resource_name="default"}} {remaining:.0f}\n'
+            return 200, "text/plain; version=0.0.4; charset=utf-8", body
+        return handler
 
     def _stop(self, key: str, uid: Optional[str]) -> None:
         ag = self.agents.get(key)
