@@ -91,7 +91,8 @@ class Fleet:
                  names: Optional[Sequence[str]] = None, sync_writes: bool = True, controllers: bool = True,
                  token: str = "kubesim", require_token: bool = False, tls: Optional[bool] = None,
                  anonymous_auth: bool = False, workloads: int = 0, workload_cert_ttl: float = 24 * 3600.0,
-                 workload_proxy_version: Optional[str] = None, mtls_interval: float = 5.0):
+                 workload_proxy_version: Optional[str] = None, mtls_interval: float = 5.0,
+                 propagation_jitter: float = 0.0):
         if isinstance(preinstall, str):
             preinstall = [p for p in preinstall.split(",") if p]
         self.names: List[str] = list(names) if names else [f"cluster-{i}" for i in range(1, n_clusters + 1)]
@@ -106,8 +107,12 @@ class Fleet:
         self.tls = tls_default() if tls is None else bool(tls)
         self.ca = None  # apiserver.tls.ClusterCA, made at start when tls
         self._admin_credentials = None
+        if propagation_jitter < 0:
+            raise ValueError("propagation_jitter must be >= 0")
+        self.propagation_jitter = float(propagation_jitter)
         options = {"istio_version": istio_version, "cert_manager_version": cert_manager_version,
-                   "propagation_delay": self.propagation_delay, "preinstall": self.preinstall}
+                   "propagation_delay": self.propagation_delay, "propagation_jitter": self.propagation_jitter,
+                   "preinstall": self.preinstall}
         self.clusters: List[Cluster] = [Cluster(n, fleet=self, options=options, controllers=controllers,
                                                 sync_writes=sync_writes, tls=self.tls) for n in self.names]
         self._by_name: Dict[str, Cluster] = {c.name: c for c in self.clusters}

@@ -195,3 +195,27 @@ def test_pod_propagation_delays(kubesim_fleet_factory):
     istiods = [p["metadata"]["name"] for p in c.list("v1", "pods", "istio-system", label_selector="app=istiod")]
     assert delays == {name: 2.5 for name in istiods} and istiods
     assert c.pod_propagation_delays("istio-system", "other") == {}
+
+
+def test_per_pod_jitter_is_seeded_and_applied_by_istiod(kubesim_fleet_factory):
+    from kubesim.controllers.istiod import IstiodSim
+    fleet = kubesim_fleet_factory(n_clusters=1, preinstall=("istio",), propagation_delay=100.0,
+                                   propagation_jitter=400.0)  # simulated time also runs with the wall clock: margins
+    c = fleet["cluster-1"]
+    dep = c.get("apps/v1", "deployments", "istio-system", "istiod")
+    dep["spec"]["replicas"] = 3
+    c.update(dep)
+    fleet.settle()
+    fleet.advance(1)
+    write_cacerts(c, native_files(intermediate(root(), c.name), root(), b"x"))
+    delays = c.pod_propagation_delays("istio-system", "cacerts")
+    assert len(delays) == 3 and all(100.0 <= d < 500.0 for d in delays.values()) and len(set(delays.values())) == 3
+    assert c.pod_propagation_delays("istio-system", "cacerts") == delays  # seeded: the same for this change
+    sim = IstiodSim.of(c)
+    first, last = min(delays.values()), max(delays.values())
+    c.clock.advance(first - 10)
+    assert all("ca-cert.pem" not in sim.pods[p].files for p in delays)
+    c.clock.advance(last - first + 20)
+    assert all("ca-cert.pem" in sim.pods[p].files for p in delays)
+    write_cacerts(c, native_files(intermediate(root(), c.name), root(), b"y"))
+    assert c.pod_propagation_delays("istio-system", "cacerts") != delays  # a new change, new draws

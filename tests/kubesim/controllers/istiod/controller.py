@@ -49,6 +49,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ... import pki
 from . import logs as L
 from . import pki as ipki
+from . import volumes
 from ..base import ApiError, Controller
 
 NAMESPACE = "istio-system"
@@ -231,9 +232,11 @@ class IstiodSim(Controller):
                 self._later(START_DELAY, f"start/{name}", self.start, name)
             return
         if plural == "secrets" and md.get("namespace") == NAMESPACE and md.get("name") == SECRET:
+            rv = md.get("resourceVersion", "")
             for st in list(self.pods.values()):
                 self._seq += 1
-                self._later(self.propagation_delay, f"files/{st.name}/{self._seq}", self._sync_files, st.name, st.uid)
+                delay = volumes.pod_delay(self.cluster, NAMESPACE, st.name, SECRET, rv)
+                self._later(delay, f"files/{st.name}/{self._seq}", self._sync_files, st.name, st.uid)
             return
         if plural == "namespaces" and event_type != "DELETED":
             if self.pods:

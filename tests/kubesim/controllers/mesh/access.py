@@ -29,11 +29,14 @@ class MeshAccess:
         return done
 
     def pod_propagation_delays(self, namespace: str, secret_name: str) -> Dict[str, float]:
-        """Seconds after a write to Secret ``namespace/secret_name`` until each pod mounting it sees the change.
+        """Seconds after the last write to Secret ``namespace/secret_name`` until each pod mounting it sees it.
 
-        kubesim models one kubelet delay per cluster (``propagation_delay``; the istiod simulation applies it to
-        ``istio-system/cacerts``), so every pod with a ``secret`` volume of that name gets the same value; no
-        per-pod jitter is simulated. Pods being deleted are left out."""
+        ``propagation_delay`` plus, with ``propagation_jitter``, a seeded per-pod share of it for this change
+        (``controllers/istiod/volumes.py``; the istiod simulation applies the same delays to ``cacerts``).
+        Pods being deleted are left out; {} when no pod mounts the Secret."""
+        from ..istiod import volumes
+        secret = self.get("v1", "secrets", namespace, secret_name)
+        rv = ((secret or {}).get("metadata") or {}).get("resourceVersion", "")
         out: Dict[str, float] = {}
         for pod in self.list("v1", "pods", namespace):
             md = pod.get("metadata") or {}
@@ -41,5 +44,5 @@ class MeshAccess:
                 continue
             vols = (pod.get("spec") or {}).get("volumes") or []
             if any((v.get("secret") or {}).get("secretName") == secret_name for v in vols):
-                out[md["name"]] = float(self.propagation_delay)
+                out[md["name"]] = volumes.pod_delay(self, namespace, md["name"], secret_name, rv)
         return out
