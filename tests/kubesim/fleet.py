@@ -229,7 +229,8 @@ class Fleet:
     # ------------------------------------------------------------ simulated workloads and mTLS (controllers/mesh)
 
     def _start_workloads(self, settle_timeout: float) -> None:
-        from .controllers.mesh import MeshTraffic, WorkloadSim
+        from .controllers.mesh.handshakes import MeshTraffic
+        from .controllers.mesh.workloads import WorkloadSim
         sims = []
         for c in self.clusters:
             sim = WorkloadSim(self.workloads, ttl=self.workload_cert_ttl, proxy_version=self.workload_proxy_version)

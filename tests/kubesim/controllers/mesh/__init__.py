@@ -6,10 +6,6 @@
 ``access`` (the ``Cluster`` members: ``workloads``, ``restart_workloads``, ``pod_propagation_delays``).
 
 Attached only when a fleet asks for workloads (``Fleet(workloads=N)``); nothing here registers
-``CONTROLLER_FACTORIES``.
+``CONTROLLER_FACTORIES``, and this package imports nothing at import time (``Cluster`` imports ``access``
+alone, so a kubesim without the istiod simulation still loads).
 """
-
-from .handshakes import MeshTraffic  # noqa: F401
-from .workloads import WorkloadSim  # noqa: F401
-
-__all__ = ["MeshTraffic", "WorkloadSim"]
