@@ -32,6 +32,7 @@ from .apiserver.verbs import Verbs
 from .apiserver.watch import EVENT_HISTORY, ListWatch
 from .clock import Scheduler, SimClock
 from .controllers.base import Controller
+from .controllers.mesh.access import MeshAccess
 from .util import deep_copy, rfc3339
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("kubesim.cluster")
 
 
-class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLifecycle, ListWatch, InternalAccess):
+class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLifecycle, ListWatch, InternalAccess,
+              MeshAccess):
     """A simulated Kubernetes cluster. Implements ``controllers.base.ClusterView``."""
 
     def __init__(self, name: str, *, fleet=None, options: Optional[dict] = None, controllers: bool = True,
