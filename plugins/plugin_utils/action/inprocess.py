@@ -22,6 +22,7 @@ import copy
 import importlib
 import json
 import os
+import sys
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
@@ -110,7 +111,21 @@ def run_in_process(module_name, task_name, args, check_mode=False, diff=False):
         module.run(stand_in)
     except ModuleExit as done:
         return done.result
+    finally:
+        _close_k8s_connections()
     raise RuntimeError("module %s returned without exit_json or fail_json" % module_name)
+
+
+def _close_k8s_connections():
+    """End of the task: close the pooled API connections and delete the kubeconfig loader's temp files.
+
+    A module process does both at exit (``kubernetes.config.kube_config`` registers an ``atexit``
+    cleanup of the files it writes for inline credentials); the forked worker ends with ``os._exit``,
+    which runs no exit handlers, so without this the client key of every task would stay in /tmp.
+    """
+    client = sys.modules.get("ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client")
+    if client is not None:
+        client.close_all()
 
 
 def in_process_enabled(task_vars):

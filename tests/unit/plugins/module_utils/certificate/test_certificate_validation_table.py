@@ -19,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 
 import copy
 import functools
-import http.client
 import json
 import os
 import time
@@ -165,8 +164,8 @@ def test_kubesim_dry_run_create_gives_the_api_servers_answer(case):
 
 
 def _http(cluster, method, path, body=None, query=""):
-    """(status, decoded JSON body) from a kubesim cluster's API server over plain HTTP."""
-    conn = http.client.HTTPConnection("127.0.0.1", cluster.port, timeout=10)
+    """(status, decoded JSON body) from a kubesim cluster's API server, as the fleet's admin (HTTPS)."""
+    conn = cluster.fleet.connection(cluster)
     try:
         conn.request(method, path + ("?" + query if query else ""),
                      body=json.dumps(body).encode() if body is not None else None,
