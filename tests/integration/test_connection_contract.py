@@ -125,6 +125,7 @@ def world(tmp_path_factory):
                     "metadata": {"name": "cacerts", "namespace": NS},
                     "data": {k: _b64(v.encode()) for k, v in
                              {"tls.crt": inter.pem, "tls.key": inter.key_pem(), "ca.crt": root.pem}.items()}})
+    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "other", "namespace": NS}})
     # every authenticated user may read exactly this Secret, so each form's user shows in the request log
     cluster.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
                     "metadata": {"name": "read-cacerts", "namespace": NS},
@@ -358,3 +359,20 @@ def test_failures_reached_no_handler_or_were_refused_as_unauthenticated(outcome)
     assert any(r["status"] == 401 and r["user_agent"] == OUR_AGENT for r in secret_gets)
     ours = res.task_results("ours failing_exec_plugin")["localhost"]
     assert "login expired" in ours["msg"]  # our message names the plugin's failure; the status is the same 401
+
+
+def test_a_403_names_verb_resource_namespace_and_user(outcome, world):
+    """The server's RBAC text reaches the user whole, with what to do about it."""
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient, close_all
+    api = K8sClient.from_params({"kubeconfig": str(world["work"] / "token.kubeconfig")})
+    try:
+        with pytest.raises(K8sApiError) as err:
+            api.get("/api/v1/namespaces/istio-system/secrets/other")
+    finally:
+        close_all()
+    assert err.value.code == 403 and err.value.reason == "Forbidden"
+    assert str(err.value).startswith(
+        'secrets "other" is forbidden: User "system:serviceaccount:ops:token" cannot get resource "secrets" in API '
+        'group "" in the namespace "istio-system"')
+    assert "grant the missing RBAC verb" in str(err.value)
