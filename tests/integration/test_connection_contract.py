@@ -66,7 +66,7 @@ class ConnectProxy:
     def _serve(self):
         while not self.stopped:
             try:
-                conn, _ = self.sock.accept()
+                conn = self.sock.accept()[0]
             except OSError:
                 return
             threading.Thread(target=self._tunnel, args=(conn,), daemon=True).start()
@@ -90,7 +90,7 @@ class ConnectProxy:
             conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
             socks = [conn, upstream]
             while True:
-                ready, _, _ = select.select(socks, [], [], 30)
+                ready = select.select(socks, [], [], 30)[0]
                 if not ready:
                     return
                 for s in ready:
@@ -297,7 +297,7 @@ def outcome(world):
     site.mkdir()
     (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
     book = work / "contract.yml"
-    book.write_text(yaml.safe_dump([_play(name, opts, env) for name, (opts, env, _) in cases.items()],
+    book.write_text(yaml.safe_dump([_play(name, opts, env) for name, (opts, env, _expected) in cases.items()],
                                    sort_keys=False))
     inventory = work / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {

@@ -146,7 +146,7 @@ def _forget_temp_files(configuration):
 def close_all():
     """Close every pooled connection and delete the loader's temp credential files (end of a task)."""
     while _POOL:
-        _key, client = _POOL.popitem()
+        client = _POOL.popitem()[1]
         try:
             client.close()
         finally:

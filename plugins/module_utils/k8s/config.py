@@ -210,6 +210,7 @@ def resolve(params):
     captured = _LoaderErrors()
     root = logging.getLogger()
     root.addHandler(captured)
+    # the loader raises many kinds of exception (ConfigException, OSError, yaml errors, ValueError...)
     try:
         if auth_set("username", "password", "host") or auth_set("api_key", "host") or \
                 auth_set("cert_file", "key_file", "host"):
@@ -226,7 +227,7 @@ def resolve(params):
                 _load_kubeconfig(auth, configuration)
     except K8sError:
         raise
-    except Exception as exc:  # pylint: disable=broad-exception-caught - the loader raises many kinds
+    except Exception as exc:  # pylint: disable=broad-exception-caught
         raise _config_error(exc, auth, _describe(auth, used))
     finally:
         root.removeHandler(captured)

@@ -168,7 +168,7 @@ def test_webhook_denial_is_not_called_an_rbac_problem(api):
 def test_one_pooled_connection_per_cluster(api):
     script, client = api
     again = K8sClient.from_params({"host": client.connection.server, "api_key": "sekret-token"})
-    for _ in range(5):
+    for _attempt in range(5):
         client.get("/version")
         again.get("/version")
     assert again.api is client.api
