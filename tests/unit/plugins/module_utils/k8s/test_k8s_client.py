@@ -203,3 +203,21 @@ def test_failed_exec_plugin_is_named_on_401(api, tmp_path):
         other.get("/version")
     assert script.seen[-1][3] is None  # the official loader went on without credentials
     assert "credentials were rejected" in str(err.value) and "login expired" in str(err.value)
+
+
+def test_close_all_deletes_the_loaders_credential_files(api):
+    """A forked Ansible worker runs no exit handlers: the client key written for *-data must go at task end."""
+    import base64
+    import os
+    script, client = api
+    kubeconfig = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                  "clusters": [{"name": "c", "cluster": {"server": client.connection.server}}],
+                  "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+                  "users": [{"name": "u", "user": {
+                      "client-certificate-data": base64.b64encode(b"-----BEGIN CERTIFICATE-----\n").decode(),
+                      "client-key-data": base64.b64encode(b"-----BEGIN PRIVATE KEY-----\n").decode()}}]}
+    other = K8sClient.from_params({"kubeconfig": kubeconfig})
+    files = [other.connection.configuration.cert_file, other.connection.configuration.key_file]
+    assert all(os.path.exists(f) for f in files)
+    k8s_client.close_all()
+    assert not any(os.path.exists(f) for f in files)
