@@ -158,7 +158,6 @@ class K8sClient(object):
 
     def __init__(self, connection):
         self.connection = connection
-        self.settings = connection  # .server and .source, for messages
         self.api = _api_client(connection)
         self.request_count = 0
 
