@@ -23,6 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cert-manager-version", default=DEFAULT_CERT_MANAGER_VERSION)
     p.add_argument("--propagation-delay", type=float, default=0.0,
                    help="seconds before a changed Secret reaches istiod's volume (simulated kubelet delay)")
+    p.add_argument("--plain-http", action="store_true",
+                   help="serve plain HTTP without authentication (default: HTTPS with a cluster CA, client "
+                        "certificates and RBAC; also KUBESIM_PLAIN_HTTP=1)")
+    p.add_argument("--anonymous-auth", action="store_true",
+                   help="treat requests without credentials as system:anonymous instead of answering 401")
     p.add_argument("--verbose", "-v", action="store_true")
     return p
 
@@ -48,7 +53,8 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     fleet = Fleet(n_clusters=args.clusters, workdir=args.workdir, preinstall=components,
                   istio_version=args.istio_version, cert_manager_version=args.cert_manager_version,
-                  propagation_delay=args.propagation_delay)
+                  propagation_delay=args.propagation_delay, tls=False if args.plain_http else None,
+                  anonymous_auth=args.anonymous_auth)
     fleet.start()
     print(f"kubesim: {len(fleet)} clusters ready; kubeconfig {fleet.kubeconfig}; inventory {fleet.inventory}",
           flush=True)

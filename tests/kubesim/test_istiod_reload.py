@@ -1,7 +1,7 @@
 """Simulated istiod hot reload of ``cacerts``: per version and flag, lines, refusals, failures.
 
-Reference: docs/upstream/istiod.md#hot-reload-versions, #reload-steps, #root-comparison,
-#reload-vs-startup-checks, #root-configmap, #metrics-refresh (all in docs/upstream/istiod.md).
+Upstream: istio pilot/pkg/bootstrap/istio_ca.go (``handleEvent`` step by step, root comparison, reload
+vs startup checks), the root ConfigMaps (namespacecontroller.go) and security/pkg/server/ca/monitoring.go (metrics).
 """
 
 from __future__ import annotations

@@ -3,22 +3,23 @@
 Active for every Pod labelled ``app=istiod`` in ``istio-system`` (the Deployment controller
 makes them); each pod's Istio version comes from its ``discovery`` container image tag
 (``docker.io/istio/pilot:1.22.3``) and its flags from the container env
-(``AUTO_RELOAD_PLUGIN_CERTS``, ``ISTIO_MULTIROOT_MESH``). Reference: docs/upstream/istiod.md.
+(``AUTO_RELOAD_PLUGIN_CERTS``, ``ISTIO_MULTIROOT_MESH``; pilot/pkg/features/pilot.go). Upstream:
+istio pilot/pkg/bootstrap/istio_ca.go, security/pkg/pki/ca/ca.go, security/pkg/k8s/configutil.go.
 
-- startup (docs/upstream/istiod.md#startup-precedence): the ``cacerts`` Secret as mounted at pod start decides plugged vs self-signed
+- startup: the ``cacerts`` Secret as mounted at pod start decides plugged vs self-signed
   (``tls.crt`` vs Istio-native names from 1.14.2; completeness: 1.27+ hard error on a partial
   bundle, before only the key file counts); plugged material is verified (Go's chain rules,
   key parse, key/cert match) and must be a CA (startup only); bad material crash-loops the
   pod (not ready, restartCount up, the error in its log, back-off restarts). Self-signed
   mode loads or creates ``istio-ca-secret``.
-- hot reload (docs/upstream/istiod.md#reload-steps): the Secret volume changes ``propagation_delay`` seconds (the cluster
+- hot reload (``handleEvent`` in istio_ca.go): the Secret volume changes ``propagation_delay`` seconds (the cluster
   setting) after the Secret; a watcher only runs in plugged mode and per version/flag
   (≤1.11 none, 1.12–1.13 never fires, 1.14–1.17 only with AUTO_RELOAD_PLUGIN_CERTS=true,
   1.18 default on, ≥1.19 always); ``handleEvent`` logs the exact lines, refuses root changes
   (byte comparison; ISTIO_MULTIROOT_MESH subset rule from 1.20), keeps the old CA on
   ``Failed to update new Plug-in CA certs``, re-issues istiod's DNS cert from the new
   intermediate and logs its chain.
-- (docs/upstream/istiod.md#root-configmap) ``istio-ca-root-cert`` ConfigMaps (key ``root-cert.pem``, label ``istio.io/config``)
+- ``istio-ca-root-cert`` ConfigMaps (pilot/pkg/serviceregistry/kube/controller/namespacecontroller.go) (key ``root-cert.pem``, label ``istio.io/config``)
   in every namespace but kube-public/kube-node-lease/local-path-storage, written by the
   leader pod only when the bytes differ; the expiry metrics on port 15014 ``/metrics``
   (refreshed on reload from 1.24, stale before).
@@ -84,7 +85,7 @@ def go_bool(value: Optional[str], default: bool) -> bool:
 
 
 def watcher_starts(version: tuple, env: dict) -> bool:
-    """Whether the cacerts file watcher runs (docs/upstream/istiod.md#hot-reload-versions)."""
+    """Whether the cacerts file watcher runs (istio_ca.go and the flag's history in pilot/pkg/features)."""
     if version < (1, 12, 0):
         return False
     if version < (1, 18, 0):
@@ -331,7 +332,7 @@ class IstiodSim(Controller):
 
     @staticmethod
     def _plugged(st: PodState, names: dict) -> bool:
-        """docs/upstream/istiod.md#bundle-completeness: 1.27+ needs every file or none; before, the signing key alone decides."""
+        """Completeness: 1.27+ needs every file or none; before, the signing key alone decides."""
         f = st.files
         if st.version >= (1, 27, 0):
             have = [names["key"] in f, names["cert"] in f, names["root"] in f, any(n in f for n in names["chain"])]

@@ -1,8 +1,9 @@
 """istiod's checks on plugged CA material, with the error texts Go and istio produce.
 
-Reference: docs/upstream/istiod.md#format-detection, #chain-building, #reload-steps
-(``UpdateVerifiedKeyCertBundleFromFile``/``Verify``) and #signing-ca-requirements (startup-only IsCA check,
-``ParsePemEncodedKey``, ``tls.X509KeyPair``, Go's ``x509.Certificate.Verify`` rules).
+Upstream: istio pilot/pkg/bootstrap/istio_ca.go (file names, ``detectSigningCABundleAndCRL``, chain
+building), security/pkg/pki/util/keycertbundle.go (``UpdateVerifiedKeyCertBundleFromFile``/``Verify``),
+security/pkg/pki/ca/ca.go (startup-only IsCA check), ``ParsePemEncodedKey``, Go's ``tls.X509KeyPair``
+and ``x509.Certificate.Verify`` rules.
 """
 
 from __future__ import annotations
