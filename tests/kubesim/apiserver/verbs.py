@@ -13,6 +13,7 @@ import json
 import uuid
 from typing import Optional, Tuple
 
+from . import admission
 from . import errors as E
 from . import graceful_deletion as GD
 from . import ssa as SSA
@@ -133,6 +134,8 @@ class Verbs:
         with self._writing():
             if ns:
                 self._check_namespace_for_create(rt, ns)
+            if admit:
+                admission.admit(self, "CREATE", rt, obj)  # mutating admission runs before the strategy
             strategies.prepare(self, rt, obj, None)
             if rt.rid == ("apiextensions.k8s.io", "customresourcedefinitions"):
                 obj["status"] = strategies.crd_status(obj, now)
