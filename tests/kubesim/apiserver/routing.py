@@ -213,6 +213,8 @@ def collection(cluster: Cluster, req: Request, rt: ResourceType, version: str, n
         _after_write(cluster, dry)
         return json_response(201, cluster.present(rt, version, obj))
     if m == "DELETE":
+        if "deletecollection" not in rt.verbs:
+            raise E.method_not_allowed(rt)
         dry = _dry_run(req)
         objs, _ = cluster.list_objects(rt, ns, req.q("labelSelector"), req.q("fieldSelector"))
         out = []

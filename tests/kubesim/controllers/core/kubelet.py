@@ -10,6 +10,11 @@ containers stop ``termination_seconds`` after SIGTERM: the pod annotation
 ``kubesim.io/termination-seconds``, else the cluster option ``pod_termination_seconds``
 (default 1 simulated second: a process that exits promptly), never later than the grace
 period (the kubelet's SIGKILL).
+
+Pods with ``restartPolicy`` Never or OnFailure (Jobs) run to completion: ``kubesim.io/run-seconds``
+(default 1 simulated second) after they start, their containers terminate with exit code 0
+(reason Completed) and the pod is Succeeded, not Ready (reason PodCompleted), as
+pkg/kubelet/kubelet_pods.go ``getPhase`` and ``generateAPIPodStatus`` report it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from ..base import ApiError, Controller, rfc3339
 NEVER_READY = "kubesim.io/never-ready"
 NODE_NAME = "kubesim-node"
 TERMINATION_SECONDS = "kubesim.io/termination-seconds"
+RUN_SECONDS = "kubesim.io/run-seconds"
+DEFAULT_RUN_SECONDS = 1.0
 DEFAULT_TERMINATION_SECONDS = 1.0
 
 
@@ -133,6 +140,45 @@ class Kubelet(Controller):
             pod["status"] = {"phase": "Running", "conditions": conditions, "hostIP": "10.0.0.1",
                              "hostIPs": [{"ip": "10.0.0.1"}], "podIP": ip, "podIPs": [{"ip": ip}], "startTime": now,
                              "containerStatuses": statuses, "qosClass": "BestEffort"}
+        try:
+            self.cluster.update_status(pod, manager="kubelet")
+        except ApiError:
+            return
+        if spec.get("restartPolicy", "Always") != "Always":
+            uid = pod["metadata"].get("uid")
+            self.cluster.schedule(self._run_seconds(pod), lambda: self.complete(ns, name, uid),
+                                  key=f"kubelet-run/{ns}/{name}")
+
+    @staticmethod
+    def _run_seconds(pod: dict) -> float:
+        value = ((pod.get("metadata") or {}).get("annotations") or {}).get(RUN_SECONDS, DEFAULT_RUN_SECONDS)
+        try:
+            return max(0.0, float(value))
+        except (TypeError, ValueError):
+            return DEFAULT_RUN_SECONDS
+
+    def complete(self, ns: str, name: str, uid: str) -> None:
+        """A run-to-completion pod's containers exited 0: phase Succeeded."""
+        pod = self.cluster.get("v1", "pods", ns, name)
+        if pod is None or pod["metadata"].get("uid") != uid or pod["metadata"].get("deletionTimestamp"):
+            return
+        status = pod.get("status") or {}
+        if status.get("phase") != "Running":
+            return
+        now = rfc3339(self.cluster.now())
+        for cs in status.get("containerStatuses") or []:
+            started = ((cs.get("state") or {}).get("running") or {}).get("startedAt", now)
+            cs.update(ready=False, started=False, state={"terminated": {
+                "exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": now,
+                "containerID": cs.get("containerID")}})
+        for cond in status.get("conditions") or []:
+            if cond.get("type") in ("Ready", "ContainersReady"):
+                cond.update(status="False", reason="PodCompleted", lastTransitionTime=now)
+                cond.pop("message", None)
+            elif cond.get("type") == "PodReadyToStartContainers":
+                cond.update(status="False", lastTransitionTime=now)
+        status["phase"] = "Succeeded"
+        pod["status"] = status
         try:
             self.cluster.update_status(pod, manager="kubelet")
         except ApiError:
