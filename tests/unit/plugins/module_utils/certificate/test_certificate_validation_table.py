@@ -165,8 +165,10 @@ def test_kubesim_dry_run_create_gives_the_api_servers_answer(case):
 
 
 def _http(cluster, method, path, body=None, query=""):
-    """(status, decoded JSON body) from a kubesim cluster's API server over plain HTTP."""
-    conn = http.client.HTTPConnection("127.0.0.1", cluster.port, timeout=10)
+    """(status, decoded JSON body) from a kubesim cluster's API server, as the fleet's admin (HTTPS
+    with the fleet's cluster CA and admin client certificate, plain HTTP when the fleet serves that)."""
+    conn = cluster.fleet.connection(cluster) if cluster.fleet is not None else http.client.HTTPConnection(
+        "127.0.0.1", cluster.port, timeout=10)
     try:
         conn.request(method, path + ("?" + query if query else ""),
                      body=json.dumps(body).encode() if body is not None else None,
