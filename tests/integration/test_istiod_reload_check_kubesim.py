@@ -255,8 +255,8 @@ def run_restart(s):
                      content_type="application/strategic-merge-patch+json")
     s.overlap_old = old
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not [p for p in s.cluster.list("v1", "pods", NS)
-                                                if p["metadata"].get("deletionTimestamp")]:
+    while time.monotonic() < deadline and not any(
+            p["metadata"].get("deletionTimestamp") for p in s.cluster.list("v1", "pods", NS)):
         time.sleep(0.05)
     s.wait_serving(1)
     s.overlap_pods = [(p["metadata"]["name"], bool(p["metadata"].get("deletionTimestamp")))
