@@ -256,6 +256,17 @@ pods:
       elements: dict
       returned: success
       sample: []
+terminating_pods:
+  description:
+    - Names of the C(app=istiod) pods that are being deleted (they have a C(deletionTimestamp)), as in
+      the last look.
+    - A deleted pod keeps running and logging until its containers stop, e.g. the old pods of a
+      rollout restart. They are not judged and not in RV(pods); wait until this list is empty
+      before relying on the old pods being gone.
+  returned: success
+  type: list
+  elements: str
+  sample: [istiod-5c8f9d6b7-q9k2m]
 root_consistent:
   description:
     - True when every C(istio-ca-root-cert) ConfigMap holds exactly the Secret's root bytes.

@@ -43,7 +43,7 @@ OTHER_ROOT = make("Other Root CA", key("ec256", 3), ca=True)
 OTHER_INTER = make("Intermediate CA", key("ec256", 4), issuer=OTHER_ROOT, ca=True, pathlen=0)
 
 SCENARIOS = ("v122", "v116flag", "v118", "v127", "v116", "v113", "selfsigned", "rootchange", "badmaterial",
-             "noistiod", "timeout", "metric")
+             "noistiod", "timeout", "metric", "restart")
 
 
 def b64(data):
@@ -235,6 +235,39 @@ def run_metric(s):
     s.check("rotated")
 
 
+TERMINATION = 12  # simulated seconds the old istiod takes to stop after SIGTERM (grace period 30)
+
+
+def run_restart(s):
+    """istiod started self-signed; `kubectl rollout restart` while cacerts exists. The old pod stays
+    Terminating (graceful deletion) while the new one already serves the plugged CA: the check runs in
+    that overlap, then once more after the old pod is gone."""
+    s.namespace(NS)
+    s.istiod("1.22.3")
+    old = s.wait_serving(1)[0].name
+    s.write_secret(tls_data(INTER1, ROOT), "meshpki-test-setup")
+    s.later_second()
+    s.check("before_restart", timeout=0)
+    s.cluster.options["pod_termination_seconds"] = TERMINATION  # istiod drains before it exits
+    patch = {"spec": {"template": {"metadata": {"annotations": {
+        "kubectl.kubernetes.io/restartedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}}}}
+    s.client.request("PATCH", object_path("apps/v1", "deployments", NS, "istiod"), body=patch,
+                     content_type="application/strategic-merge-patch+json")
+    s.overlap_old = old
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not any(
+            p["metadata"].get("deletionTimestamp") for p in s.cluster.list("v1", "pods", NS)):
+        time.sleep(0.05)
+    s.wait_serving(1)
+    s.overlap_pods = [(p["metadata"]["name"], bool(p["metadata"].get("deletionTimestamp")))
+                      for p in s.cluster.list("v1", "pods", NS)]
+    s.check("overlap", timeout=20)
+    deadline = time.monotonic() + 3 * TERMINATION
+    while time.monotonic() < deadline and s.cluster.get("v1", "pods", NS, old) is not None:
+        time.sleep(0.2)
+    s.check("after_overlap", timeout=0)
+
+
 RUNNERS = {
     "v122": run_v122,
     "v116flag": rotate_one("1.16.7", {"AUTO_RELOAD_PLUGIN_CERTS": "true"}),
@@ -248,6 +281,7 @@ RUNNERS = {
     "noistiod": run_noistiod,
     "timeout": run_timeout,
     "metric": run_metric,
+    "restart": run_restart,
 }
 
 
@@ -474,6 +508,23 @@ def test_module_through_ansible_playbook(world, tmp_path):
     assert "hot_reload_off" in [p["code"] for p in failed["problems"]]
     assert "AUTO_RELOAD_PLUGIN_CERTS" in failed["msg"]
     assert "PRIVATE KEY" not in json.dumps(results)
+
+
+def test_restart_overlap_old_terminating_pod_is_no_evidence(world):
+    """During a rollout restart `app=istiod` lists the old, Terminating pod next to the new one. The
+    old one (self-signed) is neither judged nor counted; the new one loaded cacerts at start."""
+    scenario = world["restart"]
+    before = outcome(world, "restart", "before_restart")
+    assert "self_signed" in codes(before)
+    overlap = outcome(world, "restart", "overlap")
+    assert (scenario.overlap_old, True) in scenario.overlap_pods  # the check really ran in the overlap
+    assert overlap["terminating_pods"] == [scenario.overlap_old]
+    assert [p["name"] for p in overlap["pods"]] != [scenario.overlap_old] and len(overlap["pods"]) == 1
+    assert overlap["reloaded"] is True and overlap["pods"][0]["loaded_at_start"] is True, overlap["problems"]
+    assert "self_signed" not in codes(overlap)
+    after = outcome(world, "restart", "after_overlap")
+    assert after["terminating_pods"] == [] and after["reloaded"] is True
+    assert [p["name"] for p in after["pods"]] == [p["name"] for p in overlap["pods"]]
 
 
 def test_no_scenario_failed_to_run(world):

@@ -125,7 +125,9 @@ def test_apply_create_reapply_wait_rollout_logs_delete(fleet, ns):
     assert "successfully rolled out" in ok(fleet.kubectl("rollout", "status", "deployment/web", "-n", ns,
                                                          "--timeout=20s"))
     cl = fleet["cluster-1"]
-    pods = sorted(p["metadata"]["name"] for p in cl.list("v1", "pods", ns))
+    # the env change rolled the pods: those of the first template may still be Terminating
+    pods = sorted(p["metadata"]["name"] for p in cl.list("v1", "pods", ns) if not p["metadata"].get(
+        "deletionTimestamp"))
     assert len(pods) == 2
     table = ok(fleet.kubectl("get", "deployment", "web", "-n", ns)).splitlines()
     assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
@@ -136,9 +138,12 @@ def test_apply_create_reapply_wait_rollout_logs_delete(fleet, ns):
     # rollout restart changes the template: new pods with fresh, empty logs
     ok(fleet.kubectl("rollout", "restart", "deployment/web", "-n", ns))
     ok(fleet.kubectl("rollout", "status", "deployment/web", "-n", ns, "--timeout=20s"))
-    new_pods = sorted(p["metadata"]["name"] for p in cl.list("v1", "pods", ns))
+    listed = cl.list("v1", "pods", ns)
+    new_pods = sorted(p["metadata"]["name"] for p in listed if not p["metadata"].get("deletionTimestamp"))
     assert len(new_pods) == 2 and not set(new_pods) & set(pods)
     assert ok(fleet.kubectl("logs", new_pods[0], "-n", ns)) == ""
+    # the old pods terminate gracefully (pod strategy CheckGracefulDelete): kubectl wait sees them go
+    ok(fleet.kubectl("wait", "--for=delete", *("pod/" + p for p in pods), "-n", ns, "--timeout=20s"))
     out = ok(fleet.kubectl("delete", "-f", "-", input=manifest))
     assert 'deployment.apps "web" deleted' in out
     r = fleet.kubectl("get", "secret", "s1", "-n", ns)

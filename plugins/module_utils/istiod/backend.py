@@ -119,6 +119,7 @@ class ReloadCheck(object):
         self.monotonic = monotonic or time.monotonic
         self.states = {}
         self.global_problems = []
+        self.terminating = []
 
     # -- inputs ------------------------------------------------------------------------------------------------------
     def _target(self):
@@ -157,15 +158,26 @@ class ReloadCheck(object):
 
     # -- API reads ---------------------------------------------------------------------------------------------------
     def _list_pods(self):
+        """The pods that count as evidence, and the names of those being deleted.
+
+        A deleted pod stays listed, still running and logging, until the kubelet confirms it stopped
+        (graceful deletion: kubernetes pkg/registry/core/pod/strategy.go CheckGracefulDelete). During a
+        rollout restart the old pods are such pods: they are not the istiod that will serve, so they
+        are no evidence either way; they are reported so that callers can wait for them to go.
+        """
         found = self.client.get(object_path("v1", "pods", self.namespace),
                                 query={"labelSelector": ISTIOD_SELECTOR})
-        pods = []
+        pods, terminating = [], []
         for item in found.get("items") or []:
             info = PodInfo(item)
-            if info.deleting or info.phase in ("Succeeded", "Failed"):
+            if info.deleting:
+                terminating.append(info.name)
+                continue
+            if info.phase in ("Succeeded", "Failed"):
                 continue
             info.namespace = info.namespace or self.namespace
             pods.append(info)
+        self.terminating = sorted(terminating)
         return pods
 
     def _log_path(self, pod):
@@ -264,7 +276,8 @@ class ReloadCheck(object):
                     continue
                 alive.append(state)
             current = alive
-            if not current or all(s.decided for s in current) or final:
+            # only terminating pods listed: their replacements are on the way, keep looking
+            if (not current and not self.terminating) or (current and all(s.decided for s in current)) or final:
                 break
             now = self.monotonic()
             self.sleep(max(0.0, min(interval, deadline - now)))
@@ -316,6 +329,7 @@ class ReloadCheck(object):
             "changed": False,
             "reloaded": reloaded,
             "pods": pods,
+            "terminating_pods": list(self.terminating),
             "root_consistent": root_check.consistent,
             "mismatched_namespaces": root_check.mismatched,
             "root_configmaps_checked": root_check.checked,

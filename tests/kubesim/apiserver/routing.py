@@ -213,13 +213,16 @@ def collection(cluster: Cluster, req: Request, rt: ResourceType, version: str, n
         _after_write(cluster, dry)
         return json_response(201, cluster.present(rt, version, obj))
     if m == "DELETE":
+        if "deletecollection" not in rt.verbs:
+            raise E.method_not_allowed(rt)
         dry = _dry_run(req)
         objs, _ = cluster.list_objects(rt, ns, req.q("labelSelector"), req.q("fieldSelector"))
         out = []
+        coll_options = {k: req.q(k) for k in ("gracePeriodSeconds", "propagationPolicy") if req.q(k)}
         for o in objs:
             try:
                 _code, body = cluster._delete(rt, version, o["metadata"].get("namespace"), o["metadata"]["name"],
-                                              dry_run=dry, admit=True)
+                                              dry_run=dry, options=dict(coll_options), admit=True)
                 out.append(o)
             except ApiError as exc:
                 if exc.code != 404:
@@ -278,6 +281,8 @@ def item(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Opt
                 raise E.bad_request("DeleteOptions must be an object")
         if req.q("propagationPolicy") and "propagationPolicy" not in options:
             options["propagationPolicy"] = req.q("propagationPolicy")
+        if req.q("gracePeriodSeconds") and "gracePeriodSeconds" not in options:
+            options["gracePeriodSeconds"] = req.q("gracePeriodSeconds")
         if req.q("orphanDependents") and "orphanDependents" not in options:
             options["orphanDependents"] = req.flag("orphanDependents")
         dry = _dry_run(req) or options.get("dryRun") == ["All"]

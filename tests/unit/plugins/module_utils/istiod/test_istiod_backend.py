@@ -115,6 +115,26 @@ def test_terminating_and_finished_pods_are_ignored():
     api.add("istiod-a-1", L.reload_ok(SINCE + S, NEW.cert, ROOT.cert))
     result = run(api)
     assert [p["name"] for p in result["pods"]] == ["istiod-a-1"] and result["reloaded"]
+    assert result["terminating_pods"] == ["istiod-old"]
+
+
+def test_only_terminating_pods_listed_waits_for_their_replacement():
+    """A rollout restart with the new pod not created yet: the old, terminating pod is no evidence,
+    and the check keeps looking instead of reporting that there is no istiod."""
+    api = api_with([L.pod("istiod-old", started=BOOT, deleting=True)])
+    new_pod = L.pod("istiod-a-9", started=SINCE + 5 * S)
+    api.add("istiod-a-9", L.startup_plugged(SINCE + 5 * S, NEW.cert, ROOT.cert))
+    original_get = api.get
+
+    def get(path, query=None):
+        if path.endswith("/pods") and api.now >= 2:
+            api.pods = [new_pod]
+        return original_get(path, query)
+
+    api.get = get
+    result = run(api)
+    assert [p["name"] for p in result["pods"]] == ["istiod-a-9"] and result["reloaded"]
+    assert result["terminating_pods"] == [] and "no_istiod" not in [p["code"] for p in result["problems"]]
 
 
 def test_pod_replaced_during_the_wait():
