@@ -151,6 +151,10 @@ root_fingerprint_sha256:
   description: SHA-256 fingerprint of the root (C(ca.crt)), colon-separated hex.
   type: str
   returned: success
+root_public_key_sha256:
+  description: SHA-256 of the root's SubjectPublicKeyInfo, colon-separated hex (for M(meshpki.istio_ca.key_exposure)).
+  type: str
+  returned: success
 issuing_ca:
   description: The issuing CA now in the Secret (empty in check mode when a new one would be made).
   type: dict
@@ -163,6 +167,7 @@ issuing_ca:
     not_after: {description: ISO 8601 UTC., type: str}
     path_length: {description: basicConstraints pathlen., type: int}
     fingerprint_sha256: {description: SHA-256 of the certificate., type: str}
+    public_key_sha256: {description: SHA-256 of its SubjectPublicKeyInfo (what key_exposure matches)., type: str}
     root_fingerprint_sha256: {description: SHA-256 of the root., type: str}
 previous_issuing_ca:
   description: The issuing CA that was replaced (same keys as RV(issuing_ca)).

@@ -18,11 +18,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import hashlib
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import is_ca, key_matches
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import (
-    basic_constraints, fingerprint, is_self_signed, rfc4514, signed_by)
+    basic_constraints, colon_hex, fingerprint, is_self_signed, rfc4514, signed_by, spki_der)
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import load_certificates, load_private_key
 
 try:
@@ -52,6 +53,10 @@ class Signer(object):
 
     def root_fingerprint(self):
         return fingerprint(self.root)
+
+    def root_public_key_fingerprint(self):
+        """SHA-256 of the root's SubjectPublicKeyInfo: what key_exposure looks for."""
+        return colon_hex(hashlib.sha256(spki_der(self.root.public_key())).digest())
 
     def __repr__(self):  # never the key
         return "<Signer %s>" % rfc4514(self.cert.subject)

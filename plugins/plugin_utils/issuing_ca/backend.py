@@ -58,7 +58,8 @@ def ensure(params, check_mode, read_file, client_factory=None):
     current, reasons = judge(secret, signer, now, min_remaining)
     where = "%s/%s" % (namespace, name)
     before = summary(current, signer) if current is not None else {}
-    result = {"secret": where, "root_fingerprint_sha256": signer.root_fingerprint()}
+    result = {"secret": where, "root_fingerprint_sha256": signer.root_fingerprint(),
+              "root_public_key_sha256": signer.root_public_key_fingerprint()}
     if not reasons and not params["rotate"]:
         result.update(changed=False, outcome="kept", issuing_ca=before, diff={"before": before, "after": before})
         return result

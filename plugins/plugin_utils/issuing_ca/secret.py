@@ -19,11 +19,12 @@ __metaclass__ = type
 
 import base64
 import datetime
+import hashlib
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import is_ca, key_matches
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import (
-    basic_constraints, fingerprint, rfc4514, serial_hex, signed_by)
+    basic_constraints, colon_hex, fingerprint, rfc4514, serial_hex, signed_by, spki_der)
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import load_certificates, load_private_key
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601
 
@@ -54,6 +55,7 @@ def summary(cert, signer=None):
         "not_after": iso8601(cert.not_valid_after_utc),
         "path_length": None if bc is None else bc.value.path_length,
         "fingerprint_sha256": fingerprint(cert),
+        "public_key_sha256": colon_hex(hashlib.sha256(spki_der(cert.public_key())).digest()),
     }
     if signer is not None:
         out["root_fingerprint_sha256"] = signer.root_fingerprint()
