@@ -25,8 +25,8 @@ description:
     C(pathlen) O(path_length), keyCertSign and cRLSign, the cluster name in C(L), SKI and AKI, lifetime
     O(duration)), and applies the Secret (C(tls.crt) = issuing CA then the chain up to the root,
     C(tls.key), C(ca.crt) = root) with server-side apply. The key goes from memory into the Secret only.
-  - cert-manager's CA ClusterIssuer pointing at that Secret then issues and renews C(cacerts) below it:
-    C(cacerts) C(tls.crt) = istiod's intermediate + the issuing CA, C(ca.crt) = the root.
+  - cert-manager's CA ClusterIssuer pointing at that Secret then issues and renews C(cacerts) below it,
+    with C(tls.crt) = istiod's intermediate + the issuing CA and C(ca.crt) = the root.
   - A Secret that exists but cannot be kept fails with the reasons, before anything changes, unless
     O(rotate=true).
   - With O(rotate=true) the old key is overwritten in place (it leaves the cluster with that write) and is
@@ -160,15 +160,33 @@ issuing_ca:
   type: dict
   returned: success
   contains:
-    subject: {description: RFC 4514 subject., type: str}
-    issuer: {description: RFC 4514 issuer., type: str}
-    serial_hex: {description: Serial, lowercase hex., type: str}
-    not_before: {description: ISO 8601 UTC., type: str}
-    not_after: {description: ISO 8601 UTC., type: str}
-    path_length: {description: basicConstraints pathlen., type: int}
-    fingerprint_sha256: {description: SHA-256 of the certificate., type: str}
-    public_key_sha256: {description: SHA-256 of its SubjectPublicKeyInfo (what key_exposure matches)., type: str}
-    root_fingerprint_sha256: {description: SHA-256 of the root., type: str}
+    subject:
+      description: RFC 4514 subject.
+      type: str
+    issuer:
+      description: RFC 4514 issuer.
+      type: str
+    serial_hex:
+      description: Serial, lowercase hex.
+      type: str
+    not_before:
+      description: ISO 8601 UTC.
+      type: str
+    not_after:
+      description: ISO 8601 UTC.
+      type: str
+    path_length:
+      description: basicConstraints pathlen.
+      type: int
+    fingerprint_sha256:
+      description: SHA-256 of the certificate.
+      type: str
+    public_key_sha256:
+      description: SHA-256 of its SubjectPublicKeyInfo (what key_exposure matches).
+      type: str
+    root_fingerprint_sha256:
+      description: SHA-256 of the root.
+      type: str
 previous_issuing_ca:
   description: The issuing CA that was replaced (same keys as RV(issuing_ca)).
   type: dict

@@ -88,11 +88,21 @@ exposed:
   elements: dict
   returned: success
   contains:
-    namespace: {description: Namespace of the Secret., type: str}
-    name: {description: Name of the Secret., type: str}
-    data_key: {description: The data key holding the private key., type: str}
-    matches: {description: The O(public_keys[].name) it matches., type: str}
-    public_key_sha256: {description: The matching fingerprint, colon hex., type: str}
+    namespace:
+      description: Namespace of the Secret.
+      type: str
+    name:
+      description: Name of the Secret.
+      type: str
+    data_key:
+      description: The data key holding the private key.
+      type: str
+    matches:
+      description: The O(public_keys[].name) it matches.
+      type: str
+    public_key_sha256:
+      description: The matching fingerprint, colon hex.
+      type: str
 secrets_checked:
   description: How many Secrets were read.
   type: int
