@@ -117,7 +117,8 @@ attributes:
     support: none
   bypass_host_loop:
     support: none
-author: meshpki maintainers
+author:
+  - meshpki.istio_ca maintainers (@meshpki)
 """
 
 EXAMPLES = r"""

@@ -59,7 +59,8 @@ attributes:
     support: full
   bypass_host_loop:
     support: none
-author: meshpki maintainers
+author:
+  - meshpki.istio_ca maintainers (@meshpki)
 """
 
 EXAMPLES = r"""

@@ -78,7 +78,7 @@ def test_intermediate_key_pair_deploys_without_warning(fleet, inputs, tmp_path):
     assert result.rc == 0, result.explain()
     warned = result.task_results(WARNING)
     assert all(r.get("skipped") for r in warned.values()), warned
-    _, root = check_cacerts(fleet.clusters[0])
+    root = check_cacerts(fleet.clusters[0])[1]
     assert root == inputs["root"].cert
 
 

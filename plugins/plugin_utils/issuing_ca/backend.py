@@ -72,8 +72,8 @@ def ensure(params, check_mode, read_file, client_factory=None):
     if current is not None:
         result["previous_issuing_ca"] = before
     if check_mode:
-        result.update(issuing_ca={}, diff={"before": before, "after": {"subject": "(a new issuing CA for %s)"
-                                                                               % params["cluster_name"]}})
+        planned = {"subject": "(a new issuing CA for %s)" % params["cluster_name"]}
+        result.update(issuing_ca={}, diff={"before": before, "after": planned})
         return result
     key = issue.generate_key(params["key_algorithm"], params["key_size"])
     cert = issue.sign_issuing_ca(signer, key, issue.subject_for(params["cluster_name"], params["common_name"],

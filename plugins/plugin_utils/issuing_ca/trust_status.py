@@ -70,7 +70,7 @@ def trust_status(cluster, issuing=None, exposure=None):
                    for e in exposure.get("exposed") or []]
         for e in exposed:
             problems.append("Secret %s/%s (%s) on %s holds the private key of the %s; delete it (only the cluster's own "
-                            "issuing CA Secret may hold its own key)" % (e["namespace"], e["name"], e["data_key"],
-                                                                           cluster, e["matches"]))
+                            "issuing CA Secret may hold its own key)"
+                            % (e["namespace"], e["name"], e["data_key"], cluster, e["matches"]))
     return {"cluster": cluster, "issuing_ca": issuing_ca, "exposed": exposed, "ok": not problems,
             "problems": problems}
