@@ -17,10 +17,11 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
 
-def rotation_request(duration="", renew_before="", force=False, allow_noop=False):
+def rotation_request(duration="", renew_before="", force=False, allow_noop=False, issuing_ca=False):
     """``{'changes': {...}, 'force': bool, 'requested': [...], 'problem': str}``."""
     try:
         force, allow_noop = boolean(force, strict=True), boolean(allow_noop, strict=True)
+        issuing_ca = boolean(issuing_ca, strict=True)
     except TypeError as exc:
         raise AnsibleFilterError("rotation_request: %s" % exc)
     changes = {key: str(value) for key, value in (("duration", duration), ("renewBefore", renew_before))
@@ -29,10 +30,12 @@ def rotation_request(duration="", renew_before="", force=False, allow_noop=False
                  for name, key in (("duration", "duration"), ("renew_before", "renewBefore")) if key in changes]
     if force:
         requested.append("ca_rotation_force=true")
+    if issuing_ca:  # a new issuing CA re-issues cacerts below it (ca_setup's rotate_issuing_ca)
+        requested.append("ca_rotation_issuing_ca=true")
     problem = ""
     if not requested and not allow_noop:
         problem = ("nothing to rotate was requested: set ca_rotation_duration (e.g. -e ca_rotation_duration=720h), "
-                   "ca_rotation_renew_before, or ca_rotation_force=true; to only check the fleet and change "
+                   "ca_rotation_renew_before, ca_rotation_force=true, or (offline_root) ca_rotation_issuing_ca=true; to only check the fleet and change "
                    "nothing, set ca_rotation_allow_noop=true (or run playbooks/report.yml)")
     return {"changes": changes, "force": force, "requested": requested, "problem": problem}
 

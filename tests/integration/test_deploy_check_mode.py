@@ -38,7 +38,8 @@ def fleet(tmp_path_factory):
 @pytest.fixture(scope="module")
 def extra(inputs, tmp_path_factory):
     istio = write_istio_manifest(tmp_path_factory.mktemp("istio"), ISTIO_VERSION)
-    return {"ca_setup_trust_source": "ca_keypair", "cert_manager_manifest_src": str(inputs["manifest"]),
+    return {"ca_setup_trust_source": "ca_keypair", "ca_setup_allow_root_key_in_cluster": True,
+            "cert_manager_manifest_src": str(inputs["manifest"]),
             "ca_setup_ca_cert": str(inputs["root"].cert_path), "ca_setup_ca_key": str(inputs["root"].key_path),
             "istio_install": "manifest", "istio_manifest_src": str(istio)}
 

@@ -387,3 +387,43 @@ def test_crl_content_with_a_bundle_and_a_bad_version(crl_pki, capsys):
     assert any("[CN=Root CA,O=Istio]" in p for p in res["istio_problems"])
     res = run_module({"content": pem(inter, root), "istio_signing_ca": True, "istio_version": "latest"}, capsys)
     assert res["_rc"] == 1 and "istio_version 'latest' is not an Istio version" in res["msg"]
+
+
+# -- three-level chains (offline_root: root -> issuing CA -> istiod's intermediate) ------------------------
+
+
+def _three_levels(issuing_pathlen=1):
+    root = make("Fleet Root", key("ec256", 20), ca=True)
+    issuing = make("Issuing CA", key("ec256", 21), issuer=root, ca=True, pathlen=issuing_pathlen, locality="cluster-1")
+    inter = make("Intermediate CA", key("ec256", 22), issuer=issuing, ca=True,
+                 sans=("istiod.istio-system.svc",), locality="cluster-1")
+    return root, issuing, inter
+
+
+def test_secret_with_a_three_level_chain_is_istio_ready(api, capsys):
+    """cacerts as cert-manager writes it below an issuing CA: tls.crt = intermediate + issuing CA, ca.crt = root."""
+    root, issuing, inter = _three_levels()
+    api.put("cacerts", {"tls.crt": pem(inter, issuing), "tls.key": inter.key_pem(), "ca.crt": root.pem})
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["_rc"] == 0, res.get("msg")
+    assert [c["subject"].split(",")[0] for c in res["certificates"]] == [
+        "CN=Intermediate CA", "CN=Issuing CA", "CN=Fleet Root"]
+    assert [c["source"] for c in res["certificates"]] == ["tls.crt", "tls.crt", "ca.crt"]
+    assert res["chain"]["ends_at_root"] is True and res["chain"]["problems"] == []
+    assert res["chain"]["root_fingerprint_sha256"] == res["certificates"][2]["fingerprint_sha256"]
+    assert res["certificates"][1]["path_length"] == 1
+    assert res["istio_ready"] is True, res["istio_problems"]
+    assert_no_key_material(res, inter, issuing, root)
+
+
+def test_three_level_chain_breaking_the_issuing_path_length_is_reported(api, capsys):
+    """pathlen:0 on the issuing CA: istiod loads the chain, but workload certificates below the intermediate
+    exceed the issuing CA's path length, so peers reject them; istio_ready says no, with that reason."""
+    root, issuing, inter = _three_levels(issuing_pathlen=0)
+    api.put("cacerts", {"tls.crt": pem(inter, issuing), "tls.key": inter.key_pem(), "ca.crt": root.pem})
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["_rc"] == 0, res.get("msg")
+    assert res["chain"]["problems"] == []  # as a chain on its own it is sound
+    assert res["istio_ready"] is False
+    assert any("Issuing CA" in p and "pathlen:0" in p and "workload" in p for p in res["istio_problems"]), \
+        res["istio_problems"]
