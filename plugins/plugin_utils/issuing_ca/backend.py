@@ -22,15 +22,16 @@ __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CollectionError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient, object_path
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import parse_go_duration, utcnow
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import parse_min_remaining
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.issuing_ca import issue
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.issuing_ca.authority import load_signer
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.issuing_ca.secret import judge, secret_object, summary
 
 
 def _inputs(params):
-    seconds = parse_go_duration(params["duration"], "duration")
-    min_remaining = parse_go_duration(params["min_remaining"], "min_remaining")
+    seconds = parse_min_remaining(params["duration"], "duration")
+    min_remaining = parse_min_remaining(params["min_remaining"], "min_remaining")
     if min_remaining >= seconds:
         raise CollectionError("min_remaining (%s) must be shorter than duration (%s): an issuing CA made now "
                               "would already be due for rotation" % (params["min_remaining"], params["duration"]))
@@ -47,7 +48,7 @@ def _inputs(params):
 def ensure(params, check_mode, read_file, client_factory=None):
     """The result dict (never key material). ``read_file(path) -> bytes`` reads a controller file."""
     seconds, min_remaining = _inputs(params)
-    now = utcnow()
+    now = rfc3339.now()
     signer = load_signer(read_file(params["root_cert"]), read_file(params["root_key"]),
                          "root_cert %s" % params["root_cert"], "root_key %s" % params["root_key"],
                          now, seconds, params["path_length"])

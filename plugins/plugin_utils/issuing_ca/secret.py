@@ -26,7 +26,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import (
     basic_constraints, colon_hex, fingerprint, rfc4514, serial_hex, signed_by, spki_der)
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import load_certificates, load_private_key
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "meshpki.istio_ca"}
 ANNOTATION_CLUSTER = "meshpki.istio-ca/cluster-name"
@@ -51,8 +51,8 @@ def summary(cert, signer=None):
         "subject": rfc4514(cert.subject),
         "issuer": rfc4514(cert.issuer),
         "serial_hex": serial_hex(cert),
-        "not_before": iso8601(cert.not_valid_before_utc),
-        "not_after": iso8601(cert.not_valid_after_utc),
+        "not_before": rfc3339.format(cert.not_valid_before_utc),
+        "not_after": rfc3339.format(cert.not_valid_after_utc),
         "path_length": None if bc is None else bc.value.path_length,
         "fingerprint_sha256": fingerprint(cert),
         "public_key_sha256": colon_hex(hashlib.sha256(spki_der(cert.public_key())).digest()),
@@ -87,7 +87,7 @@ def judge(secret, signer, now, min_remaining_seconds):
     if ca != signer.root_pem():
         reasons.append("ca.crt is not the offline root (byte for byte)")
     if cert.not_valid_after_utc < now + datetime.timedelta(seconds=min_remaining_seconds):
-        reasons.append("it expires at %s, within the required remaining validity" % iso8601(cert.not_valid_after_utc))
+        reasons.append("it expires at %s, within the required remaining validity" % rfc3339.format(cert.not_valid_after_utc))
     return cert, reasons
 
 

@@ -403,7 +403,7 @@ def _three_levels(issuing_pathlen=1):
 def test_secret_with_a_three_level_chain_is_istio_ready(api, capsys):
     """cacerts as cert-manager writes it below an issuing CA: tls.crt = intermediate + issuing CA, ca.crt = root."""
     root, issuing, inter = _three_levels()
-    api.put("cacerts", {"tls.crt": pem(inter, issuing), "tls.key": inter.key_pem(), "ca.crt": root.pem})
+    put(api, "cacerts", {"tls.crt": pem(inter, issuing), "tls.key": inter.key_pem(), "ca.crt": root.pem})
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["_rc"] == 0, res.get("msg")
     assert [c["subject"].split(",")[0] for c in res["certificates"]] == [
@@ -420,7 +420,7 @@ def test_three_level_chain_breaking_the_issuing_path_length_is_reported(api, cap
     """pathlen:0 on the issuing CA: istiod loads the chain, but workload certificates below the intermediate
     exceed the issuing CA's path length, so peers reject them; istio_ready says no, with that reason."""
     root, issuing, inter = _three_levels(issuing_pathlen=0)
-    api.put("cacerts", {"tls.crt": pem(inter, issuing), "tls.key": inter.key_pem(), "ca.crt": root.pem})
+    put(api, "cacerts", {"tls.crt": pem(inter, issuing), "tls.key": inter.key_pem(), "ca.crt": root.pem})
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["_rc"] == 0, res.get("msg")
     assert res["chain"]["problems"] == []  # as a chain on its own it is sound

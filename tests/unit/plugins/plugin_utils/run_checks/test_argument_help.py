@@ -10,7 +10,7 @@ def test_missing_required_choice_argument():
     lines = ah.check_role_arguments(collection_root(), "ca_setup", {})
     assert len(lines) == 1
     assert lines[0].startswith("ca_setup_trust_source (role ca_setup): missing, it is required. Accepts one of "
-                               "selfsigned, ca_keypair, issuer_ref, for example -e ca_setup_trust_source=selfsigned")
+                               "selfsigned, ca_keypair, offline_root, issuer_ref, for example -e ca_setup_trust_source=selfsigned")
 
 
 def test_wrong_choice_and_wrong_type_each_get_their_line():
