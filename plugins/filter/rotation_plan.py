@@ -3,13 +3,14 @@
 # Apache License 2.0 (see LICENSE)
 """Filters that decide whether and how one cluster's intermediate is rotated (the ``ca_rotation`` preflight).
 
+- ``rotation_request``: the request (``ca_rotation_duration``, ``_renew_before``, ``_force``) validated and parsed once.
 - ``rotation_spec_checks``: does a requested ``duration``/``renewBefore`` leave the old intermediate valid
   for one workload-certificate lifetime after cert-manager renews it?
 - ``rotation_preflight``: which findings of a cluster's status block a rotation.
 - ``rotation_root_problems``: this cluster's root against the other clusters of the play and the expected root.
-- ``rotation_plan``: one cluster's ``ca_rotation_preflight`` fact.
+- ``rotation_plan``: one cluster's plan (``ca_rotation_plan``), the structure a rotation carries from preflight to summary.
 
-The logic is controller-only Python in plugin_utils/rotation/{checks,plan}.py (unit-tested there).
+The logic is controller-only Python in plugin_utils/rotation/{request,checks,plan}.py (unit-tested there).
 
 Documentation of each filter is in the ``<filter name>.yml`` file beside this one.
 """
@@ -20,6 +21,7 @@ __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.checks import rotation_preflight, rotation_spec_checks
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.plan import rotation_plan, rotation_root_problems
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.request import rotation_request
 
 
 class FilterModule(object):
@@ -29,6 +31,7 @@ class FilterModule(object):
         return {
             "rotation_plan": rotation_plan,
             "rotation_preflight": rotation_preflight,
+            "rotation_request": rotation_request,
             "rotation_root_problems": rotation_root_problems,
             "rotation_spec_checks": rotation_spec_checks,
         }

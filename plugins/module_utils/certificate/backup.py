@@ -40,24 +40,38 @@ def backup_name(secret_name, revision, serial):
     return "%s-backup-r%d-%s" % (secret_name, int(revision or 0), serial[:12])
 
 
-def backups_to_prune(secrets, secret_name, keep=5, new=None):
-    """Names of the backup Secrets of ``secret_name`` to delete so that ``keep`` remain with ``new``.
+def newest_first(backups):
+    """Backups ``[{name, created}]`` newest first: by ``created`` (RFC 3339 UTC, so text order is time
+    order), then by name. The one ordering of backups: the module's retention, restore.yml's "latest"
+    and the controller copies' retention all use it."""
+    return sorted(backups, key=lambda b: (b.get("created") or "", b.get("name") or ""), reverse=True)
 
-    Only metadata is read. Backups are those labelled ``meshpki.istio_ca/backup-of=<secret_name>``;
-    the newest (creationTimestamp, then name) are kept, ``new`` (the backup just written) always
-    counts as one. ``keep`` 0 (or less) keeps everything.
-    """
-    keep = int(keep)
-    if keep <= 0:
-        return []
+
+def secret_backups(secrets, secret_name):
+    """``[{name, created}]`` of the Secrets labelled ``meshpki.istio_ca/backup-of=<secret_name>``, newest
+    first. Only metadata is read."""
     found = []
     for sec in secrets or []:
         meta = (sec or {}).get("metadata") or {}
-        if (meta.get("labels") or {}).get(BACKUP_LABEL) == secret_name and meta.get("name") != new:
-            found.append((meta.get("creationTimestamp") or "", meta.get("name")))
-    found.sort(reverse=True)
+        if (meta.get("labels") or {}).get(BACKUP_LABEL) == secret_name and meta.get("name"):
+            found.append({"name": meta["name"], "created": meta.get("creationTimestamp") or ""})
+    return newest_first(found)
+
+
+def to_prune(backups, keep=5, new=None):
+    """Names among ``backups`` (``[{name, created}]``) to delete so that ``keep`` remain with ``new``
+    (the backup just written, which always counts as one). ``keep`` 0 (or less) keeps everything."""
+    keep = int(keep)
+    if keep <= 0:
+        return []
+    older = [b["name"] for b in newest_first(backups) if b.get("name") != new]
     room = keep - 1 if new else keep
-    return [entry[1] for entry in found[max(room, 0):]]
+    return older[max(room, 0):]
+
+
+def backups_to_prune(secrets, secret_name, keep=5, new=None):
+    """Names of the backup Secrets of ``secret_name`` to delete so that ``keep`` remain with ``new``."""
+    return to_prune(secret_backups(secrets, secret_name), keep=keep, new=new)
 
 
 def _decoded(data, key, where):

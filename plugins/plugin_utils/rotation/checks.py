@@ -51,8 +51,11 @@ def rotation_spec_checks(spec, workload_cert_ttl="24h", margin="24h"):
     try:
         duration = go_duration.parse(spec["duration"]) if spec.get("duration") else _DEFAULT_DURATION
         renew_before = go_duration.parse(spec["renewBefore"]) if spec.get("renewBefore") else None
-    except (go_duration.GoDurationError, TypeError):
-        # The certificate module reports malformed durations with cert-manager's own message.
+    except (go_duration.GoDurationError, TypeError) as exc:
+        # The certificate module refuses such a spec first (cert-manager's message); should one reach
+        # here anyway, it blocks the rotation rather than skipping the check.
+        result["problems"].append("the lifetime of the spec to apply cannot be checked against the "
+                                  "workload-certificate TTL: %s" % exc)
         return result
     pct = spec.get("renewBeforePercentage")
     if renew_before is not None and 0 < renew_before < duration:
@@ -107,7 +110,13 @@ def rotation_preflight(status, require_hot_reload=True, reload_checked=True):
         if cert.get("ready") is False:
             warnings.append("Certificate %s/%s is not Ready (%s: %s)" % (
                 cert.get("namespace"), cert.get("name"), cert.get("ready_reason"), cert.get("ready_message")))
-    if not inter:
+    # cluster_status puts a cacerts finding in problems (not errors) only when the Secret is not there.
+    secret_missing = not inter and not any(str(e).startswith("cacerts:") for e in errors) and \
+        any(str(p).startswith("cacerts:") for p in status.get("problems") or [])
+    if secret_missing:
+        problems.append("cacerts does not exist in %s: there is no intermediate to rotate yet; run deploy.yml "
+                        "first" % (cert.get("namespace") or "istio-system"))
+    elif not inter:
         if not any(str(e).startswith("cacerts:") for e in errors):
             found = [p for p in status.get("problems") or [] if str(p).startswith("cacerts:")]
             problems.append("the cacerts Secret could not be read, so it cannot be backed up or compared"
@@ -126,7 +135,9 @@ def rotation_preflight(status, require_hot_reload=True, reload_checked=True):
             for text in chain.get("istio_problems") or []:
                 problems.append("istiod would not accept the current cacerts: %s" % text)
         warnings.extend(chain.get("istio_warnings") or [])
-    if not istiod.get("found"):
+    if istiod.get("found") is None:
+        pass  # not looked at (no cacerts to check istiod against): the finding above says what to do
+    elif not istiod.get("found"):
         problems.append("no istiod Deployment (label app=istiod) in %s: nothing would load the new intermediate"
                         % (cert.get("namespace") or "istio-system"))
     elif istiod.get("hot_reload_state") not in ("on", "unknown"):

@@ -31,7 +31,8 @@ def test_ttl_margin(spec, lead, source, problems):
 def test_ttl_margin_message_and_bad_inputs():
     msg = rotation_spec_checks({"duration": "720h", "renewBefore": "1h"})["problems"][0]
     assert "set renewBefore to at least 48h" in msg and "TTL 24h" in msg
-    assert rotation_spec_checks({"duration": "30d"})["problems"] == []  # the certificate module reports it
+    # The certificate module refuses such a spec first; here it blocks instead of skipping the check.
+    assert 'unknown unit "d"' in rotation_spec_checks({"duration": "30d"})["problems"][0]
     assert rotation_spec_checks({"renewBefore": "36h"}, workload_cert_ttl="12h", margin="12h")["problems"] == []
     with pytest.raises(AnsibleFilterError):
         rotation_spec_checks({}, workload_cert_ttl="1d")

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: meshpki.istio_ca contributors
+# Apache License 2.0 (see LICENSE)
+"""The rotation request (``ca_rotation_duration``, ``ca_rotation_renew_before``, ``ca_rotation_force``),
+validated and parsed once, before anything reads a cluster.
+
+Why here: the request used to be renamed in Jinja, parsed by the certificate module, by the TTL check
+and by the summary, each on its own. Now ``rotation_request`` is the only place that reads the three
+variables; its result is the ``request`` key of the plan (plugin_utils/rotation/plan.py), which carries
+it to the change step, the summary and the saved fleet status. A malformed duration fails here, with
+the variable's name and Go's own message (``time.ParseDuration``, src/time/format.go), before the
+preflight reads anything.
+
+Served as a filter by plugins/filter/rotation_plan.py; documented in ``rotation_request.yml`` there.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration
+
+# The role variable behind each Certificate field the request may change.
+_FIELDS = (("duration", "ca_rotation_duration", "duration"),
+           ("renew_before", "ca_rotation_renew_before", "renewBefore"))
+
+
+def _seconds(variable, text):
+    try:
+        value = go_duration.parse(text)
+    except go_duration.GoDurationError as exc:
+        raise AnsibleFilterError("%s=%r is not a Go duration (%s); write it as cert-manager does, with the units "
+                                 "h, m, s (no d): for example 720h. Nothing was read or changed."
+                                 % (variable, text, exc))
+    if value <= 0:
+        raise AnsibleFilterError("%s=%r must be a positive duration such as 720h. Nothing was read or changed."
+                                 % (variable, text))
+    return value // go_duration.SECOND
+
+
+def rotation_request(duration="", renew_before="", force=False):
+    """``{duration, renew_before, force, changes, renew, duration_seconds, renew_before_seconds, asked}``.
+
+    ``changes`` is the partial Certificate spec the certificate module merges into the live one;
+    ``renew`` is that module's ``renew`` option (``true`` when forced, else ``auto``). An empty
+    duration or renew_before keeps the Certificate's own value. cert-manager's rules on the merged
+    spec (renewBefore < duration, ...) are the certificate module's (module_utils/certificate/spec.py).
+    """
+    try:
+        force = boolean(force, strict=True)
+    except TypeError:
+        raise AnsibleFilterError("ca_rotation_force=%r is not a boolean" % (force,))
+    out = {"force": force, "changes": {}}
+    given = {"duration": duration, "renew_before": renew_before}
+    for key, variable, field in _FIELDS:
+        text = str(given[key] or "").strip()
+        out[key] = text or None
+        out[key + "_seconds"] = _seconds(variable, text) if text else None
+        if text:
+            out["changes"][field] = text
+    out["renew"] = "true" if force else "auto"
+    out["asked"] = bool(out["changes"]) or force
+    return out
