@@ -91,6 +91,7 @@ def rotation_plan(status, certificate=None, request=None, require_hot_reload=Tru
         "ttl": ttl,
         "previous_run": previous,
         "previous_run_note": note,
+        "previous_run_unfinished": bool(note),
         "problems": problems,
         "warnings": warnings,
     }
