@@ -325,7 +325,8 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
     if entry["reachable"] and not errors:
         if istiod_entry["found"] is False:
             problems.append("no istiod Deployment (label app=istiod) found in %s" % namespace)
-        elif istiod_entry["hot_reload_state"] not in (istiod_versions.RELOAD_ON, istiod_versions.RELOAD_UNKNOWN):
+        elif istiod_entry["found"] and \
+                istiod_entry["hot_reload_state"] not in (istiod_versions.RELOAD_ON, istiod_versions.RELOAD_UNKNOWN):
             problems.append("istiod %s: hot reload %s, so a new intermediate is only used after an istiod restart; "
                             "run the istio role (deploy.yml), which sets AUTO_RELOAD_PLUGIN_CERTS=true where needed"
                             % (istiod_entry["version"], istiod_entry["hot_reload"]))

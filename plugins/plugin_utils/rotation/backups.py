@@ -21,6 +21,7 @@ import datetime
 import os
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import backup as _backup
@@ -68,7 +69,7 @@ def vault_backup_problems(document, cluster, any_cluster=False, path="the vault 
     document = _plain(document)
     if not isinstance(document, dict) or document.get("kind") != VAULT_KIND or not isinstance(document.get("data"), dict):
         return ["%s is not a cacerts backup made by the ca_rotation role" % path]
-    if document.get("cluster") != cluster and not any_cluster:
+    if document.get("cluster") != cluster and not boolean(any_cluster, strict=False):
         return ["%s is a backup of %s, not of %s; set restore_any_cluster=true to restore it anyway"
                 % (path, document.get("cluster") or "?", cluster)]
     return []

@@ -38,7 +38,7 @@ def _first(inspect):
 
 def restore_plan(backup, current=None, certificates=None, backup_name="", secret_name="cacerts",
                  namespace="istio-system", allow_root_change=False, detach_certificate=True):
-    """``{problems, root_change, owner, detached_manifest, serial, previous_serial, not_after}``."""
+    """``{problems, root_change, detach, owner, detached_manifest, serial, previous_serial, not_after}``."""
     backup = _plain(backup) or {}
     current = _plain(current) or {}
     if not isinstance(backup, dict) or not isinstance(current, dict):
@@ -74,6 +74,7 @@ def restore_plan(backup, current=None, certificates=None, backup_name="", secret
     return {
         "problems": problems,
         "root_change": root_change,
+        "detach": bool(owner),
         "owner": (owner.get("metadata") or {}).get("name") if owner else None,
         "detached_manifest": manifest,
         "serial": _first(backup).get("serial_hex"),

@@ -114,3 +114,21 @@ def test_rotation_summary():
     assert cut["ok"] is False and "INTERRUPTED" in cut["lines"][0]
     with pytest.raises(AnsibleFilterError):
         rotation_summary([], ["c1"])
+
+
+def test_fleet_never_deployed_is_told_to_deploy_not_that_istiod_is_missing():
+    """Rotate before deploy: no cacerts, so the reload check (which finds istiod's pods) is skipped."""
+    from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.fleet_status import cluster_status
+    entry = cluster_status("c1", certificate={"exists": False, "msg": "does not exist"},
+                           inspect={"failed": True, "msg": "Secret istio-system/cacerts not found"},
+                           reload={"skipped": True})
+    assert entry["istiod"]["found"] is None
+    assert not any("istiod" in p for p in entry["problems"]), entry["problems"]
+    verdict = rotation_preflight(entry)
+    assert any("cacerts does not exist in istio-system" in p and "run deploy.yml first" in p
+               for p in verdict["problems"]), verdict
+    assert not any("istiod" in p for p in verdict["problems"]), verdict
+    # The reload check ran and found no pod: then istiod is missing, and said so.
+    gone = cluster_status("c1", certificate={"exists": False}, inspect={"msg": "Secret istio-system/cacerts not found"},
+                          reload={"reloaded": False, "problems": [], "pods": []})
+    assert any("no istiod" in p for p in rotation_preflight(gone)["problems"])
