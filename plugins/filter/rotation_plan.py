@@ -6,6 +6,7 @@
 - ``rotation_request``: the request (``ca_rotation_duration``, ``_renew_before``, ``_force``) validated and parsed once.
 - ``rotation_spec_checks``: does a requested ``duration``/``renewBefore`` leave the old intermediate valid
   for one workload-certificate lifetime after cert-manager renews it?
+- ``rotation_new_chain_problems``: is the new ``cacerts`` what the change must produce?
 - ``rotation_preflight``: which findings of a cluster's status block a rotation.
 - ``rotation_root_problems``: this cluster's root against the other clusters of the play and the expected root.
 - ``rotation_plan``: one cluster's plan (``ca_rotation_plan``), the structure a rotation carries from preflight to summary.
@@ -19,7 +20,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.checks import rotation_preflight, rotation_spec_checks
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.checks import (
+    rotation_new_chain_problems, rotation_preflight, rotation_spec_checks)
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.plan import rotation_plan, rotation_root_problems
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.request import rotation_request
 
@@ -29,6 +31,7 @@ class FilterModule(object):
 
     def filters(self):
         return {
+            "rotation_new_chain_problems": rotation_new_chain_problems,
             "rotation_plan": rotation_plan,
             "rotation_preflight": rotation_preflight,
             "rotation_request": rotation_request,

@@ -7,6 +7,7 @@
   intermediate valid for one workload-certificate lifetime after cert-manager renews it?
   (cert-manager's own field rules are checked by the certificate module.)
 - ``rotation_preflight``: which findings of a cluster's status block a rotation.
+- ``rotation_new_chain_problems``: is the ``cacerts`` a change produced what a rotation must produce?
 
 Served as filters by plugins/filter/rotation_plan.py; documented in ``<filter name>.yml`` there.
 """
@@ -150,3 +151,27 @@ def rotation_preflight(status, require_hot_reload=True, reload_checked=True):
         problems.append("istiod does not sign with the intermediate now in cacerts, so a rotation could not be "
                         "verified; fix that first: %s" % reason)
     return {"problems": problems, "warnings": warnings}
+
+
+def rotation_new_chain_problems(after, plan, apply=None):
+    """Why the new ``cacerts`` (x509_inspect result) is not what the change must produce (empty when it is):
+    the key matches, istiod would accept it, it verifies to the root of the plan, and after a re-issue
+    its serial is new (the old one is the backup's, else the plan's)."""
+    after, plan, apply = _plain(after) or {}, _plain(plan) or {}, _plain(apply) or {}
+    if not isinstance(after, dict) or not isinstance(plan, dict) or not isinstance(apply, dict):
+        raise AnsibleFilterError("rotation_new_chain_problems expects the x509_inspect result, the plan and the "
+                                 "certificate result")
+    chain = after.get("chain") or {}
+    first = (after.get("certificates") or [{}])[0]
+    backup = apply.get("backup") if isinstance(apply.get("backup"), dict) else {}
+    old_serial = backup.get("serial") or plan.get("old_serial")
+    problems = []
+    if chain.get("key_matches") is not True:
+        problems.append("tls.key does not match the new certificate")
+    if not after.get("istio_ready"):
+        problems.append("istiod would not accept it: %s" % ("; ".join(after.get("istio_problems") or []) or "not ready"))
+    if chain.get("root_fingerprint_sha256") != plan.get("root_fingerprint"):
+        problems.append("its root changed: %s -> %s" % (plan.get("root_fingerprint"), chain.get("root_fingerprint_sha256")))
+    if (apply.get("reissue") or "none") != "none" and first.get("serial_hex") == old_serial:
+        problems.append("a re-issue was expected but the serial is still %s" % old_serial)
+    return problems

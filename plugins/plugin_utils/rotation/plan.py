@@ -28,7 +28,9 @@ from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.fleet_stat
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.checks import rotation_preflight, rotation_spec_checks
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.journal import previous_run_note
 
-_VAULTED_MODES = ("controller", "both")
+# ca_rotation_backup_mode -> where the current cacerts is copied before a change.
+_BACKUP_MODES = {"cluster": {"cluster": True, "controller": False}, "controller": {"cluster": False, "controller": True},
+                 "both": {"cluster": True, "controller": True}, "none": {"cluster": False, "controller": False}}
 
 
 def _validation_problem(certificate):
@@ -67,7 +69,10 @@ def rotation_plan(status, certificate=None, request=None, require_hot_reload=Tru
     policy = certificate.get("root_policy") or {}
     problems.extend(policy.get("problems") or [])
     warnings.extend(policy.get("warnings") or [])
-    if backup_mode in _VAULTED_MODES and not boolean(vault_password_set, strict=False):
+    if backup_mode not in _BACKUP_MODES:
+        raise AnsibleFilterError("ca_rotation_backup_mode must be one of %s, got %r" % (", ".join(_BACKUP_MODES), backup_mode))
+    backup = dict(_BACKUP_MODES[backup_mode])
+    if backup["controller"] and not boolean(vault_password_set, strict=False):
         problems.append("ca_rotation_backup_mode %s needs ca_rotation_backup_vault_password (the controller copy "
                         "is encrypted with it)" % backup_mode)
     intermediate = status.get("intermediate") or {}
@@ -89,6 +94,7 @@ def rotation_plan(status, certificate=None, request=None, require_hot_reload=Tru
         "will_change": bool(certificate.get("changed")) or bool(request.get("force")),
         "reissue": certificate.get("reissue") or "none",
         "ttl": ttl,
+        "backup": backup,
         "previous_run": previous,
         "previous_run_note": note,
         "previous_run_unfinished": bool(note),

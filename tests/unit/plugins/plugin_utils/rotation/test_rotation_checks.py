@@ -132,3 +132,20 @@ def test_fleet_never_deployed_is_told_to_deploy_not_that_istiod_is_missing():
     gone = cluster_status("c1", certificate={"exists": False}, inspect={"msg": "Secret istio-system/cacerts not found"},
                           reload={"reloaded": False, "problems": [], "pods": []})
     assert any("no istiod" in p for p in rotation_preflight(gone)["problems"])
+
+
+def test_new_chain_problems():
+    from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.checks import rotation_new_chain_problems
+    plan = {"root_fingerprint": "aa", "old_serial": "01"}
+    good = {"certificates": [{"serial_hex": "02"}], "istio_ready": True,
+            "chain": {"key_matches": True, "root_fingerprint_sha256": "aa"}}
+    assert rotation_new_chain_problems(good, plan, {"reissue": "spec_change"}) == []
+    same = dict(good, certificates=[{"serial_hex": "01"}])
+    assert rotation_new_chain_problems(same, plan, {"reissue": "none"}) == []
+    assert "serial is still 01" in rotation_new_chain_problems(same, plan, {"reissue": "forced"})[0]
+    # The old serial is the backup's when one was made (it is what cacerts held right before the change).
+    assert rotation_new_chain_problems(good, plan, {"reissue": "forced", "backup": {"serial": "02"}}) != []
+    bad = {"certificates": [{"serial_hex": "02"}], "istio_ready": False, "istio_problems": ["not a CA"],
+           "chain": {"key_matches": False, "root_fingerprint_sha256": "bb"}}
+    assert rotation_new_chain_problems(bad, plan, {}) == [
+        "tls.key does not match the new certificate", "istiod would not accept it: not a CA", "its root changed: aa -> bb"]

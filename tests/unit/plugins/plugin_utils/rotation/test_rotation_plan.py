@@ -83,7 +83,10 @@ def test_ttl_root_policy_and_vault_password_problems():
     assert "ca_rotation_backup_mode both needs ca_rotation_backup_vault_password" in text
     assert plan["warnings"] == ["could not read ClusterIssuer/x"]
     ok = rotation_plan(healthy_status(), certificate=validated(), backup_mode="controller", vault_password_set=True)
-    assert ok["problems"] == []
+    assert ok["problems"] == [] and ok["backup"] == {"cluster": False, "controller": True}
+    assert rotation_plan(healthy_status(), certificate=validated())["backup"] == {"cluster": True, "controller": False}
+    with pytest.raises(AnsibleFilterError, match="ca_rotation_backup_mode must be one of"):
+        rotation_plan(healthy_status(), certificate=validated(), backup_mode="tape")
 
 
 def test_unreadable_cluster_is_not_called_an_invalid_request():
