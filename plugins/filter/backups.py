@@ -7,6 +7,7 @@
   and where the controller copy goes.
 - ``newest_backup``: the backup Secret restore.yml's ``restore_backup=latest`` restores.
 - ``backups_to_prune`` / ``controller_backups_to_prune``: retention, in the cluster and on the controller.
+- ``backup_source_problems``: whether the Secret read for the controller copy can be backed up.
 - ``vault_backup_problems``: whether a decrypted controller copy may be restored on a cluster.
 
 Every rule lives in module_utils/certificate/backup.py (shared with the certificate module's ``backup``
@@ -20,7 +21,8 @@ __metaclass__ = type
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backup import backups_to_prune as _backups_to_prune
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.backups import (
-    backup_name, backup_vault_file, controller_backups_to_prune, newest_backup, vault_backup_problems)
+    backup_name, backup_source_problems, backup_vault_file, controller_backups_to_prune, newest_backup,
+    vault_backup_problems)
 
 
 def backups_to_prune(secrets, secret_name, keep=5, new=None):
@@ -34,6 +36,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "backup_name": backup_name,
+            "backup_source_problems": backup_source_problems,
             "backup_vault_file": backup_vault_file,
             "backups_to_prune": backups_to_prune,
             "controller_backups_to_prune": controller_backups_to_prune,

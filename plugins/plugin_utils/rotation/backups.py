@@ -73,3 +73,17 @@ def vault_backup_problems(document, cluster, any_cluster=False, path="the vault 
         return ["%s is a backup of %s, not of %s; set restore_any_cluster=true to restore it anyway"
                 % (path, document.get("cluster") or "?", cluster)]
     return []
+
+
+# The keys that hold the private key of a cacerts Secret: cert-manager's (tls.key) or Istio's own
+# plugged-in layout (ca-key.pem; istio security/pkg/pki/ca/ca.go, caKeyFile).
+_KEY_FIELDS = ("tls.key", "ca-key.pem")
+
+
+def backup_source_problems(secret, namespace, secret_name):
+    """Why ``secret`` (the Secret object read right before the controller copy) cannot be backed up."""
+    secret = _plain(secret) or {}
+    data = secret.get("data") if isinstance(secret, dict) else None
+    if not secret or not isinstance(data, dict) or not any(data.get(k) for k in _KEY_FIELDS):
+        return ["%s/%s is missing or has no key since the preflight; nothing was changed" % (namespace, secret_name)]
+    return []

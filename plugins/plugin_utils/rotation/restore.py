@@ -4,6 +4,7 @@
 """The decisions of a restore of ``cacerts`` from a backup (controller-only; the ca_rotation role's
 ``restore`` entry point, playbooks/restore.yml).
 
+- ``restore_request_problems``: is exactly one backup named (a backup Secret or a vault file with its password)?
 - ``restore_plan``: from the x509_inspect results of the backup and of the current ``cacerts`` and the
   Certificates in the namespace: may it be restored, does the root change (istiod must then restart:
   it refuses a root change at hot reload, "Multi root is disabled", docs/upstream/istiod.md#root-comparison),
@@ -81,3 +82,13 @@ def restore_plan(backup, current=None, certificates=None, backup_name="", secret
         "previous_serial": _first(current).get("serial_hex"),
         "not_after": _first(backup).get("not_after"),
     }
+
+
+def restore_request_problems(backup="", vault_file="", vault_password="", namespace="istio-system"):
+    """Why the restore request is not one backup (empty when it is)."""
+    if bool(backup) == bool(vault_file):
+        return ['Give exactly one of restore_backup (a backup Secret name in %s, or "latest") and restore_vault_file '
+                "(a controller vault file, with restore_vault_password)" % namespace]
+    if vault_file and not vault_password:
+        return ["restore_vault_file %s needs restore_vault_password" % vault_file]
+    return []

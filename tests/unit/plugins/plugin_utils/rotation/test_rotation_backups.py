@@ -47,3 +47,12 @@ def test_vault_copy_of_another_cluster_is_refused():
     assert "a backup of c2, not of c1; set restore_any_cluster=true" in vault_backup_problems(doc, "c1")[0]
     assert vault_backup_problems(doc, "c1", any_cluster=True) == []
     assert "not a cacerts backup" in vault_backup_problems({"kind": "x"}, "c1")[0]
+
+
+def test_backup_source_needs_a_key():
+    from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.backups import backup_source_problems
+    assert backup_source_problems({"data": {"tls.crt": "x", "tls.key": "y"}}, "ns", "cacerts") == []
+    assert backup_source_problems({"data": {"ca-cert.pem": "x", "ca-key.pem": "y"}}, "ns", "cacerts") == []
+    assert backup_source_problems({}, "ns", "cacerts") == ["ns/cacerts is missing or has no key since the preflight; "
+                                                           "nothing was changed"]
+    assert backup_source_problems({"data": {"tls.crt": "x"}}, "ns", "cacerts") != []

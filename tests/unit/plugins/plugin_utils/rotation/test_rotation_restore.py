@@ -41,3 +41,12 @@ def test_refusals():
     assert "Certificate istio-system/cacerts owns cacerts" in kept["problems"][0] and "would replace" in kept["problems"][0]
     # A missing cacerts (failed read) is no root change.
     assert restore_plan(inspect("01"), current={"failed": True, "msg": "not found"})["root_change"] is False
+
+
+def test_restore_request_names_exactly_one_backup():
+    from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.restore import restore_request_problems
+    assert restore_request_problems("latest") == []
+    assert restore_request_problems("", "f.vault", True) == []
+    assert "exactly one of restore_backup" in restore_request_problems("")[0]
+    assert "exactly one of restore_backup" in restore_request_problems("latest", "f.vault", True)[0]
+    assert "needs restore_vault_password" in restore_request_problems("", "f.vault", False)[0]
