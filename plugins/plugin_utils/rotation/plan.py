@@ -58,7 +58,7 @@ def rotation_plan(status, certificate=None, request=None, require_hot_reload=Tru
     if "changes" not in request:
         raise AnsibleFilterError("rotation_plan: request must be the result of the rotation_request filter")
     verdict = rotation_preflight(status, require_hot_reload=require_hot_reload, reload_checked=reload_checked)
-    problems = list(verdict["problems"]) + _validation_problem(certificate)
+    problems = list(request.get("problems") or []) + list(verdict["problems"]) + _validation_problem(certificate)
     warnings = list(verdict["warnings"])
     spec = certificate.get("spec") if "reissue" in certificate else None
     ttl = {}

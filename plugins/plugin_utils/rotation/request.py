@@ -8,8 +8,9 @@ Why here: the request used to be renamed in Jinja, parsed by the certificate mod
 and by the summary, each on its own. Now ``rotation_request`` is the only place that reads the three
 variables; its result is the ``request`` key of the plan (plugin_utils/rotation/plan.py), which carries
 it to the change step, the summary and the saved fleet status. A malformed duration fails here, with
-the variable's name and Go's own message (``time.ParseDuration``, src/time/format.go), before the
-preflight reads anything.
+the variable's name and Go's own message (``time.ParseDuration``, src/time/format.go): it is left
+out of ``changes`` (so nothing is asked of a cluster with it) and listed in ``problems``, which the plan
+makes problems of every cluster, so the preflight stops the run before anything changes.
 
 Served as a filter by plugins/filter/rotation_plan.py; documented in ``rotation_request.yml`` there.
 """
@@ -18,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration
@@ -28,38 +28,40 @@ _FIELDS = (("duration", "ca_rotation_duration", "duration"),
            ("renew_before", "ca_rotation_renew_before", "renewBefore"))
 
 
-def _seconds(variable, text):
+def _seconds(variable, text, problems):
     try:
         value = go_duration.parse(text)
     except go_duration.GoDurationError as exc:
-        raise AnsibleFilterError("%s=%r is not a Go duration (%s); write it as cert-manager does, with the units "
-                                 "h, m, s (no d): for example 720h. Nothing was read or changed."
-                                 % (variable, text, exc))
+        problems.append("%s=%r is not a Go duration (%s); write it as cert-manager does, with the units h, m, s "
+                        "(no d): for example 720h" % (variable, text, exc))
+        return None
     if value <= 0:
-        raise AnsibleFilterError("%s=%r must be a positive duration such as 720h. Nothing was read or changed."
-                                 % (variable, text))
+        problems.append("%s=%r must be a positive duration such as 720h" % (variable, text))
+        return None
     return value // go_duration.SECOND
 
 
 def rotation_request(duration="", renew_before="", force=False):
-    """``{duration, renew_before, force, changes, renew, duration_seconds, renew_before_seconds, asked}``.
+    """``{duration, renew_before, force, changes, renew, duration_seconds, renew_before_seconds, asked, problems}``.
 
     ``changes`` is the partial Certificate spec the certificate module merges into the live one;
     ``renew`` is that module's ``renew`` option (``true`` when forced, else ``auto``). An empty
     duration or renew_before keeps the Certificate's own value. cert-manager's rules on the merged
     spec (renewBefore < duration, ...) are the certificate module's (module_utils/certificate/spec.py).
     """
+    problems = []
     try:
         force = boolean(force, strict=True)
     except TypeError:
-        raise AnsibleFilterError("ca_rotation_force=%r is not a boolean" % (force,))
-    out = {"force": force, "changes": {}}
+        problems.append("ca_rotation_force=%r is not a boolean (true or false)" % (force,))
+        force = False
+    out = {"force": force, "changes": {}, "problems": problems}
     given = {"duration": duration, "renew_before": renew_before}
     for key, variable, field in _FIELDS:
         text = str(given[key] or "").strip()
         out[key] = text or None
-        out[key + "_seconds"] = _seconds(variable, text) if text else None
-        if text:
+        out[key + "_seconds"] = _seconds(variable, text, problems) if text else None
+        if out[key + "_seconds"] is not None:
             out["changes"][field] = text
     out["renew"] = "true" if force else "auto"
     out["asked"] = bool(out["changes"]) or force

@@ -187,10 +187,12 @@ def test_plan_carries_the_request_parsed_once():
     ("ca_rotation_renew_before", ("720h", "-1h", False), "must be a positive duration"),
     ("ca_rotation_force", ("720h", "", "maybe"), "not a boolean"),
 ])
-def test_malformed_request_names_the_variable(variable, args, text):
-    with pytest.raises(AnsibleFilterError) as err:
-        rotation_request(*args)
-    assert variable in str(err.value) and text in str(err.value)
+def test_malformed_request_names_the_variable_and_blocks_every_cluster(variable, args, text):
+    request = rotation_request(*args)
+    assert len(request["problems"]) == 1 and variable in request["problems"][0] and text in request["problems"][0]
+    # What is malformed is not asked of any cluster, and it blocks the plan.
+    assert all(v.endswith("h") for v in request["changes"].values())
+    assert request["problems"][0] in rotation_plan(healthy_status(), certificate=validated(), request=request)["problems"]
 
 
 def test_plan_names_an_unfinished_previous_run():
