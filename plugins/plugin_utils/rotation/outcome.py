@@ -89,6 +89,17 @@ def rotation_result(plan, status=None, apply=None, backup_controller=None, start
     return row
 
 
+def rotation_preflight_result(plan, status=None, check_mode=False):
+    """The ``ca_rotation_result`` the preflight already knows: a cluster with nothing to change and no
+    problem is ``unchanged`` (or ``checked``) now; for any other it is ``{}`` (the change step writes it)."""
+    plan = _plain(plan) or {}
+    if not isinstance(plan, dict):
+        raise AnsibleFilterError("rotation_preflight_result expects the plan")
+    if plan.get("will_change") or plan.get("problems"):
+        return {}
+    return rotation_result(plan, status=status, check_mode=check_mode)
+
+
 def rotation_summary(results, hosts, plan=None, check_mode=False, generated_at=None):
     """``{clusters, counts, ok, lines, request, run, check_mode, generated_at}`` for every host of the
     rotation, in ``hosts`` order; ``request`` and ``run`` are the plan's (every host's plan holds the

@@ -10,7 +10,7 @@ from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.outcome 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.plan import rotation_plan as _rotation_plan
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.plan import rotation_root_problems
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.request import rotation_request
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.outcome import rotation_summary
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.outcome import rotation_preflight_result, rotation_summary
 
 ROOT_A = "aa:" * 31 + "aa"
 ROOT_B = "bb:" * 31 + "bb"
@@ -213,3 +213,13 @@ def test_plan_names_an_unfinished_previous_run():
     assert bad["previous_run_note"].endswith("NOT verified now: see the problems")
     done = dict(previous, step="verified", finished=True)
     assert rotation_plan(healthy_status(), certificate=validated(), previous_run=done)["previous_run_note"] is None
+
+
+def test_preflight_knows_the_row_of_a_cluster_with_nothing_to_change():
+    noop = rotation_plan(healthy_status(), certificate=validated(spec_changes={}, changed=False, reissue="none"))
+    assert rotation_preflight_result(noop, status=healthy_status())["status"] == "unchanged"
+    assert rotation_preflight_result(noop, status=healthy_status(), check_mode=True)["status"] == "checked"
+    assert rotation_preflight_result(plan(), status=healthy_status()) == {}
+    blocked = rotation_plan(healthy_status(), certificate=validated(spec_changes={}, changed=False, reissue="none"),
+                            root_problems=["x"])
+    assert rotation_preflight_result(blocked) == {}
