@@ -12,18 +12,24 @@ STAMP := $(VENV)/.stamp
 SANITY_TREE := build/sanity/ansible_collections/meshpki/istio_ca
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Every tool's state stays in the project (.ansible/, git-ignored and not built): ansible's tmp and galaxy
+# cache, ansible-lint's install of this collection (ansible-compat's cache dir is $ANSIBLE_HOME when no
+# VIRTUAL_ENV is set, prerun.get_cache_dir) and molecule's scenario state (the same cache dir's tmp/). Without
+# it ansible-lint left a copy of the collection in ~/.ansible/collections, after which installing the built
+# tarball said "Nothing to do".
+export ANSIBLE_HOME := $(CURDIR)/.ansible
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv test test-lane1 test-lane2 unit kubesim-test integration molecule lint sanity build demo bench report-shot changelog-lint clean
+.PHONY: help venv browser test test-lane1 test-lane2 unit kubesim-test integration molecule lint sanity build demo bench report-shot changelog-lint clean
 
 help:
 	@echo "make demo    - simulated 3-cluster fleet: deploy, rotate, report"
 	@echo "make test    - everything CI runs: pytest, molecule, ansible-lint, build, sanity"
-	@echo "make venv | unit | kubesim-test | integration | molecule | lint | sanity | build | bench | report-shot"
+	@echo "make venv | unit | kubesim-test | integration | molecule | lint | sanity | build | bench | report-shot | browser"
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt meta/ee-requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
@@ -35,6 +41,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	printf '#!/bin/sh\nexec "%s/%s/python" -m kubesim "$$@"\n' "$(CURDIR)" "$(BIN)" > $(BIN)/kubesim
 	chmod +x $(BIN)/kubesim
 	touch $(STAMP)
+
+# Headless Chromium for the report's browser tests and `make report-shot`: Debian's chromium package,
+# installed when /usr/bin/chromium is missing (as root, or with passwordless sudo). Nothing else needs it.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+browser:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium (headless browser tests, report-shot)"; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium \
+		|| { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }; }
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing: apt-get install -y chromium"; exit 1; }
 
 # What CI runs (.ci/run). Each step runs for real as soon as there is content for it.
 # Two lanes run side by side (-j2) to use both cores; within a lane the steps run in order:
@@ -65,13 +81,19 @@ kubesim-test: venv
 # Two pytest-xdist workers, one test file per unit of work (--dist loadfile): tests of a file share
 # module-scoped fleets and run in file order on one worker. (--dist loadgroup would be finer but
 # xdist 3.8 cannot set its groups on pytest 9.2 node ids: every test would float on its own.)
-integration: venv
-	@if ls tests/integration/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=10 tests/integration; else echo "integration: no tests yet"; fi
+# The browser is installed first and required (MESHPKI_REQUIRE_BROWSER: its tests fail, not skip, without it).
+integration: venv browser
+	@if ls tests/integration/test_*.py >/dev/null 2>&1; then MESHPKI_REQUIRE_BROWSER=1 $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=10 tests/integration; else echo "integration: no tests yet"; fi
 
-# Destroy first: molecule keeps its state per project path in ~/.ansible/tmp, so a run cut short
-# leaves "created: true" for a shared fleet that no longer runs, and the next run would skip create.
+# Destroy first: molecule keeps its state in $(ANSIBLE_HOME)/tmp, so a run cut short leaves
+# "created: true" for a shared fleet that no longer runs, and the next run would skip create.
+# One mtime for every molecule.yml: with shared_state all scenarios share one state.yml, which records
+# the first scenario's molecule.yml mtime, and each other scenario whose molecule.yml has another mtime
+# (any fresh clone: git sets checkout times) warns "The scenario config file ... has been modified since
+# the scenario was created" (molecule/config.py, Config.state).
 molecule: venv
 	@if ls extensions/molecule/*/molecule.yml >/dev/null 2>&1; then \
+		touch -r extensions/molecule/config.yml extensions/molecule/*/molecule.yml; \
 		$(BIN)/molecule destroy --all >/dev/null 2>&1 || true; \
 		$(BIN)/molecule test --all; \
 	else echo "molecule: no scenarios yet"; fi
@@ -101,7 +123,8 @@ demo: venv
 bench: venv
 	$(BIN)/python bench/run.py
 
-report-shot: venv
+# The first screen (1400x900) of report.html at 5, 30 and 200 synthetic clusters: build/report-shot/*.png
+report-shot: venv browser
 	$(BIN)/python scripts/report_shot.py
 
 clean:

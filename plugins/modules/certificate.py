@@ -121,6 +121,21 @@ options:
         and the static manifest use C(cert-manager)). Used by O(check_root_policy).
     type: str
     default: cert-manager
+  cert_manager_version:
+    description:
+      - The cluster's cert-manager version (for example C(v1.19.1), as the C(meshpki.istio_ca.cert_manager) role
+        reports it in C(cert_manager_detected_version)). The pre-flight check then applies that release's webhook
+        rules and feature-gate defaults (from v1.18 a C(signatureAlgorithm) must suit the key, from v1.17 keystore
+        passwords are checked, C(otherNames) needs v1.20 or the C(OtherNames) gate, C(nameConstraints) v1.17 or
+        its gate, C(renewal) is checked from v1.21).
+      - Unset, or C(unknown), the check applies only the rules every release from v1.16 on shares and leaves the
+        rest to the webhook, which still judges the spec (check mode dry-runs the apply).
+    type: str
+  cert_manager_feature_gates:
+    description:
+      - The webhook's C(--feature-gates) value (C(OtherNames=true,NameConstraints=false)), when the cluster sets
+        any; the other gates keep their defaults for O(cert_manager_version).
+    type: str
   backup:
     description:
       - Like C(backup) of M(ansible.builtin.copy) - before this task makes cert-manager replace what the Secret
@@ -146,10 +161,11 @@ options:
     default: 5
 extends_documentation_fragment:
   - meshpki.istio_ca.k8s_auth
+  - meshpki.istio_ca.attributes
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
-    support: full
     details:
       - A server-side dry run (C(dryRun=All)), so the API server and cert-manager's webhook judge the spec;
         no status is written and nothing is waited for.
@@ -157,14 +173,6 @@ attributes:
     support: full
     details:
       - Before and after of the spec only; no status, never Secret data.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    description: Use C(group/meshpki.istio_ca.k8s) in C(module_defaults) to set the connection options.
-    support: full
-    membership:
-      - meshpki.istio_ca.k8s
 notes:
   - Server-side apply runs with C(force=false). When another field manager owns a field with a different value,
     the task fails naming the manager and the field instead of taking it over.
@@ -439,15 +447,19 @@ api_error:
   type: dict
 """
 
+import copy
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backend import CertificateBackend
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC, K8sClient
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.module_runner import run_module
 
 
 def argument_spec():
-    spec = dict(
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
         name=dict(type="str", required=True),
         namespace=dict(type="str", required=True),
         spec=dict(type="dict"),
@@ -458,10 +470,11 @@ def argument_spec():
         merge_live_spec=dict(type="bool", default=False),
         check_root_policy=dict(type="bool", default=False),
         cluster_resource_namespace=dict(type="str", default="cert-manager"),
+        cert_manager_version=dict(type="str"),
+        cert_manager_feature_gates=dict(type="str"),
         backup=dict(type="bool", default=False),
         backup_keep=dict(type="int", default=5),
     )
-    spec.update(K8S_AUTH_ARG_SPEC)
     return spec
 
 

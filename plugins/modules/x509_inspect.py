@@ -103,34 +103,49 @@ options:
         key usage)) or without clientAuth (istiod loads it, but Envoy then rejects workload client certificates);
         the key must be RSA or ECDSA P-256/P-384 (Ed25519 is not usable) in a PEM block istiod parses, and must
         match; a Secret must hold C(ca.crt) and the key.
+      - A C(cert-chain.pem) that is present but empty is accepted, as istiod accepts it; an intermediate signed
+        directly by the root verifies without a chain (Istio's own test C(2 level CA without cert chain file)).
+      - Every certificate istiod reads must be readable in full; a part that cannot be read (see
+        RV(certificates[].problems)) makes RV(istio_ready) false.
+      - The CRL (C(ca-crl.pem) of a Secret in Istio's layout, or O(crl_content)) must contain a CRL signed by
+        every certificate of the chain file, as istiod 1.27 and later require (see O(istio_version)).
     type: bool
     default: false
+  istio_version:
+    description:
+      - The Istio version of the istiod that will read the bundle, such as V(1.27) or V(1.27.1) (a leading
+        V(v) and a pre-release suffix are accepted). Only rules that changed between versions use it.
+      - istiod reads C(ca-crl.pem) from 1.27.0 on (with C(PILOT_ENABLE_CA_CRL), on by default) and then refuses
+        a CRL that misses a CA of the chain with C(missing CRL signed by certificates). For an older version such
+        a CRL is only a warning in RV(istio_warnings); unset, the bundle is judged as the newest istiod judges it.
+    type: str
+    version_added: 0.2.0
+  crl_content:
+    description:
+      - With O(path) or O(content), the PEM text of the CRL file istiod would read as C(ca-crl.pem), for the
+        check described in O(istio_signing_ca); the chain it is checked against is the bundle.
+      - With O(secret) the Secret's own C(ca-crl.pem) key is used (in Istio's file layout; istiod ignores it
+        in the C(kubernetes.io/tls) layout, which is reported as a warning), so this option is refused there.
+    type: str
+    version_added: 0.2.0
 extends_documentation_fragment:
   - meshpki.istio_ca.k8s_auth
+  - meshpki.istio_ca.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
-    support: full
     details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-  action:
-    support: full
-    details:
-      - On the C(local) connection the action plugin runs the module inside the Ansible worker (no module
-        process); C(MESHPKI_IN_PROCESS=0) or C(meshpki_in_process=false) forces the normal module path.
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
 notes:
-  - RV(certificates[].subject) and RV(certificates[].issuer) are RFC 4514 strings (most specific attribute first,
-    as Go and so istiod's logs print them), where C(community.crypto.x509_certificate_info) returns dictionaries;
-    the ordered attribute lists are in RV(certificates[].subject_ordered) and RV(certificates[].issuer_ordered)
-    in the community.crypto form.
+  - RV(certificates[].subject) and RV(certificates[].issuer) are RFC 4514 strings (the certificate's attributes
+    last first), where C(community.crypto.x509_certificate_info) returns dictionaries; the ordered attribute lists
+    are in RV(certificates[].subject_ordered) and RV(certificates[].issuer_ordered) in the community.crypto form.
+    They are not always what istiod logs; RV(certificates[].subject_go) and RV(certificates[].issuer_go) are, in Go's
+    C(pkix.Name.String) order and spelling.
+  - A certificate that C(openssl x509) can read is never a task failure, even when parts of it are malformed
+    (a bad subjectAltName, an empty extendedKeyUsage, duplicate extensions, an unknown key algorithm, ...); its
+    readable facts are returned, the facts that cannot be read are null, and each unreadable part is named in
+    RV(certificates[].problems).
   - RV(certificates[].not_before) and RV(certificates[].not_after) are ISO 8601 UTC with a C(Z)
     (V(2030-01-01T00:00:00Z)), where community.crypto returns ASN.1 times.
   - Problems found in the certificates do not fail the task; test RV(istio_ready), RV(chain.problems) or
@@ -179,6 +194,14 @@ EXAMPLES = r"""
       next_month: "+4w"
       new_year: "2031-01-01T00:00:00Z"
   register: bundle
+
+- name: Check a bundle and its CRL the way istiod 1.27 will, before writing them to cacerts
+  meshpki.istio_ca.x509_inspect:
+    path: pki/cluster-1/cert-chain.pem
+    crl_content: "{{ lookup('ansible.builtin.file', 'pki/cluster-1/ca-crl.pem') }}"
+    istio_signing_ca: true
+    istio_version: "1.27"
+  register: with_crl
 
 - name: Inspect PEM text, e.g. a certificate fetched by another task
   meshpki.istio_ca.x509_inspect:
@@ -247,7 +270,9 @@ certificates:
       returned: success
       sample: tls.crt
     subject:
-      description: Subject as an RFC 4514 string (most specific attribute first).
+      description:
+        - Subject as an RFC 4514 string (the certificate's attributes in reverse order). Not always what istiod
+          logs; see RV(certificates[].subject_go).
       type: str
       returned: success
       sample: CN=Intermediate CA,L=cluster-1,O=Istio
@@ -256,6 +281,34 @@ certificates:
       type: str
       returned: success
       sample: CN=Root CA,O=Istio
+    subject_go:
+      description:
+        - Subject as Go's C(pkix.Name.String) prints it, which is how istiod's log lines (C(x509 cert - Issuer ...,
+          Subject ...)) and its errors (C(missing CRL signed by certificates)) name certificates.
+        - Go's order is SERIALNUMBER, CN, OU, O, POSTALCODE, STREET, L, ST, C whatever the certificate's order,
+          several values of one type joined with C(+), then other attributes (emailAddress among them) as
+          C(<OID>=#<hex DER>).
+      type: str
+      returned: success
+      sample: CN=Intermediate CA,O=Istio,L=cluster-1
+      version_added: 0.2.0
+    issuer_go:
+      description: Issuer in Go's C(pkix.Name.String) form, like RV(certificates[].subject_go).
+      type: str
+      returned: success
+      sample: CN=Root CA,O=Istio
+      version_added: 0.2.0
+    problems:
+      description:
+        - The parts of this certificate that cannot be read, one sentence each (a malformed extension, a duplicate
+          extension, a public key of an unknown algorithm, a bad time or version); empty when it reads in full.
+        - The facts those parts would give are null (for example RV(certificates[].is_ca) when basicConstraints is
+          unreadable or duplicated with different values, RV(certificates[].not_after) for a bad time).
+      type: list
+      elements: str
+      returned: success
+      sample: ["its subjectAltName extension (2.5.29.17) cannot be read: ..."]
+      version_added: 0.2.0
     subject_ordered:
       description: Subject attributes in certificate order, as C([name, value]) pairs (community.crypto form).
       type: list
@@ -279,7 +332,7 @@ certificates:
       returned: success
       sample: 112210f47de98115
     version:
-      description: X.509 version (1 or 3).
+      description: X.509 version (1 or 3; the encoded value plus one for a certificate with an invalid version).
       type: int
       returned: success
       sample: 3
@@ -289,12 +342,14 @@ certificates:
       returned: success
       sample: "2026-01-01T00:00:00Z"
     not_after:
-      description: End of validity, ISO 8601 UTC.
+      description: End of validity, ISO 8601 UTC; null when it cannot be read (then named in
+        RV(certificates[].problems)).
       type: str
       returned: success
       sample: "2026-03-02T00:00:00Z"
     seconds_remaining:
-      description: Seconds from now until RV(certificates[].not_after); negative once expired.
+      description: Seconds from now until RV(certificates[].not_after); negative once expired; null when
+        RV(certificates[].not_after) is.
       type: int
       returned: success
       sample: 5184000
@@ -314,7 +369,8 @@ certificates:
       returned: success
       sample: {next_month: true}
     is_ca:
-      description: Whether basicConstraints says CA:TRUE.
+      description: Whether basicConstraints says CA:TRUE; null when that is ambiguous (an unreadable or duplicated
+        basicConstraints whose values disagree).
       type: bool
       returned: success
       sample: true
@@ -564,7 +620,8 @@ istio_problems:
       The first certificate in tls.crt (CN="Intermediate CA") is not a CA (basicConstraints CA:TRUE is missing),
       so istiod refuses to start with 'certificate is not authorized to sign other certificates'; ...
 istio_warnings:
-  description: Things istiod accepts that still deserve a look (root duplicated in C(tls.crt), key size, ...).
+  description: Things istiod accepts that still deserve a look (root duplicated in C(tls.crt), key size, a CRL the
+    given O(istio_version) does not read yet but 1.27+ would refuse, ...).
   returned: when O(istio_signing_ca=true)
   type: list
   elements: str
@@ -575,7 +632,8 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC, K8sClient
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.module_runner import run_module
 
 try:
@@ -589,7 +647,7 @@ if HAS_CRYPTOGRAPHY:
 
 
 def argument_spec():
-    spec = copy.deepcopy(K8S_AUTH_ARG_SPEC)
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(
         path=dict(type="path"),
         content=dict(type="str", no_log=True),  # a key pasted here by mistake must not reach logs
@@ -602,6 +660,8 @@ def argument_spec():
         valid_at=dict(type="dict"),
         min_remaining=dict(type="str"),
         istio_signing_ca=dict(type="bool", default=False),
+        istio_version=dict(type="str"),
+        crl_content=dict(type="str"),
     )
     return spec
 

@@ -298,7 +298,9 @@ def test_check_mode_dry_run_reaches_the_webhook(world, issued):
     assert issued["cm"]["revision"] == 1
     mark = len(world.cluster.requests)
     before = world.certificate("cm")
-    err = world.fails("cm", check_mode=True, spec=spec("cm", duration="1h", renewBeforePercentage=99))
+    # The signature-algorithm rule exists from cert-manager v1.18 on; without a cert_manager_version the
+    # pre-flight check leaves it to the webhook (kubesim runs v1.18.2), which the dry run asks.
+    err = world.fails("cm", check_mode=True, spec=spec("cm", signatureAlgorithm="SHA256WithRSA"))
     assert err.message.startswith("cert-manager rejected Certificate istio-system/cm: admission webhook "
                                   '"webhook.cert-manager.io" denied the request')
     patches = world.requests_since(mark, method="PATCH")
@@ -314,10 +316,14 @@ def test_check_mode_dry_run_reaches_the_webhook(world, issued):
 
 def test_preflight_failure_sends_no_request(world):
     mark = len(world.cluster.requests)
-    err = world.fails("bad", spec=spec("bad", renewBefore="4m", usages=["server-auth"]))
+    err = world.fails("bad", spec=spec("bad", renewBefore="4m", revisionHistoryLimit=0))
     assert err.result["validation_errors"] == [
         "spec.renewBefore: Invalid value: 4m0s: certificate renewBefore must be greater than 5m0s",
-        'spec.usages[0]: Invalid value: "server-auth": unknown keyusage']
+        "spec.revisionHistoryLimit: Invalid value: 0: must not be less than 1"]
+    # A CRD enum is the API server's own check: refused before any webhook rule, with its text.
+    err = world.fails("bad", spec=spec("bad", privateKey={"algorithm": "ECDSA", "rotationPolicy": "always"}))
+    assert err.result["validation_errors"] == [
+        'spec.privateKey.rotationPolicy: Unsupported value: "always": supported values: "Never", "Always"']
     err = world.fails("bad", check_mode=True, spec=spec("bad", duration="30d"))
     assert 'spec.duration: Invalid value: "30d": time: unknown unit "d" in duration "30d"' in err.message
     assert world.requests_since(mark) == []

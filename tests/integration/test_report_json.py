@@ -2,15 +2,20 @@
 
 Three clusters: a healthy one (Istio 1.22), one whose istiod (1.16, no AUTO_RELOAD_PLUGIN_CERTS)
 cannot hot-reload, and one that is down while the report runs. Values in report.json are compared
-with what the simulated clusters hold.
+with what the simulated clusters hold. Then issue 18: a cluster whose kubeconfig path is misspelled
+is unreachable (with the cause), makes "one shared root" unknown, comes first in red in report.html,
+and fails the run by default, after all three reports are written.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
+from html import unescape
 
 import pytest
+import yaml
 
 from helpers_ansible import run_playbook
 from kubesim.fixtures import kubesim_fleet_factory  # noqa: F401  pylint: disable=unused-import
@@ -30,7 +35,8 @@ def test_report_json_per_cluster_and_fleet(kubesim_fleet_factory, tmp_path):  # 
     since = time.time()
     try:
         res = run_playbook("playbooks/report.yml", inventory=fleet.inventory, check=True,
-                           extra_vars={"report_dir": str(tmp_path / "out"), "report_expiring_within": "1000h"})
+                           extra_vars={"report_dir": str(tmp_path / "out"), "report_expiring_within": "1000h",
+                                       "report_fail_on_problems": False})
     finally:
         fleet["cluster-3"].faults.down = False
     assert res.rc == 0, res.explain()
@@ -77,17 +83,24 @@ def test_report_json_per_cluster_and_fleet(kubesim_fleet_factory, tmp_path):  # 
 
     fleet_part = report["fleet"]
     assert fleet_part["clusters_total"] == 3 and fleet_part["clusters_ok"] == 1
-    assert fleet_part["root_consistent"] is True and fleet_part["reference_root"] == root.fingerprint
-    assert fleet_part["root_unknown"] == ["cluster-3"]
+    # cluster-3's root could not be read: one shared root is unknown (null), never true (issue 18).
+    assert fleet_part["root_consistent"] is None and fleet_part["reference_root"] == root.fingerprint
+    assert fleet_part["root_unknown"] == ["cluster-3"] and fleet_part["ok"] is False
     assert fleet_part["expiring_within_threshold"] == ["cluster-2"]  # 720h left < 1000h; cluster-1 has 1440h
     assert fleet_part["failing_checks"] == ["cluster-2", "cluster-3"]
     assert fleet_part["unreachable"] == ["cluster-3"]
 
     # The renderers (report.md / report.html) read this document as it is.
     view = report_model.build_view(report)
-    assert [r["name"] for r in view["rows"]] == fleet.names
-    assert view["rows"][0]["serial"] == states["cluster-1"]["serial"]
+    assert [r["name"] for r in view["rows"]] == ["cluster-3", "cluster-2", "cluster-1"]  # problems first
+    assert view["rows"][2]["serial"] == states["cluster-1"]["serial"]
     assert view["fleet"]["fail"] == ["cluster-2", "cluster-3"]
+    # report.yml writes report.md and report.html from that same document.
+    md = (tmp_path / "out" / "report.md").read_text()
+    html_page = (tmp_path / "out" / "report.html").read_text()
+    assert md.startswith("# ") and all(name in md for name in fleet.names) and states["cluster-1"]["serial"] in md
+    assert html_page.startswith("<!DOCTYPE html>") and all(name in html_page for name in fleet.names)
+    assert "1 cluster(s) expire within 41d 16h" in md, md  # the 1000h threshold reached the renderer
 
     # Rendered again from the saved report.json, with every cluster down: no request reaches any cluster,
     # the entries are the saved ones (serials, problems, each cluster's checked_at), the source says so.
@@ -98,7 +111,7 @@ def test_report_json_per_cluster_and_fleet(kubesim_fleet_factory, tmp_path):  # 
     try:
         again = run_playbook("playbooks/report.yml", inventory=fleet.inventory,
                              extra_vars={"report_dir": str(tmp_path / "offline"), "report_from": str(saved),
-                                         "report_expiring_within": "1000h"})
+                                         "report_expiring_within": "1000h", "report_fail_on_problems": False})
     finally:
         for c in fleet.clusters:
             c.faults.down = False
@@ -129,3 +142,56 @@ def test_report_from_a_file_that_is_not_a_fleet_status_fails_clearly(tmp_path):
     assert res.rc != 0
     assert "is not a fleet status document of schema_version 1" in res.stdout + res.stderr
     assert not (tmp_path / "out" / "report.json").exists()
+
+
+def test_misspelled_kubeconfig_is_unreachable_unknown_root_red_first_and_fails(kubesim_fleet_factory, tmp_path):  # noqa: F811
+    fleet = kubesim_fleet_factory(n_clusters=3, preinstall=("cert-manager",), propagation_delay=0.2)
+    root = rf.make_root()
+    rf.setup_ca(fleet, root)
+    inventory = yaml.safe_load(open(fleet.inventory))
+    hosts = inventory["all"]["children"]["clusters"]["hosts"]
+    wrong = hosts["cluster-2"]["k8s_kubeconfig"].replace("kubeconfig", "kubeconfgi")
+    hosts["cluster-2"]["k8s_kubeconfig"] = wrong
+    typo = tmp_path / "inventory.yml"
+    typo.write_text(yaml.safe_dump(inventory))
+    out = tmp_path / "out"
+    res = run_playbook("playbooks/report.yml", inventory=typo, extra_vars={"report_dir": str(out)})
+
+    assert res.rc != 0, res.explain()
+    failed = res.failed_tasks()
+    assert [t for t, _h, _m in failed] == ["Fail when the fleet is not OK (report_fail_on_problems, default true)"]
+    assert failed[0][2].startswith("not OK: cluster-2 unreachable: Cannot read kubeconfig "), failed
+    assert "kubeconfgi" in failed[0][2]  # the misspelled name, as the user wrote it
+    assert "one shared root: unknown" in failed[0][2]
+    # All three reports are written before the run fails.
+    report = json.loads((out / "report.json").read_text())
+    entry = {c["name"]: c for c in report["clusters"]}["cluster-2"]
+    assert entry["reachable"] is False
+    cause = entry["unreachable_cause"]
+    assert cause.startswith("Cannot read kubeconfig ") and "kubeconfgi" in cause and "No such file" in cause, cause
+    assert entry["problems"] == ["cannot read this cluster: " + cause]
+    assert report["fleet"]["unreachable"] == ["cluster-2"] and report["fleet"]["root_unknown"] == ["cluster-2"]
+    assert report["fleet"]["root_consistent"] is None and report["fleet"]["ok"] is False
+    assert "| 3 | 1 | 0 | 0 | 2 | 0 | **unknown** |" in (out / "report.md").read_text()
+    page = (out / "report.html").read_text()
+    rows = re.findall(r'<tr class="cluster status-(\w+)" id="[^"]*" data-cluster="([^"]*)"', page)
+    assert rows[0] == ("fail", "cluster-2") and [r[0] for r in rows[1:]] == ["ok", "ok"]
+    tile = re.search(r'data-tile="root"[^>]*><b>([^<]*)</b>', page)
+    assert unescape(tile.group(1)) == "unknown"
+
+    # Asked only to report, the same fleet passes.
+    again = run_playbook("playbooks/report.yml", inventory=typo,
+                         extra_vars={"report_dir": str(tmp_path / "again"), "report_fail_on_problems": False})
+    assert again.rc == 0, again.explain()
+
+
+def test_report_variables_are_checked_before_anything_is_read(tmp_path):
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(json.dumps({"all": {"children": {"clusters": {"hosts": {"c1": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}}}))
+    res = run_playbook("playbooks/report.yml", inventory=inventory,
+                       extra_vars={"report_dir": str(tmp_path / "out"), "report_fail_on_problems": "maybe"})
+    assert res.rc != 0
+    (task, _host, msg), = res.failed_tasks()
+    assert task == "Check the report variables" and "report_fail_on_problems" in msg, msg
+    assert not (tmp_path / "out").exists()

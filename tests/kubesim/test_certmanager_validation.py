@@ -1,6 +1,6 @@
 """cert-manager admission in kubesim: CRD schema, webhook availability, webhook rules and texts.
 
-Rules from docs/upstream/cert-manager.md#webhook-validation, #issuer-validation, #api-check; the simulation must refuse what the real
+Rules from cert-manager internal/apis/certmanager/validation; the simulation must refuse what the real
 webhook refuses (and accept its documented quirks, like the renewBeforePercentage bug).
 """
 
@@ -112,7 +112,11 @@ def test_usages_issuer_ref_and_private_key():
 
 
 def test_identities_common_name_literal_subject_and_misc():
+    # The wording changed in v1.20 (certificate.go); 1.19 lists the SAN kinds in the older order.
     assert messages({"secretName": "s", "issuerRef": {"name": "ca"}}) == [
+        'spec: Invalid value: "": at least one of commonName (from the commonName field or from a literalSubject), '
+        'dnsNames, uriSANs, ipAddresses, emailSANs or otherNames must be set']
+    assert messages({"secretName": "s", "issuerRef": {"name": "ca"}}, (1, 20, 0)) == [
         'spec: Invalid value: "": at least one of commonName (from the commonName field or from a literalSubject), '
         'dnsNames, emailSANs, ipAddresses, otherNames, or uriSANs must be set']
     assert messages(base_spec(commonName="c" * 65)) == [
@@ -324,3 +328,24 @@ def test_acme_and_vault_issuer_required_fields():
     assert [str(e) for e in val.validate_issuer_spec({"vault": {"server": "https://v", "path": "pki/sign/x"}})] == [
         "spec.vault.auth: Required value: please supply one of: appRole, kubernetes, tokenSecretRef, "
         "clientCertificate, aws"]
+
+
+def test_escaped_literal_subject_is_admitted_issued_and_not_reissued():
+    # certificate_test.go's special-characters case: go-ldap ParseDN reads "\," and '\"' as escapes and Go's
+    # encoding/asn1 takes "C=Spain" as it is (cryptography's RFC 4514 parser refuses a 5-letter country).
+    from kubesim.tests_support_fakecluster import ca_chain, ensure_namespace, secret_data, wait_issued
+    from kubesim import pki
+    from cryptography.x509.oid import NameOID
+
+    f = new_fake("v1.21.1", istio=False)
+    ensure_namespace(f, "apps")
+    ca_chain(f)
+    literal = ('CN=James \\"Jim\\" Smith\\, III,DC=dc,DC=net,UID=jamessmith,STREET=La Rambla,L=Barcelona,C=Spain,'
+               'O=Acme,OU=IT,OU=Admins')
+    f.client_create(certificate("lit", "apps", "selfsigned", literalSubject=literal, dnsNames=["lit.example"]))
+    crt = wait_issued(f, "apps", "lit")
+    leaf = pki.load_certs(secret_data(f, "apps", "lit")["tls.crt"])[0]
+    assert leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == 'James "Jim" Smith, III'
+    assert leaf.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)[0].value == "Spain"
+    f.advance(60)
+    assert wait_issued(f, "apps", "lit")["status"]["revision"] == crt["status"]["revision"] == 1

@@ -38,6 +38,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors imp
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.secret_leaf import describe
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.renew import trigger
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.wait import Waiter
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import webhook_version as webhook_release
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
 
 API = "cert-manager.io/v1"
@@ -155,18 +156,31 @@ class CertificateBackend(object):
 
     def _spec_and_live(self):
         """(spec to apply, live Certificate or None): the given spec, or with merge_live_spec the live one merged."""
+        webhook = self._webhook_release()
         if not self.params.get("merge_live_spec"):
             spec = certificate_spec.clean(self.params["spec"] or {})
-            self.warnings.extend(certificate_spec.check(spec, self.namespace, self.name))
+            self.warnings.extend(certificate_spec.check(spec, self.namespace, self.name, *webhook))
             return spec, self._get_live()
         live = self._get_live()
         if live is None:
             raise merge_model.absent_error(self.namespace, self.name)
         merged, removed = merge_model.merge(live.get("spec"), self.params["spec"])
         spec = certificate_spec.clean(merged)
-        self.warnings.extend(certificate_spec.check(spec, self.namespace, self.name))
+        self.warnings.extend(certificate_spec.check(spec, self.namespace, self.name, *webhook))
         merge_model.check_removable(live, removed, FIELD_MANAGER, self.namespace, self.name)
         return spec, live
+
+    def _webhook_release(self):
+        """(cert-manager version or None, feature gates) for the pre-flight check; "unknown" is no version."""
+        version = self.params.get("cert_manager_version")
+        if version in (None, "", "unknown"):
+            version = None
+        else:
+            try:
+                webhook_release.parse_version(version)
+            except ValueError as exc:
+                raise CertificateError("%s; give the cluster's cert-manager version, for example v1.19.1." % exc)
+        return version, webhook_release.parse_gates(self.params.get("cert_manager_feature_gates"))
 
     def _apply(self, live, body, dry_run, skip):
         """Server-side apply of ``body``; ``skip`` (a merge that changes nothing) answers with the live object."""

@@ -10,8 +10,12 @@ cluster is touched. Two layers, in the API server's order:
    message form ``spec.isCA: Invalid value: "string": spec.isCA in body must be of type
    boolean: "string"``; when these fail the webhook never runs, so only they are reported;
 2. cert-manager's validating webhook, ValidateCertificateSpec/ValidateDuration/validateIssuerRef/
-   validateUsages (docs/upstream/cert-manager.md#webhook-validation; cert-manager
-   internal/apis/certmanager/validation/certificate.go), same checks, same texts.
+   validateUsages and the rest of cert-manager's internal/apis/certmanager/validation/certificate.go, same
+   checks, same texts, by release (certificate_webhook_version). The CRD's enums, required fields and
+   patterns belong to layer 1 (certificate_crd): the API server refuses ``rotationPolicy: always`` itself.
+
+The test tests/unit/plugins/module_utils/test_certificate_validation_table.py runs cert-manager's own
+validation table (certificate_test.go, v1.21.1) through this check and through kubesim's webhook.
 
 Go durations that ``time.ParseDuration`` rejects (``30d``) fail with Go's text plus a hint.
 Unknown spec keys only warn: a newer cert-manager may know them, and server-side apply
@@ -22,10 +26,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
-
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import crd
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import field_errors as fe
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import spec_outputs as outputs
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import spec_renewal as renewal_rules
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_dn
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration as gd
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_mail
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.webhook_version import Webhook
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
 
 MIN_DURATION = gd.HOUR  # MinimumCertificateDuration
@@ -49,6 +57,11 @@ SIGNATURE_ALGORITHMS = {
 
 IDENTITY_MESSAGE = ("at least one of commonName (from the commonName field or from a literalSubject), dnsNames, "
                     "emailSANs, ipAddresses, otherNames, or uriSANs must be set")
+# The same rule's wording before v1.20.
+IDENTITY_MESSAGE_OLD = ("at least one of commonName (from the commonName field or from a literalSubject), dnsNames, "
+                        "uriSANs, ipAddresses, emailSANs or otherNames must be set")
+SIGNATURE_CHECK_SINCE = (1, 18, 0)  # keyAlgToAllowedSigAlgs appeared in v1.18.0
+TOTAL_ANNOTATION_SIZE = 256 * (1 << 10)  # apimachinery TotalAnnotationSizeLimitB
 
 # Certificate spec fields of cert-manager v1.21 (types_certificate.go), for the unknown-key warning.
 KNOWN_FIELDS = frozenset((
@@ -75,6 +88,11 @@ _SCHEMA = {
     "privateKey.algorithm": _STRING, "privateKey.encoding": _STRING, "privateKey.rotationPolicy": _STRING,
     "privateKey.size": _INTEGER, "subject.serialNumber": _STRING,
     "secretTemplate.labels": _OBJECT, "secretTemplate.annotations": _OBJECT,
+    "keystores.jks": _OBJECT, "keystores.pkcs12": _OBJECT, "keystores.jks.create": _BOOLEAN,
+    "keystores.pkcs12.create": _BOOLEAN, "keystores.jks.password": _STRING, "keystores.pkcs12.password": _STRING,
+    "keystores.jks.passwordSecretRef": _OBJECT, "keystores.pkcs12.passwordSecretRef": _OBJECT,
+    "keystores.pkcs12.profile": _STRING, "renewal.policy": _STRING, "renewal.windows": _ARRAY,
+    "nameConstraints.critical": _BOOLEAN, "nameConstraints.permitted": _OBJECT, "nameConstraints.excluded": _OBJECT,
 }
 _SCHEMA.update(("subject." + key, _ARRAY) for key in _SUBJECT_LISTS)
 _STRING_LISTS = ("dnsNames", "ipAddresses", "uris", "emailAddresses", "usages") + tuple(
@@ -115,7 +133,7 @@ def _lookup(spec, dotted):
     return node
 
 
-def _schema_errors(spec):
+def _schema_errors(spec, hook=None):
     """CRD structural-schema errors (types, required fields); the webhook only runs when there are none."""
     errors = []
     for dotted in sorted(_SCHEMA, key=lambda d: (d.count("."), d)):
@@ -139,6 +157,8 @@ def _schema_errors(spec):
             errors.append(fe.required("spec." + field))
     if isinstance(spec.get("issuerRef"), dict) and "name" not in spec["issuerRef"]:
         errors.append(fe.required("spec.issuerRef.name"))
+    if not errors:
+        errors.extend(crd.errors(spec, with_renewal=hook is None or hook.refuses(renewal_rules.RENEWAL_SINCE)))
     return errors
 
 
@@ -156,60 +176,97 @@ def _duration_field(spec, field, errors):
         return None
 
 
-def _literal_subject_cn(literal):
-    """The CN of a literalSubject such as ``CN=istio-ca,O=acme`` (RFC 4514, no escapes handled)."""
-    for part in literal.split(","):
-        key, _sep, value = part.strip().partition("=")
-        if key.strip().upper() == "CN":
-            return value.strip()
-    return ""
+def _literal_subject_cn(literal, common_name, errors):
+    """The CN the webhook takes from a literalSubject, adding its parse / unknown-key errors (certificate.go).
+
+    Parsed as go-ldap's ParseDN does (go_dn); the first CN of the string wins, as in upstream's loop over
+    the reversed RDN sequence.
+    """
+    try:
+        attributes = go_dn.subject_attributes(literal)
+    except go_dn.DNError as exc:
+        errors.append(fe.invalid("spec.literalSubject", literal, str(exc)))
+        return common_name
+    for oid, value in attributes:
+        if oid == go_dn.COMMON_NAME:
+            common_name = value
+    for oid, value in attributes:
+        if oid is None:
+            errors.append(fe.invalid("spec.literalSubject", literal,
+                                     "Literal subject contains unrecognized key with value [%s]" % value))
+    return common_name
 
 
-def _validate_identity(spec, errors):
+def _validate_literal_subject(spec, errors, hook):
     common_name = spec.get("commonName", "")
     literal = spec.get("literalSubject", "")
-    if literal:
-        if common_name:
-            errors.append(fe.invalid("spec.commonName", common_name,
-                                     "When providing a `LiteralSubject` no `commonName` may be provided."))
-        subject = spec.get("subject") or {}
-        if any(subject.get(k) for k in _SUBJECT_LISTS + ("serialNumber",)):
-            errors.append(fe.invalid("spec.subject", subject,
-                                     "When providing a `LiteralSubject` no `Subject` properties may be provided."))
-        common_name = _literal_subject_cn(literal)
+    if not literal:
+        return common_name
+    if hook.gate("LiteralCertificateSubject") is False:
+        errors.append(fe.forbidden("spec.literalSubject", "Feature gate LiteralCertificateSubject must be enabled on "
+                                   "both webhook and controller to use the alpha `literalSubject` field"))
+    if common_name:
+        errors.append(fe.invalid("spec.commonName", common_name,
+                                 "When providing a `LiteralSubject` no `commonName` may be provided."))
+    subject = spec.get("subject")
+    if isinstance(subject, dict) and any(subject.get(k) for k in _SUBJECT_LISTS + ("serialNumber",)):
+        errors.append(fe.invalid_shown("spec.subject", fe.go_x509_subject(subject),
+                                       "When providing a `LiteralSubject` no `Subject` properties may be provided."))
+    return _literal_subject_cn(literal, common_name, errors)
+
+
+def _validate_identity(spec, errors, hook):
+    common_name = _validate_literal_subject(spec, errors, hook)
     if not (common_name or spec.get("dnsNames") or spec.get("uris") or spec.get("emailAddresses")
             or spec.get("ipAddresses") or spec.get("otherNames")):
-        errors.append(fe.invalid("spec", "", IDENTITY_MESSAGE))
+        errors.append(fe.invalid("spec", "", IDENTITY_MESSAGE if hook.newer_text((1, 20, 0)) else IDENTITY_MESSAGE_OLD))
     if len(common_name.encode("utf-8")) > 64:
-        errors.append(fe.too_long("spec.commonName", 64))
+        error = fe.too_long("spec.commonName", 64)
+        if not hook.newer_text((1, 17, 0)):
+            error.detail = "must have at most 64 bytes"
+        errors.append(error)
     for i, address in enumerate(spec.get("ipAddresses") or []):
-        try:
-            ipaddress.ip_address(address)
-        except ValueError:
+        if go_mail.go_parse_ip(address) is None:
             errors.append(fe.invalid("spec.ipAddresses[%d]" % i, address, "invalid IP address"))
     for i, address in enumerate(spec.get("emailAddresses") or []):
         problem = _email_problem(address)
         if problem:
             errors.append(fe.invalid("spec.emailAddresses[%d]" % i, address, problem))
-    for i, other in enumerate(spec.get("otherNames") or []):
+    _validate_other_names(spec, errors, hook)
+
+
+def _validate_other_names(spec, errors, hook):
+    """otherNames: Forbidden while the OtherNames gate is off (its default before v1.20), else each entry checked.
+
+    With an unknown version the entry checks still apply: a gate that is off refuses the field anyway.
+    """
+    others = spec.get("otherNames") or []
+    if not others:
+        return
+    if hook.gate("OtherNames") is False:
+        errors.append(fe.forbidden("spec.OtherNames", "Feature gate OtherNames must be enabled on both webhook and "
+                                   "controller to use the alpha `otherNames` field"))
+        return
+    oid_message = "invalid oid syntax" if hook.newer_text((1, 20, 0)) else "oid syntax invalid"
+    for i, other in enumerate(others):
         other = other if isinstance(other, dict) else {}
-        if not other.get("oid"):
+        oid = other.get("oid") or ""
+        if not oid:
             errors.append(fe.required("spec.otherNames[%d].oid" % i, "must be specified"))
+        if go_dn.parse_oid(oid) is None:
+            errors.append(fe.invalid("spec.otherNames[%d].oid" % i, oid, oid_message))
         if not other.get("utf8Value"):
             errors.append(fe.required("spec.otherNames[%d].utf8Value" % i, "must be set to a valid non-empty UTF8 string"))
 
 
 def _email_problem(address):
-    """An approximation of Go's net/mail.ParseAddress check as the webhook uses it."""
-    if "<" in address or " " in address.strip():
+    """validateEmailAddresses: Go's net/mail.ParseAddress must accept it and return the very same address."""
+    try:
+        _name, parsed = go_mail.parse_address(address)
+    except go_mail.MailError as exc:
+        return "invalid email address: %s" % exc
+    if parsed != address:
         return "invalid email address: make sure the supplied value only contains the email address itself"
-    local, at, domain = address.rpartition("@")
-    if not at:
-        return "invalid email address: mail: missing '@' or angle-addr"
-    if not local:
-        return "invalid email address: mail: no angle-addr"
-    if not domain:
-        return "invalid email address: mail: no domain in addr-spec"
     return None
 
 
@@ -226,28 +283,35 @@ def _validate_issuer_ref(spec, errors):
         errors.append(fe.invalid("spec.issuerRef.kind", kind, message))
 
 
-def _validate_private_key(spec, errors):
+def _validate_private_key(spec, errors, hook):
     key = spec.get("privateKey")
-    if not isinstance(key, dict):
-        return
+    if isinstance(key, dict):
+        _validate_key_size(key, errors, hook)
+    # No privateKey means an RSA key (upstream's actualKeyAlg); checked from v1.18 only.
+    algorithm = key.get("algorithm", "") if isinstance(key, dict) else ""
+    signature = spec.get("signatureAlgorithm", "")
+    allowed = SIGNATURE_ALGORITHMS.get(algorithm or "RSA")
+    if signature and allowed and signature not in allowed and hook.refuses(SIGNATURE_CHECK_SINCE):
+        errors.append(fe.invalid("spec.signatureAlgorithm", signature, "for key algorithm %s the allowed signature "
+                                 "algorithms are [%s]" % (algorithm or "RSA", " ".join(allowed))))
+
+
+def _validate_key_size(key, errors, hook):
     algorithm, size = key.get("algorithm", ""), key.get("size", 0) or 0
     if algorithm in ("", "RSA"):
         if size > 0 and not 2048 <= size <= 8192:
-            errors.append(fe.invalid("spec.privateKey.size", size, "must be between 2048 and 8192 for rsa keyAlgorithm"))
+            joiner = "and" if hook.newer_text((1, 17, 0)) else "&"
+            errors.append(fe.invalid("spec.privateKey.size", size,
+                                     "must be between 2048 %s 8192 for rsa keyAlgorithm" % joiner))
     elif algorithm == "ECDSA":
         if size > 0 and size not in (256, 384, 521):
             errors.append(fe.not_supported("spec.privateKey.size", size, ("256", "384", "521")))
     elif algorithm != "Ed25519":
         errors.append(fe.invalid("spec.privateKey.algorithm", algorithm, "must be either empty or one of rsa, ecdsa or ed25519"))
-    signature = spec.get("signatureAlgorithm", "")
-    allowed = SIGNATURE_ALGORITHMS.get(algorithm or "RSA")
-    if signature and allowed and signature not in allowed:
-        errors.append(fe.invalid("spec.signatureAlgorithm", signature, "for key algorithm %s the allowed signature "
-                                 "algorithms are [%s]" % (algorithm or "RSA", " ".join(allowed))))
 
 
-def _validate_durations(spec, errors, warnings):
-    """ValidateDuration: only when duration or renewBefore is set (as upstream)."""
+def _validate_durations(spec, errors, warnings, hook):
+    """ValidateDuration, which the webhook runs only when duration or renewBefore is set (certificate.go)."""
     duration = _duration_field(spec, "duration", errors)
     renew_before = _duration_field(spec, "renewBefore", errors)
     if ("duration" in spec and duration is None) or ("renewBefore" in spec and renew_before is None):
@@ -259,11 +323,22 @@ def _validate_durations(spec, errors, warnings):
             warnings.append("spec.renewBeforePercentage %d is outside 1..99: cert-manager ignores it and renews at "
                             "2/3 of the lifetime." % percentage)
         return
-    effective = DEFAULT_DURATION if duration is None else duration
-    if effective < MIN_DURATION:
-        errors.append(fe.invalid_shown("spec.duration", gd.format(effective),
-                                       "certificate duration must be greater than %s" % gd.format(MIN_DURATION)))
+    errors.extend(validate_duration(spec, hook))
     percentage = spec.get("renewBeforePercentage")
+    if percentage is not None and "renewBefore" not in spec:
+        _warn_percentage(DEFAULT_DURATION if duration is None else duration, percentage, warnings)
+
+
+def validate_duration(spec, hook=None):
+    """cert-manager's ValidateDuration for a spec whose durations parse; the field errors it returns."""
+    hook = hook or Webhook()
+    errors = []
+    duration = gd.parse(spec["duration"]) if spec.get("duration") is not None else DEFAULT_DURATION
+    renew_before = gd.parse(spec["renewBefore"]) if spec.get("renewBefore") is not None else None
+    percentage = spec.get("renewBeforePercentage")
+    if duration < MIN_DURATION:
+        errors.append(fe.invalid_shown("spec.duration", gd.format(duration),
+                                       "certificate duration must be greater than %s" % gd.format(MIN_DURATION)))
     mutual = "renewBefore and renewBeforePercentage are mutually exclusive and cannot both be set"
     if renew_before is not None and percentage is not None:
         errors.append(fe.invalid_shown("spec.renewBefore", gd.format(renew_before), mutual))
@@ -271,39 +346,46 @@ def _validate_durations(spec, errors, warnings):
     if renew_before is not None and renew_before < MIN_RENEW_BEFORE:
         errors.append(fe.invalid_shown("spec.renewBefore", gd.format(renew_before),
                                        "certificate renewBefore must be greater than %s" % gd.format(MIN_RENEW_BEFORE)))
-    if renew_before is not None and renew_before >= effective:
+    if renew_before is not None and renew_before >= duration:
         errors.append(fe.invalid_shown("spec.renewBefore", gd.format(renew_before),
                                        "certificate duration %s must be greater than renewBefore %s"
-                                       % (gd.format(effective), gd.format(renew_before))))
+                                       % (gd.format(duration), gd.format(renew_before))))
     if percentage is not None:
-        _validate_percentage(effective, percentage, errors, warnings)
+        checked = _percentage_renew_before(duration, percentage, hook)
+        if checked < MIN_RENEW_BEFORE:
+            errors.append(fe.invalid("spec.renewBeforePercentage", percentage,
+                                     "certificate renewBeforePercentage must result in a renewBefore greater than %s"
+                                     % gd.format(MIN_RENEW_BEFORE)))
+        if checked >= duration:
+            errors.append(fe.invalid("spec.renewBeforePercentage", percentage,
+                                     "certificate renewBeforePercentage must result in a renewBefore less than "
+                                     "duration"))
+    return errors
 
 
-def _validate_percentage(duration, percentage, errors, warnings):
-    """renewBeforePercentage: webhooks through v1.21.1 check the complement, duration*(100-pct)/100, while the
-    controller (and the fix, cert-manager PR #9129) uses duration*pct/100 (docs/upstream/cert-manager.md#renewbeforepercentage).
-    Reject only what both would reject, and warn where they disagree."""
-    complement = duration * (100 - percentage) // 100
+def _percentage_renew_before(duration, percentage, hook):
+    """The renewBefore every released webhook checks: the complement, duration*(100-pct)/100.
+
+    v1.21 computes it in float64; v1.20 and older in int64, which wraps for long durations
+    (duration*(100-pct) > 2^63 ns, e.g. 10 years at 1%) into a negative value (cert-manager commit 94c413194).
+    """
+    if hook.at_least((1, 21, 0)) is False:
+        product = (duration * (100 - percentage)) & ((1 << 64) - 1)
+        if product >= 1 << 63:
+            product -= 1 << 64
+        quotient = abs(product) // 100
+        return quotient if product >= 0 else -quotient
+    return int(float(duration) * float(100 - percentage) / 100)
+
+
+def _warn_percentage(duration, percentage, warnings):
+    """The webhook checks the complement; the controller renews pct% of the lifetime before expiry."""
     effective = duration * percentage // 100
-
-    def failures(renew_before):
-        found = []
-        if renew_before < MIN_RENEW_BEFORE:
-            found.append("certificate renewBeforePercentage must result in a renewBefore greater than %s"
-                         % gd.format(MIN_RENEW_BEFORE))
-        if renew_before >= duration:
-            found.append("certificate renewBeforePercentage must result in a renewBefore less than duration")
-        return found
-
-    old, new = failures(complement), failures(effective)
-    if old and new:
-        errors.extend(fe.invalid("spec.renewBeforePercentage", percentage, text) for text in old)
-    elif old or new:
-        warnings.append("spec.renewBeforePercentage %d with duration %s: cert-manager webhooks up to v1.21 validate "
-                        "the complement of the percentage and %s it, later ones %s it (cert-manager PR #9129); "
-                        "an absolute spec.renewBefore avoids the difference."
-                        % (percentage, gd.format(duration), "reject" if old else "accept",
-                           "reject" if new else "accept"))
+    if 0 < percentage < 100 and (effective < MIN_RENEW_BEFORE or effective >= duration):
+        warnings.append("spec.renewBeforePercentage %d with duration %s: cert-manager's webhook checks "
+                        "duration*(100-%d)/100, but the controller renews %s before expiry; an absolute "
+                        "spec.renewBefore says what is meant."
+                        % (percentage, gd.format(duration), percentage, gd.format(effective)))
 
 
 def _validate_usages(spec, errors):
@@ -318,6 +400,11 @@ def _validate_secret(spec, errors):
         errors.append(fe.required("spec.secretName", "must be specified"))
     else:
         errors.extend(fe.invalid("spec.secretName", name, msg) for msg in fe.dns1123_subdomain(name))
+
+
+def _validate_secret_template(spec, errors):
+    """metavalidation.ValidateLabels and apivalidation.ValidateAnnotations (keys, 256 KiB in all), plus
+    cert-manager's ban on its own annotation keys."""
     template = spec.get("secretTemplate") or {}
     labels = template.get("labels") or {}
     for key in sorted(labels):
@@ -330,13 +417,56 @@ def _validate_secret(spec, errors):
             errors.append(fe.invalid("spec.secretTemplate.annotations", key, "cert-manager.io/* annotations are not allowed"))
     for key in sorted(annotations):
         errors.extend(fe.invalid("spec.secretTemplate.annotations", key, msg) for msg in fe.qualified_name(key.lower()))
+    size = sum(len(k.encode("utf-8")) + len(str(v).encode("utf-8")) for k, v in annotations.items())
+    if size > TOTAL_ANNOTATION_SIZE:
+        errors.append(fe.too_long("spec.secretTemplate.annotations", TOTAL_ANNOTATION_SIZE))
 
 
-def validate(spec):
-    """Return (errors, warnings): field errors as the API server + webhook would report them, and advice."""
+def _validate_name_constraints(spec, errors, hook):
+    constraints = spec.get("nameConstraints")
+    if constraints is None:
+        return
+    if hook.gate("NameConstraints") is False:
+        errors.append(fe.forbidden("spec.nameConstraints", "feature gate NameConstraints must be enabled"))
+        return
+    shown = fe.go_name_constraints(constraints)
+    if not spec.get("isCA"):
+        errors.append(fe.invalid_shown("spec.nameConstraints", shown, "isCa should be true when nameConstraints is set"))
+    if constraints.get("permitted") is None and constraints.get("excluded") is None:
+        errors.append(fe.invalid_shown("spec.nameConstraints", shown, "either permitted or excluded must be set"))
+
+
+def webhook_errors(spec, hook):
+    """ValidateCertificateSpec (cert-manager internal/apis/certmanager/validation/certificate.go), rule by rule
+    in upstream's order, for a spec that passed the CRD schema."""
+    errors, warnings = [], []
+    _validate_secret(spec, errors)
+    _validate_issuer_ref(spec, errors)
+    _validate_identity(spec, errors, hook)
+    _validate_private_key(spec, errors, hook)
+    _validate_durations(spec, errors, warnings, hook)
+    _validate_usages(spec, errors)
+    limit = spec.get("revisionHistoryLimit")
+    if limit is not None and limit < 1:
+        errors.append(fe.invalid("spec.revisionHistoryLimit", limit, "must not be less than 1"))
+    _validate_secret_template(spec, errors)
+    _validate_name_constraints(spec, errors, hook)
+    errors.extend(outputs.additional_output_formats(spec))
+    errors.extend(outputs.keystores(spec, hook))
+    errors.extend(renewal_rules.renewal(spec, hook))
+    return errors, warnings
+
+
+def validate(spec, cert_manager_version=None, feature_gates=None):
+    """Return (errors, warnings): field errors as the API server + webhook would report them, and advice.
+
+    ``cert_manager_version`` (``v1.19.1``) and ``feature_gates`` (the webhook's, as a dict) select the
+    release's rules; without a version only the rules every release from v1.16 on shares are applied.
+    """
     if not isinstance(spec, dict):
         return [fe.invalid("spec", json_type(spec), "spec in body must be of type object: %s" % fe.go_quote(json_type(spec)))], []
-    errors = _schema_errors(spec)
+    hook = Webhook(cert_manager_version, feature_gates)
+    errors = _schema_errors(spec, hook)
     if errors:
         return errors, []
     warnings = []
@@ -344,27 +474,13 @@ def validate(spec):
         warnings.append("spec.%s is not a Certificate field this module knows (cert-manager v1.21); field names are "
                         "camelCase as in cert-manager's API. Server-side apply rejects it if the CRD does not know it."
                         % key)
-    _validate_secret(spec, errors)
-    _validate_issuer_ref(spec, errors)
-    _validate_identity(spec, errors)
-    _validate_private_key(spec, errors)
-    _validate_durations(spec, errors, warnings)
-    _validate_usages(spec, errors)
-    limit = spec.get("revisionHistoryLimit")
-    if limit is not None and limit < 1:
-        errors.append(fe.invalid("spec.revisionHistoryLimit", limit, "must not be less than 1"))
-    constraints = spec.get("nameConstraints")
-    if constraints is not None:
-        if not spec.get("isCA"):
-            errors.append(fe.invalid("spec.nameConstraints", constraints, "isCa should be true when nameConstraints is set"))
-        if constraints.get("permitted") is None and constraints.get("excluded") is None:
-            errors.append(fe.invalid("spec.nameConstraints", constraints, "either permitted or excluded must be set"))
-    return errors, warnings
+    errors, more = webhook_errors(spec, hook)
+    return errors, warnings + more
 
 
-def check(spec, namespace, name):
+def check(spec, namespace, name, cert_manager_version=None, feature_gates=None):
     """Validate; raise CertificateError naming every failing field, else return the warnings."""
-    errors, warnings = validate(spec)
+    errors, warnings = validate(spec, cert_manager_version, feature_gates)
     if errors:
         texts = []
         for err in errors:

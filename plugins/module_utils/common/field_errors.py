@@ -26,6 +26,7 @@ REQUIRED = "Required value"
 NOT_SUPPORTED = "Unsupported value"
 TOO_LONG = "Too long"
 FORBIDDEN = "Forbidden"
+DUPLICATE = "Duplicate value"
 _NO_VALUE = (REQUIRED, FORBIDDEN, TOO_LONG)
 
 
@@ -45,6 +46,23 @@ def go_quote(text):
             out.append(char)
     out.append('"')
     return "".join(out)
+
+
+def json_type_name(value):
+    """The JSON type the API server names in a schema type error."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
 
 
 def show(value):
@@ -99,7 +117,59 @@ def required(field, detail=""):
 
 
 def too_long(field, max_bytes):
-    return FieldError(TOO_LONG, field, "", "must have at most %d bytes" % max_bytes)
+    """field.TooLong as apimachinery v0.30+ words it (cert-manager v1.17+); older releases said
+    "must have at most N bytes"."""
+    return FieldError(TOO_LONG, field, "", "may not be more than %d bytes" % max_bytes)
+
+
+def forbidden(field, detail):
+    return FieldError(FORBIDDEN, field, "", detail)
+
+
+def duplicate(field, value):
+    return FieldError(DUPLICATE, field, show(value), "")
+
+
+def go_struct(type_name, fields):
+    """Go's ``%#v`` of a struct value, which apimachinery prints for a struct BadValue.
+
+    ``fields`` is [(name, kind, value)] in declaration order; kind "strings" ([]string: None is nil),
+    "string", "bool" or "pointer" (a nil pointer prints as ``(*T)(nil)``; a set one prints its address,
+    which no one can predict, shown here as ``(*T)(0x…)``).
+    """
+    parts = []
+    for name, kind, value in fields:
+        if kind == "strings":
+            text = "[]string(nil)" if value is None else "[]string{%s}" % ", ".join(go_quote(v) for v in value)
+        elif kind == "bool":
+            text = "true" if value else "false"
+        elif kind == "string":
+            text = go_quote(value or "")
+        else:
+            text = "(*%s)(%s)" % (kind, "nil" if value is None else "0x\u2026")
+        parts.append("%s:%s" % (name, text))
+    return "%s{%s}" % (type_name, ", ".join(parts))
+
+
+_SUBJECT_FIELDS = (("Organizations", "organizations"), ("Countries", "countries"),
+                   ("OrganizationalUnits", "organizationalUnits"), ("Localities", "localities"),
+                   ("Provinces", "provinces"), ("StreetAddresses", "streetAddresses"), ("PostalCodes", "postalCodes"))
+
+
+def go_x509_subject(subject):
+    """``%#v`` of cert-manager's internal X509Subject (internal/apis/certmanager/types_certificate.go)."""
+    fields = [(go, "strings", subject.get(key)) for go, key in _SUBJECT_FIELDS]
+    fields.append(("SerialNumber", "string", subject.get("serialNumber")))
+    return go_struct("certmanager.X509Subject", fields)
+
+
+def go_name_constraints(constraints):
+    """``%#v`` of cert-manager's internal NameConstraints."""
+    item = "certmanager.NameConstraintItem"
+    return go_struct("certmanager.NameConstraints", [
+        ("Critical", "bool", constraints.get("critical")),
+        ("Permitted", item, constraints.get("permitted")),
+        ("Excluded", item, constraints.get("excluded"))])
 
 
 def not_supported(field, value, supported):

@@ -32,25 +32,6 @@ except ImportError:  # pragma: no cover - Python 2 is not supported by this coll
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s import config as k8s_config
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError, K8sError
 
-# Same option names, types and aliases as kubernetes.core's AUTH_ARG_SPEC, so one
-# module_defaults block serves both collections' modules (docs/upstream/kubernetes-core.md#auth-options).
-K8S_AUTH_ARG_SPEC = dict(
-    kubeconfig=dict(type="raw", no_log=True),
-    context=dict(type="str"),
-    host=dict(type="str"),
-    api_key=dict(type="str", no_log=True),
-    username=dict(type="str"),
-    password=dict(type="str", no_log=True),
-    validate_certs=dict(type="bool", aliases=["verify_ssl"]),
-    ca_cert=dict(type="path", aliases=["ssl_ca_cert"]),
-    client_cert=dict(type="path", aliases=["cert_file"]),
-    client_key=dict(type="path", aliases=["key_file"], no_log=False),
-    proxy=dict(type="str"),
-    no_proxy=dict(type="str"),
-    impersonate_user=dict(type="str"),
-    impersonate_groups=dict(type="list", elements="str"),
-)
-
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"

@@ -11,10 +11,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import der as x509_der
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import (
-    cap, basic_constraints, der, fingerprint, is_self_signed, rfc4514, short_name, signed_by, spki_der,
+    cap, basic_constraints, certificate_public_key, der, fingerprint, is_self_signed, rfc4514, short_name,
+    signed_by, spki_der,
 )
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import format_duration, iso8601
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import format_duration
 
 
 def same_cert(a, b):
@@ -26,9 +29,24 @@ def is_ca(cert):
     return bool(bc is not None and bc.value.ca)
 
 
+def may_sign_as_root(cert):
+    """Whether verifiers accept ``cert`` as the trust anchor that signed the chain.
+
+    Go's Certificate.CheckSignatureFrom refuses a parent only when it is v3 without basicConstraints
+    or has basicConstraints without CA:TRUE, and Verify asks CA:TRUE of intermediates only
+    (golang/go src/crypto/x509/x509.go, verify.go isValid); OpenSSL also accepts a self-signed v1
+    root. So a v1/v2 root without basicConstraints is fine; an intermediate still needs CA:TRUE.
+    """
+    if is_ca(cert):
+        return True
+    version = x509_der.CertFields(der(cert)).version_number()
+    return basic_constraints(cert) is None and version is not None and version < 2
+
+
 def key_matches(key, cert):
     """True when the private key's public half is the certificate's public key (compared as SPKI DER)."""
-    return spki_der(key.public_key()) == spki_der(cert.public_key())
+    public_key = certificate_public_key(cert)[0]
+    return public_key is not None and spki_der(key.public_key()) == spki_der(public_key)
 
 
 def _label(i, cert, source):
@@ -62,11 +80,11 @@ def _link_problem(i, certs, roots, source, roots_source):
 def _validity_problems(cert, label, now):
     if cert.not_valid_after_utc < now:
         return ["%s expired at %s (%s ago); renew it" % (
-            cap(label), iso8601(cert.not_valid_after_utc),
+            cap(label), rfc3339.format(cert.not_valid_after_utc),
             format_duration((now - cert.not_valid_after_utc).total_seconds()))]
     if cert.not_valid_before_utc > now:
         return ["%s is not valid before %s (in %s); check the issuer's clock or wait before using it" % (
-            cap(label), iso8601(cert.not_valid_before_utc),
+            cap(label), rfc3339.format(cert.not_valid_before_utc),
             format_duration((cert.not_valid_before_utc - now).total_seconds()))]
     return []
 
@@ -103,7 +121,8 @@ def analyze_chain(certs, roots, key, now, source="the input", roots_source=None,
             ok = signed_by(cert, certs[i + 1])
             if not ok:
                 problems.append(_link_problem(i, certs, roots, source, roots_source))
-            elif not is_ca(certs[i + 1]):
+            elif not is_ca(certs[i + 1]) and not (i + 2 == len(certs) and is_self_signed(certs[i + 1])
+                                                  and may_sign_as_root(certs[i + 1])):
                 problems.append("%s signs %s but is not a CA (basicConstraints CA:TRUE is missing), so verifiers "
                                 "reject the chain; re-issue it as a CA" % (cap(labels[i + 1]), labels[i]))
             signed_by_next.append(ok)
@@ -122,7 +141,7 @@ def analyze_chain(certs, roots, key, now, source="the input", roots_source=None,
                                     ", ".join(short_name(r) for r in roots), roots_source))
             else:
                 root = roots[signer]
-                if not is_ca(root):
+                if not may_sign_as_root(root):
                     problems.append("%s signs %s but is not a CA (basicConstraints CA:TRUE is missing); verifiers "
                                     "reject the chain" % (cap(root_labels[signer]), labels[i]))
                 if not broken and not same_cert(root, cert):

@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""Facts about one certificate, named as x509_inspect's RETURN documents them and, where the two overlap,
-as community.crypto's x509_certificate_info returns them (docs/upstream/community-crypto.md#certificate-info-fields).
+"""Facts about one certificate, named, where the two overlap, as community.crypto's
+x509_certificate_info returns them (community.crypto plugins/module_utils/_crypto/module_backends/
+certificate_info.py).
 
-Two deliberate differences, both documented in x509_inspect's RETURN: ``subject``/``issuer`` are RFC 4514
-strings (the form Go's pkix.Name.String() and so istiod's logs use) with the
-community.crypto lists in ``subject_ordered``/``issuer_ordered``; ``not_before``/``not_after``
-are ISO 8601 UTC. Nothing here touches a private key.
+Two deliberate differences: ``subject``/``issuer`` are RFC 4514 strings (cryptography's
+``rfc4514_string``: the certificate's RDNs last first) with the community.crypto lists in
+``subject_ordered``/``issuer_ordered``, and ``subject_go``/``issuer_go`` in the order and
+spelling of Go's ``pkix.Name.String()``, which istiod's log lines use; ``not_before``/
+``not_after`` are ISO 8601 UTC. A part of a certificate that cannot be read (x509_repair)
+is null in the facts and named in ``problems``. Nothing here touches a private key.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,8 +21,10 @@ import base64
 import binascii
 import hashlib
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import der as x509_der
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.repair import readable_extensions, repair_of
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601
 
 try:
     from cryptography import x509
@@ -31,7 +36,7 @@ except ImportError:  # pragma: no cover - reported by the module as a missing li
 
 FINGERPRINT_ALGORITHMS = ("sha1", "sha224", "sha256", "sha384", "sha512")
 
-# OpenSSL's long names, as community.crypto prints extended key usages (docs/upstream/community-crypto.md#eku-names).
+# OpenSSL's long names, as community.crypto's certificate_info backend prints extended key usages.
 EKU_NAMES = {
     "1.3.6.1.5.5.7.3.1": "TLS Web Server Authentication",
     "1.3.6.1.5.5.7.3.2": "TLS Web Client Authentication",
@@ -88,7 +93,33 @@ def fingerprint(cert, algorithm="sha256"):
 
 
 def der(cert):
-    return cert.public_bytes(serialization.Encoding.DER)
+    """The certificate's DER; for a stand-in of a partly unreadable certificate, the original bytes."""
+    repair = repair_of(cert)
+    return repair.original if repair is not None else cert.public_bytes(serialization.Encoding.DER)
+
+
+def raw_spki(cert):
+    """The SubjectPublicKeyInfo exactly as encoded in the certificate (readable whatever its algorithm)."""
+    return x509_der.CertFields(der(cert)).spki()
+
+
+def certificate_public_key(cert):
+    """(public key or None, problem or None): None when cryptography cannot load the key."""
+    repair = repair_of(cert)
+    if repair is not None and "spki" in repair.placeholders:
+        return None, None  # already named in the repair's problems
+    try:
+        return cert.public_key(), None
+    except Exception as exc:  # noqa: BLE001 - unsupported algorithms, bad parameters
+        oid = _spki_oid(cert)
+        return None, "its public key (algorithm %s) cannot be read: %s" % (oid, str(exc).splitlines()[0][:200])
+
+
+def _spki_oid(cert):
+    try:
+        return x509_der.algorithm_oid(raw_spki(cert))
+    except (x509_der.DerError, IndexError):
+        return "?"
 
 
 def spki_der(public_key):
@@ -96,8 +127,9 @@ def spki_der(public_key):
 
 
 def serial_hex(cert):
-    """Lowercase hex without colons or padding: what istiod logs as ``SN: %x`` (docs/upstream/istiod.md#serving-cert-log)."""
-    return "%x" % cert.serial_number
+    """Lowercase hex without colons or padding: what istiod logs as ``SN: %x`` (Go's fmt of a big.Int)."""
+    serial = x509_der.CertFields(der(cert)).serial_number()
+    return "%x" % serial if serial >= 0 else "-%x" % -serial
 
 
 def signed_by(child, parent):
@@ -117,7 +149,7 @@ def is_self_signed(cert):
 
 def _ext(cert, ext_class):
     try:
-        return cert.extensions.get_extension_for_class(ext_class)
+        return readable_extensions(cert).extensions.get_extension_for_class(ext_class)
     except x509.ExtensionNotFound:
         return None
 
@@ -144,6 +176,65 @@ def rfc4514(name):
         return ",".join("%s=%s" % (k, v) for k, v in reversed(name_ordered(name)))
 
 
+# Go's attributeTypeNames (crypto/x509/pkix/pkix.go); every other type prints as its dotted OID.
+GO_ATTRIBUTE_NAMES = {
+    "2.5.4.6": "C", "2.5.4.10": "O", "2.5.4.11": "OU", "2.5.4.3": "CN", "2.5.4.5": "SERIALNUMBER",
+    "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.9": "STREET", "2.5.4.17": "POSTALCODE",
+}
+# ToRDNSequence's order: C, ST, L, STREET, POSTALCODE, O, OU (each one multi-valued RDN), CN, SERIALNUMBER.
+_GO_FIELD_ORDER = ("2.5.4.6", "2.5.4.8", "2.5.4.7", "2.5.4.9", "2.5.4.17", "2.5.4.10", "2.5.4.11")
+_GO_PRINTABLE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
+
+
+def go_name(name):
+    """``name`` as Go's ``pkix.Name.String()`` prints it for a parsed certificate (istiod's log lines).
+
+    Follows golang/go src/crypto/x509/pkix/pkix.go: FillFromRDNSequence files C, ST, L, STREET,
+    POSTALCODE, O, OU (all values) and CN, SERIALNUMBER (the last value) into fields; String() puts
+    the other attributes first, then ToRDNSequence() (C, ST, L, STREET, POSTALCODE, O, OU as one
+    multi-valued RDN each, then CN, SERIALNUMBER) and RDNSequence.String() prints that sequence last
+    RDN first, ``+`` inside an RDN; other types print as ``<dotted OID>=#<hex of asn1.Marshal(value)>``.
+    """
+    try:
+        attrs = [(a.oid.dotted_string, a.value) for rdn in name.rdns for a in rdn]
+    except Exception:  # noqa: BLE001 - unreadable names are reported elsewhere
+        return None
+    rdns = [[(oid, value)] for oid, value in attrs if oid not in GO_ATTRIBUTE_NAMES]
+    for oid in _GO_FIELD_ORDER:
+        values = [v for o, v in attrs if o == oid]
+        if values:
+            rdns.append([(oid, v) for v in values])
+    for oid in ("2.5.4.3", "2.5.4.5"):
+        values = [v for o, v in attrs if o == oid]
+        if values and values[-1]:
+            rdns.append([(oid, values[-1])])
+    return ",".join("+".join(_go_attribute(oid, value) for oid, value in rdn) for rdn in reversed(rdns))
+
+
+def _go_attribute(oid, value):
+    if not isinstance(value, str):
+        return "%s=#%s" % (oid, binascii.hexlify(value).decode("ascii"))
+    if oid not in GO_ATTRIBUTE_NAMES:
+        # encoding/asn1 Marshal of a Go string: PrintableString when every character allows it, else UTF8String.
+        tag = 0x13 if all(c in _GO_PRINTABLE for c in value) else 0x0C
+        return "%s=#%s" % (oid, binascii.hexlify(x509_der.encode(tag, value.encode("utf-8"))).decode("ascii"))
+    data = value.encode("utf-8")
+    out = []
+    for k, char in _byte_offsets(value):
+        if char in ',+"\\<>;' or (char == " " and (k == 0 or k == len(data) - 1)) or (char == "#" and k == 0):
+            out.append("\\")
+        out.append(char)
+    return "%s=%s" % (GO_ATTRIBUTE_NAMES[oid], "".join(out))
+
+
+def _byte_offsets(text):
+    """(byte offset, character) pairs, as Go's ``for k, c := range s`` yields them."""
+    offset = 0
+    for char in text:
+        yield offset, char
+        offset += len(char.encode("utf-8"))
+
+
 def general_name(value):
     """One SAN entry as community.crypto prints it: ``DNS:x``, ``IP:x``, ``URI:x``, ``email:x``, ..."""
     if isinstance(value, x509.DNSName):
@@ -164,7 +255,7 @@ def general_name(value):
 
 
 def public_key_facts(public_key):
-    """Type (community.crypto names), size in bits, curve; plus ``fingerprints`` of the SubjectPublicKeyInfo."""
+    """Type (community.crypto names), size in bits, curve; ``unknown`` for a key that cannot be read (None)."""
     facts = {"type": "unknown", "size": None, "curve": None, "exponent": None}
     if isinstance(public_key, rsa.RSAPublicKey):
         facts.update(type="RSA", size=public_key.key_size, exponent=public_key.public_numbers().e)
@@ -229,58 +320,98 @@ def _aia(cert, method):
 
 def _extensions_by_oid(cert):
     result = {}
-    for ext in cert.extensions:
-        try:
-            value = ext.value.public_bytes()
-        except Exception:  # noqa: BLE001 - some extension types cannot re-encode; skip their value only
-            value = b""
-        result[ext.oid.dotted_string] = {"critical": ext.critical,
-                                         "value": base64.b64encode(value).decode("ascii")}
+    for oid, (critical, value) in sorted(readable_extensions(cert).raw.items()):
+        result[oid] = {"critical": critical, "value": base64.b64encode(value).decode("ascii")}
     return result
 
 
+def _basic_constraints_facts(cert, readable):
+    """(is_ca, path_length, list, critical): None where duplicates disagree or the extension is unreadable."""
+    values = readable.by_oid.get("2.5.29.19", [])
+    if not values:
+        if "2.5.29.19" in readable.raw:  # present but refused by cryptography: read the flag leniently
+            critical, value = readable.raw["2.5.29.19"]
+            lenient = x509_der.basic_constraints(value)
+            if lenient is None:
+                return None, None, None, critical
+            ca, path_len = lenient
+            listed = sorted(["CA:%s" % ("TRUE" if ca else "FALSE")]
+                            + (["pathlen:%d" % path_len] if path_len is not None else []))
+            return ca, path_len if ca else None, listed, critical
+        return False, None, None, False
+    cas = set(v.value.ca for v in values)
+    lengths = set(v.value.path_length for v in values)
+    is_ca = cas.pop() if len(cas) == 1 else None
+    path_length = lengths.pop() if len(lengths) == 1 else None
+    listed = None
+    if len(values) == 1:
+        bc = values[0].value
+        listed = sorted(["CA:%s" % ("TRUE" if bc.ca else "FALSE")]
+                        + (["pathlen:%d" % bc.path_length] if bc.path_length is not None else []))
+    return is_ca, path_length, listed, values[0].critical
+
+
+def certificate_problems(cert):
+    """What cannot be read in ``cert``, as sentence parts ("its ... cannot be read: ...")."""
+    repair = repair_of(cert)
+    problems = list(repair.problems) if repair is not None else []
+    problems.extend(readable_extensions(cert).problems)
+    problem = certificate_public_key(cert)[1]
+    if problem:
+        problems.append(problem)
+    return problems
+
+
+def _time(cert, which, repair):
+    if repair is not None and which in repair.placeholders:
+        return None
+    return cert.not_valid_before_utc if which == "not_before" else cert.not_valid_after_utc
+
+
 def certificate_info(cert, now, valid_at=None, index=0, source=None):
-    """The per-certificate result entry. ``valid_at`` maps names to aware datetimes."""
-    try:
-        cert.extensions  # parse once so a broken extension fails with a clear message
-    except ValueError as exc:
-        raise X509Error("certificate %d%s has extensions that cannot be parsed (%s)"
-                        % (index + 1, " in %s" % source if source else "", str(exc).splitlines()[0][:200]))
-    not_before = cert.not_valid_before_utc
-    not_after = cert.not_valid_after_utc
-    bc = basic_constraints(cert)
+    """The per-certificate result entry. ``valid_at`` maps names to aware datetimes.
+
+    Facts that cannot be read are null and the reason is in ``problems``; a certificate
+    that loads at all never raises here.
+    """
+    repair = repair_of(cert)
+    readable = readable_extensions(cert)
+    fields = x509_der.CertFields(der(cert))
+    not_before = _time(cert, "not_before", repair)
+    not_after = _time(cert, "not_after", repair)
+    is_ca, path_length, bc_list, bc_critical = _basic_constraints_facts(cert, readable)
     key_usage, key_usage_critical = _key_usage(cert)
     eku, eku_critical = _extended_key_usage(cert)
     san_ext = _ext(cert, x509.SubjectAlternativeName)
     ski_ext = _ext(cert, x509.SubjectKeyIdentifier)
     aki_ext = _ext(cert, x509.AuthorityKeyIdentifier)
     tls_feature = _ext(cert, x509.TLSFeature)
-    public_key = cert.public_key()
+    public_key = certificate_public_key(cert)[0]
     pk = public_key_facts(public_key)
-    bc_list = None
-    if bc is not None:
-        bc_list = sorted(["CA:%s" % ("TRUE" if bc.value.ca else "FALSE")]
-                         + (["pathlen:%d" % bc.value.path_length] if bc.value.path_length is not None else []))
-    sig_oid = cert.signature_algorithm_oid.dotted_string
+    spki = fields.spki()
+    sig_oid = x509_der.algorithm_oid(fields.outer_signature_algorithm)
+    version = fields.version_number()
     info = {
         "index": index,
         "source": source,
         "subject": rfc4514(cert.subject),
         "issuer": rfc4514(cert.issuer),
+        "subject_go": go_name(cert.subject),
+        "issuer_go": go_name(cert.issuer),
         "subject_ordered": name_ordered(cert.subject),
         "issuer_ordered": name_ordered(cert.issuer),
-        "serial_number": cert.serial_number,
+        "serial_number": fields.serial_number(),
         "serial_hex": serial_hex(cert),
-        "version": 1 if cert.version == x509.Version.v1 else 3,
-        "not_before": iso8601(not_before),
-        "not_after": iso8601(not_after),
-        "seconds_remaining": int((not_after - now).total_seconds()),
-        "expired": not_after < now,
-        "not_yet_valid": now < not_before,
-        "is_ca": bool(bc is not None and bc.value.ca),
-        "path_length": bc.value.path_length if bc is not None else None,
+        "version": version + 1 if version is not None else None,
+        "not_before": rfc3339.format(not_before) if not_before else None,
+        "not_after": rfc3339.format(not_after) if not_after else None,
+        "seconds_remaining": int((not_after - now).total_seconds()) if not_after else None,
+        "expired": not_after < now if not_after else None,
+        "not_yet_valid": now < not_before if not_before else None,
+        "is_ca": is_ca,
+        "path_length": path_length,
         "basic_constraints": bc_list,
-        "basic_constraints_critical": bool(bc is not None and bc.critical),
+        "basic_constraints_critical": bool(bc_critical),
         "key_usage": key_usage,
         "key_usage_critical": key_usage_critical,
         "extended_key_usage": eku,
@@ -302,17 +433,28 @@ def certificate_info(cert, now, valid_at=None, index=0, source=None):
         "extensions_by_oid": _extensions_by_oid(cert),
         "fingerprint_sha256": fingerprint(cert),
         "fingerprints": fingerprints_of(der(cert)),
-        "public_key": spki_pem(public_key),
+        "public_key": _pem("PUBLIC KEY", spki),
         "public_key_type": pk["type"],
         "public_key_size": pk["size"],
         "public_key_curve": pk["curve"],
         "public_key_data": dict((k, v) for k, v in pk.items() if k != "type" and v is not None),
-        "public_key_fingerprints": fingerprints_of(spki_der(public_key)),
-        "signature_algorithm": SIGNATURE_NAMES.get(sig_oid, _oid_name(cert.signature_algorithm_oid)),
+        "public_key_fingerprints": fingerprints_of(spki),
+        "signature_algorithm": SIGNATURE_NAMES.get(sig_oid, _dotted_name(sig_oid)),
         "self_signed": is_self_signed(cert),
+        "problems": certificate_problems(cert),
     }
-    info["valid_at"] = dict((name, not_before <= when <= not_after) for name, when in (valid_at or {}).items())
+    info["valid_at"] = dict((name, not_before <= when <= not_after if not_before and not_after else None)
+                            for name, when in (valid_at or {}).items())
     return info
+
+
+def _dotted_name(dotted):
+    return _oid_name(x509.ObjectIdentifier(dotted))
+
+
+def _pem(kind, data):
+    body = base64.encodebytes(data).decode("ascii")
+    return "-----BEGIN %s-----\n%s-----END %s-----\n" % (kind, body, kind)
 
 
 def spki_pem(public_key):

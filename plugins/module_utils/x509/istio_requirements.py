@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""What istiod requires of a plugged-in signing CA (docs/upstream/istiod.md#signing-ca-requirements).
+"""What istiod requires of a plugged-in signing CA (istio pilot/pkg/bootstrap/istio_ca.go createIstioCA,
+security/pkg/pki/ca/ca.go NewPluggedCertIstioCAOptions, security/pkg/pki/util/keycertbundle.go Verify).
 
 istiod reads the first PEM block of tls.crt (or ca-cert.pem) as its signing cert and
 requires it to be a CA at start-up; at start-up and on every hot reload it runs Go's
@@ -9,7 +10,7 @@ requires it to be a CA at start-up; at start-up and on every hot reload it runs 
 Intermediates, parses the key's first PEM block, and checks the pair with
 ``tls.X509KeyPair``. This module re-creates those checks so a bad bundle is caught
 before it is written to ``cacerts`` (a reload may accept material that crash-loops
-istiod at its next restart, docs/upstream/istiod.md#reload-vs-startup-checks). Each problem says what istiod does with it
+istiod at its next restart: the IsCA check runs only at start-up). Each problem says what istiod does with it
 and how to fix it.
 """
 
@@ -17,14 +18,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import crl as x509_crl
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import (
     build_paths, is_ca, key_matches, path_length_problems, same_cert,
 )
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import (
-    cap, ANY_EKU, CLIENT_AUTH, SERVER_AUTH, SGC, eku_oids, is_self_signed, public_key_facts, short_name,
+    cap, ANY_EKU, CLIENT_AUTH, SERVER_AUTH, SGC, certificate_problems, certificate_public_key, eku_oids,
+    is_self_signed, public_key_facts, short_name,
 )
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.repair import readable_extensions
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import ISTIOD_KEY_BLOCKS, describe_block
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601
 
 ED_REASON = (
     "istiod's CA code only handles RSA and ECDSA signing keys: KeyCertBundle.CertOptions fails with "
@@ -39,7 +43,8 @@ ED_REASON = (
 class IstioInput(object):
     """What istiod would read: signing file certs, chain certs, root certs, the key and file names."""
 
-    def __init__(self, signing, chain, roots, key, names, missing=(), layout="bundle"):
+    def __init__(self, signing, chain, roots, key, names, missing=(), layout="bundle", crl=None, crl_label=None,
+                 istio_version=None):
         self.signing = signing      # certificates of tls.crt / ca-cert.pem (first one signs)
         self.chain = chain          # every certificate istiod puts in the Intermediates pool
         self.roots = roots          # certificates of ca.crt / root-cert.pem (None when absent)
@@ -47,6 +52,9 @@ class IstioInput(object):
         self.names = names          # dict: cert, key, root -> file names for messages
         self.missing = list(missing)
         self.layout = layout        # "kubernetes.io/tls", "istio" or "bundle"
+        self.crl = crl              # bytes of ca-crl.pem (or crl_content), None when there is none
+        self.crl_label = crl_label
+        self.istio_version = istio_version  # (major, minor, patch) or None: judge as the newest istiod
 
 
 def check(inp, now):
@@ -58,8 +66,9 @@ def check(inp, now):
 
     for missing in inp.missing:
         problems.append(missing)
+    problems.extend(_unreadable_problems(inp))
 
-    # 1. Start-up: the signing cert must be a CA (NewPluggedCertIstioCAOptions, docs/upstream/istiod.md#signing-ca-requirements).
+    # 1. Start-up: the signing cert must be a CA (ca.go NewPluggedCertIstioCAOptions).
     if not is_ca(signing):
         other = next((i for i, c in enumerate(inp.signing) if i and is_ca(c)), None)
         if other is not None:
@@ -72,7 +81,7 @@ def check(inp, now):
                         "check, so it would crash-loop istiod at its next restart (istio security/pkg/pki/ca/ca.go NewPluggedCertIstioCAOptions).%s"
                         % (first, hint))
 
-    # 2. Go x509 Verify of the signing cert against the roots (docs/upstream/istiod.md#signing-ca-requirements).
+    # 2. Go x509 Verify of the signing cert against the roots (keycertbundle.go Verify).
     roots = inp.roots or []
     if not roots:
         if inp.layout == "bundle":
@@ -83,7 +92,7 @@ def check(inp, now):
     else:
         problems.extend(_verify_problems(inp, signing, roots, now))
 
-    # 3. Key: first PEM block type, key type, pair match (docs/upstream/istiod.md#private-key-pem-types).
+    # 3. Key: first PEM block type, key type, pair match (keycertbundle.go Verify: ParsePemEncodedKey, tls.X509KeyPair).
     problems.extend(_key_type_problems(signing, names, warnings))
     if inp.key is None:
         if inp.layout == "bundle":
@@ -103,7 +112,10 @@ def check(inp, now):
                             "match the key'; write the key and certificate of the same issuance together"
                             % (names["key"], short_name(signing)))
 
-    # 4. Root hygiene (docs/upstream/istiod.md#chain-building).
+    # 4. The CRL (1.27+).
+    _crl_step(inp, problems, warnings)
+
+    # 5. Root hygiene.
     if roots and inp.layout == "kubernetes.io/tls":
         dup = [c for c in inp.signing if any(same_cert(c, r) for r in roots)]
         if dup:
@@ -122,10 +134,66 @@ def check(inp, now):
     return not problems, problems, warnings
 
 
+def _crl_step(inp, problems, warnings):
+    """ca-crl.pem as istiod reads it: Istio layout only, from 1.27 (x509_crl); unknown version = newest."""
+    if inp.crl is None:
+        return
+    label = inp.crl_label
+    if inp.layout == "kubernetes.io/tls":
+        warnings.append("The Secret has %s, but istiod ignores it in the kubernetes.io/tls layout: it looks for "
+                        "the CRL only with Istio's own file names (istio pilot/pkg/bootstrap/istio_ca.go "
+                        "detectSigningCABundleAndCRL), so no CRL reaches the workloads" % label)
+        return
+    error = x509_crl.istiod_crl_error(inp.crl, inp.chain, label)
+    if error is None:
+        return
+    effect = ("istiod refuses the bundle with '%s' (istio security/pkg/pki/util/keycertbundle.go Verify): at "
+              "start it crash-loops ('failed to create CA KeyCertBundle'), on a hot reload it keeps the old CA "
+              "('Failed to update new Plug-in CA certs'). Envoy needs a CRL from every CA of the chain once one is "
+              "given: add a CRL signed by each certificate of %s (each a CA with cRLSign) or remove %s"
+              % (error, inp.names.get("chain") or inp.names["cert"], label))
+    if inp.istio_version is not None and inp.istio_version < x509_crl.CRL_SINCE:
+        warnings.append("%s is not accepted by istiod 1.27 and later, which check it; istiod %s does not read it yet, "
+                        "but after an upgrade it would: %s" % (label, ".".join(str(p) for p in inp.istio_version),
+                                                               effect))
+        return
+    assumed = ("; with istio_version unset this assumes istiod 1.27 or later" if inp.istio_version is None else "")
+    problems.append("%s does not cover the chain, so %s (PILOT_ENABLE_CA_CRL=false turns istiod's check off%s)"
+                    % (label, effect, assumed))
+
+
+def _unreadable_problems(inp):
+    """Certificates istiod reads that this module cannot read whole: not shown to be usable.
+
+    istiod parses the signing certificate with Go's x509.ParseCertificate (util.ParsePemEncodedCertificate)
+    and the chain and root files with x509.CertPool.AppendCertsFromPEM, which silently drops a certificate
+    it cannot parse (istio security/pkg/pki/util/keycertbundle.go Verify). Go refuses most encodings that
+    cryptography refuses (duplicate extensions, malformed names or constraints), and a check that cannot
+    read a part cannot vouch for it, so any unreadable part of those certificates makes istio_ready false.
+    """
+    seen, found = [], []
+    groups = ((inp.signing, inp.names["cert"]), (inp.roots or [], inp.names["root"]),
+              (inp.chain, inp.names.get("chain") or inp.names["cert"]))
+    for certs, where in groups:
+        for i, cert in enumerate(certs):
+            if any(same_cert(cert, s) for s in seen):
+                continue
+            seen.append(cert)
+            parts = certificate_problems(cert)
+            if parts:
+                found.append("Certificate %d in %s (%s) cannot be read in full: %s. istiod parses it with Go's "
+                             "crypto/x509, which refuses such encodings or drops the certificate from its pool "
+                             "(istio security/pkg/pki/util/keycertbundle.go Verify), and this check cannot vouch for "
+                             "what it cannot read; re-issue it with a current CA tool"
+                             % (i + 1, where, short_name(cert), "; ".join(parts)))
+    return found
+
+
 def _has_cert_sign(cert):
     from cryptography import x509
+    ext = readable_extensions(cert).extensions
     try:
-        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        ku = ext.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return True
     return ku.key_cert_sign
@@ -160,8 +228,8 @@ def _path_problems(path, now, structure=True, source=None):
         labels = ["certificate %d in %s (%s)" % (i + 1, source, short_name(c)) for i, c in enumerate(path)]
     for i, cert in enumerate(path):
         if cert.not_valid_after_utc < now or cert.not_valid_before_utc > now:
-            state = ("expired at %s" % iso8601(cert.not_valid_after_utc) if cert.not_valid_after_utc < now
-                     else "is not valid before %s" % iso8601(cert.not_valid_before_utc))
+            state = ("expired at %s" % rfc3339.format(cert.not_valid_after_utc) if cert.not_valid_after_utc < now
+                     else "is not valid before %s" % rfc3339.format(cert.not_valid_before_utc))
             problems.append("In istiod's chain check, %s %s, so Go's Verify fails with 'x509: certificate has "
                             "expired or is not yet valid'; renew it" % (labels[i], state))
         if structure and 0 < i < len(path) - 1 and not is_ca(cert):
@@ -190,9 +258,9 @@ def _path_problems(path, now, structure=True, source=None):
 
 
 def _key_type_problems(signing, names, warnings):
-    facts = public_key_facts(signing.public_key())
+    facts = public_key_facts(certificate_public_key(signing)[0])
     kind = facts["type"]
-    article = "an" if kind[0] in "AEIOU" else "a"
+    article = "an" if kind[0].upper() in "AEIOU" else "a"
     what = "The signing certificate (%s) has %s %s key" % (short_name(signing), article, kind)
     if kind == "RSA":
         size = facts["size"] or 0

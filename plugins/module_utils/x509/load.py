@@ -4,7 +4,7 @@
 """Read certificate bundles and private keys, failing with a sentence a person can act on.
 
 Unlike community.crypto's loader (which silently keeps only the first certificate,
-docs/upstream/community-crypto.md#first-certificate-only) this returns every certificate of a PEM bundle in order,
+its certificate_info backend) this returns every certificate of a PEM bundle in order,
 reads DER where bytes come from a file, and refuses key material where certificates
 belong. Error messages name the input and the PEM block, never its contents.
 """
@@ -18,16 +18,16 @@ import binascii
 import re
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.repair import load_der
 
 try:
-    from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 except ImportError:  # pragma: no cover - reported by the module as a missing library
-    x509 = serialization = None
+    serialization = None
 
 _BEGIN = re.compile(br"-----BEGIN ([A-Z0-9 #/_.-]+)-----")
 _CERT_TYPES = (b"CERTIFICATE", b"X509 CERTIFICATE")
-# The block types istiod's ParsePemEncodedKey accepts (docs/upstream/istiod.md#private-key-pem-types).
+# The block types istiod's ParsePemEncodedKey accepts (istio security/pkg/pki/util/crypto.go).
 ISTIOD_KEY_BLOCKS = ("RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY")
 
 
@@ -133,7 +133,7 @@ def _certificates_from_pem(data, source):
             raise X509Error("%s: the base64 text of certificate %d is damaged; copy the PEM text again"
                             % (source, block.number))
         try:
-            certs.append(x509.load_der_x509_certificate(block.der))
+            certs.append(load_der(block.der))
         except ValueError as exc:
             raise X509Error("%s: certificate %d is not a valid X.509 certificate (%s); it may be truncated or "
                             "altered" % (source, block.number, _short(exc)))
@@ -142,7 +142,7 @@ def _certificates_from_pem(data, source):
 
 def _certificate_from_der(data, source):
     try:
-        return x509.load_der_x509_certificate(data)
+        return load_der(data)
     except ValueError as exc:
         reason = _short(exc)
     try:

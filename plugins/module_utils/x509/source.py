@@ -3,7 +3,8 @@
 # Apache License 2.0 (see LICENSE)
 """Where x509_inspect's certificates come from: a file, PEM text, or a Kubernetes Secret.
 
-A Secret is read the way istiod reads its ``cacerts`` mount (docs/upstream/istiod.md#format-detection):
+A Secret is read the way istiod reads its ``cacerts`` mount (istio pilot/pkg/bootstrap/istio_ca.go
+detectSigningCABundleAndCRL):
 ``tls.crt`` present means the kubernetes.io/tls layout (tls.crt, tls.key, ca.crt); else
 Istio's own names (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem). The key is
 parsed only to compare its public half; it is never returned.
@@ -29,6 +30,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import 
 
 TLS_KEYS = {"cert": "tls.crt", "key": "tls.key", "root": "ca.crt"}
 ISTIO_KEYS = {"cert": "ca-cert.pem", "key": "ca-key.pem", "root": "root-cert.pem", "chain": "cert-chain.pem"}
+CRL_KEY = "ca-crl.pem"  # ca.CACRLFile (istio security/pkg/pki/ca/ca.go)
 
 
 class Material(object):
@@ -48,6 +50,8 @@ class Material(object):
         self.missing = []               # istiod-relevant Secret keys that are absent, as sentences
         self.layout = "bundle"
         self.secret = None              # facts about the Secret (never its data)
+        self.crl = None                 # bytes of ca-crl.pem / crl_content (None when not given)
+        self.crl_label = None
 
     def bundle_roots(self):
         """Path/content mode: the trailing self-signed certificate is the root."""
@@ -73,6 +77,9 @@ def read_file(path, what):
 def from_params(params, client_factory=None):
     """Build the Material for exactly one of path, content or secret (the argspec enforces one)."""
     if params.get("secret"):
+        if params.get("crl_content") is not None:
+            raise X509Error("crl_content is for path and content; with secret the CRL is the Secret's %s key, "
+                            "as istiod reads it" % CRL_KEY)
         return from_secret(client_factory(), params["secret"])
     if params.get("path"):
         path = params["path"]
@@ -83,7 +90,15 @@ def from_params(params, client_factory=None):
         certs = load_certificates(params.get("content") or "", "content")
         material = Material("content", certs, ["content"] * len(certs), "content")
     _attach_key(material, params)
+    _attach_crl(material, params)
     return material
+
+
+def _attach_crl(material, params):
+    if params.get("crl_content") is not None:
+        text = params["crl_content"]
+        material.crl = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+        material.crl_label = "crl_content"
 
 
 def _attach_key(material, params):
@@ -139,7 +154,13 @@ def from_secret(client, secret):
         material.root_label = names["root"]
     if layout == "istio":
         chain_bytes = _secret_value(data, names["chain"], where)
-        if chain_bytes is not None:
+        if chain_bytes is None and names["chain"] in data:
+            # Present but empty: kubelet mounts an empty file, which satisfies istiod's completeness check
+            # (pilot/pkg/bootstrap/istio_ca.go checkCABundleCompleteness asks only that it exists) and gives
+            # an empty Intermediates pool; an intermediate signed by the root still verifies (istio
+            # security/pkg/pki/util/keycertbundle_test.go "Success - 2 level CA without cert chain file").
+            material.chain_pool = []
+        elif chain_bytes is not None:
             pool = load_certificates(chain_bytes, "%s key %s" % (where, names["chain"]))
             material.chain_pool = pool
             for cert in pool:
@@ -171,6 +192,9 @@ def from_secret(client, secret):
                                 "'incomplete signing CA bundle detected', before that it silently falls back to its "
                                 "self-signed CA (istio pilot/pkg/bootstrap/istio_ca.go). Store the intermediate's key there"
                                 % (where, names["key"]))
+    if CRL_KEY in data:
+        material.crl = _secret_value(data, CRL_KEY, where) or b""
+        material.crl_label = CRL_KEY
     meta = obj.get("metadata") or {}
     material.secret = {
         "name": name,

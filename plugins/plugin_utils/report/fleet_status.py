@@ -12,7 +12,7 @@
 
 The JSON is built here and only here, so report.yml, the renderers (report.md,
 report.html) and the rotation summary read one schema. Controller-only; served as
-filters by plugins/filter/cluster_status.py and plugins/filter/fleet.py, documented in
+filters by plugins/filter/cluster_status.py and plugins/filter/fleet_report.py, documented in
 the ``<filter name>.yml`` files there.
 """
 
@@ -26,8 +26,9 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration, rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions as istiod_versions
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.hot_reload_plan import deployment_facts
 
 SCHEMA_VERSION = 1
 UTC = datetime.timezone.utc
@@ -43,31 +44,12 @@ _HOT_RELOAD_TEXT = {
 }
 
 
-def _iso(when):
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_time(text):
-    if not isinstance(text, str) or not text:
-        return None
-    value = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
-    try:
-        when = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def _seconds(value, what):
-    """Seconds from a number or a Go duration string (``360h``)."""
-    if isinstance(value, bool):
-        raise AnsibleFilterError("%s must be seconds or a Go duration such as 360h, got %r" % (what, value))
-    if isinstance(value, (int, float)):
-        return int(value)
+    """Whole seconds from seconds or a Go duration (common/go_duration.to_seconds: ``3600`` and ``1h`` alike)."""
     try:
-        return go_duration.parse(str(value).strip()) // go_duration.SECOND
+        return int(go_duration.to_seconds(value))
     except go_duration.GoDurationError as exc:
-        raise AnsibleFilterError("%s: %s (write a Go duration such as 360h)" % (what, exc))
+        raise AnsibleFilterError("%s: %s" % (what, go_duration.explain(exc, value)))
 
 
 def _ok_result(result):
@@ -123,19 +105,16 @@ def _istiod_entry(deployments, reload):
              "problems": []}
     states = []
     for dep in deployments or []:
-        containers = ((((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [])
-        container = next((c for c in containers if c.get("name") == "discovery"), containers[0] if containers else {})
-        env = dict((e.get("name"), e.get("value")) for e in container.get("env") or [] if isinstance(e, dict))
-        tag = istiod_versions.image_tag(container.get("image"))
-        version = istiod_versions.parse_version(tag)
-        state = istiod_versions.hot_reload(version, env.get("AUTO_RELOAD_PLUGIN_CERTS"))
+        facts = deployment_facts(dep)
+        version = facts["version"]
+        state = istiod_versions.hot_reload(version, facts["auto_reload_env"])
         states.append(state)
         entry["deployments"].append({
-            "name": (dep.get("metadata") or {}).get("name"),
-            "image": container.get("image"),
-            "version": str(version) if version else tag,
+            "name": facts["name"],
+            "image": facts["image"] or None,
+            "version": str(version) if version else facts["tag"],
             "hot_reload_state": state,
-            "auto_reload_plugin_certs": env.get("AUTO_RELOAD_PLUGIN_CERTS"),
+            "auto_reload_plugin_certs": facts["auto_reload_env"],
         })
     if not entry["deployments"] and reload and reload.get("pods"):
         # Version and AUTO_RELOAD_PLUGIN_CERTS (it matters for 1.14-1.18) from the running pods
@@ -236,6 +215,7 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
                    certificate_name="cacerts", namespace="istio-system", now=None, applied=False):
     """One cluster's report entry from raw task results; judgement goes into ``problems``."""
     errors = [str(e) for e in (_plain(errors) or []) if e]
+    certificate_raw = certificate
     certificate = _certificate_object(_plain(certificate), errors, applied=bool(applied))
     raw_inspect = _plain(inspect)
     inspect = _ok_result(raw_inspect)
@@ -250,15 +230,20 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
             _note(errors, text)
     reload_result = _plain(reload)
     reload_ok = reload_result if isinstance(reload_result, dict) and "reloaded" in reload_result else None
-    moment = _parse_time(now) if isinstance(now, str) else None
-    moment = moment or datetime.datetime.now(UTC)
+    moment = rfc3339.parse(now, lenient=True) if isinstance(now, str) else None
+    moment = moment or rfc3339.now()
     deployments = _deployments(_plain(istiod), errors)
 
+    cause = _unread_cause(_plain(certificate_raw), raw_inspect, reload_result, _plain(istiod), errors)
     problems = list(errors) + absent
+    if cause:
+        # One sentence with the cause first; each read's own message stays in ``errors``.
+        problems = ["cannot read this cluster: %s" % cause] + [e for e in problems if cause not in e]
     entry = {
         "name": str(name),
-        "reachable": not any(_unreachable(e) for e in errors),
-        "checked_at": _iso(moment),
+        "reachable": not cause,
+        "unreachable_cause": cause,
+        "checked_at": rfc3339.format(moment),
         "certificate": _certificate_entry(certificate_name, namespace, certificate),
         "intermediate": None,
         "root": None,
@@ -316,7 +301,7 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
                 problems.append(text)
         secret_serial = first.get("serial_hex")
         if cert["exists"] and cert.get("not_after") and first.get("not_after") \
-                and _parse_time(cert["not_after"]) != _parse_time(first.get("not_after")):
+                and rfc3339.parse(cert["not_after"], lenient=True) != rfc3339.parse(first.get("not_after"), lenient=True):
             problems.append("Certificate status.notAfter (%s) differs from the cacerts Secret's certificate (%s): "
                             "cert-manager has not caught up with the Secret" % (cert["not_after"], first.get("not_after")))
         entry["intermediate"]["serial_hex"] = secret_serial
@@ -346,10 +331,47 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
     return entry
 
 
-def _unreachable(text):
-    low = text.lower()
-    return any(s in low for s in ("connection refused", "unreachable", "timed out", "cannot connect", "could not connect",
-                                  "name or service not known", "failed to establish", "max retries"))
+def _answered(result, success_keys):
+    """True when a read got an answer from the cluster's API server, False when it failed before one, None
+    when it was not made (absent or skipped).
+
+    Reads are registered with ``failed_when: false``, so success is told by the key a successful result has
+    (``success_keys``). A failed read carries ``api_error`` when the API server answered with a Status
+    (module_utils/module_runner.py): the cluster was reached, unless the answer was 401 Unauthorized -
+    kube-apiserver rejects every request of those credentials (its authentication filter, WithAuthentication
+    in k8s.io/apiserver/pkg/endpoints/filters/authentication.go, answers 401 before any handler), so nothing of
+    this cluster can be read. A failure without ``api_error`` never reached an API server: the kubeconfig could
+    not be read or resolved, the address did not connect, TLS failed (K8sError in module_utils/k8s_errors.py).
+    """
+    if isinstance(result, list):
+        return True  # objects the caller already read
+    if not isinstance(result, dict) or result.get("skipped"):
+        return None
+    if any(key in result for key in success_keys) or "metadata" in result or "apiVersion" in result:
+        return True
+    api_error = result.get("api_error")
+    if isinstance(api_error, dict):
+        return api_error.get("code") != 401
+    return False
+
+
+def _unread_cause(certificate, inspect, reload, istiod, errors):
+    """Why nothing of this cluster could be read (the first failed read's message), or None when some read
+    got an answer.
+
+    Deciding from the shape of the results, not from the wording of messages: matching words such as
+    "connection refused" took a misspelled kubeconfig path ("Cannot read kubeconfig ...") or a 401 for a
+    readable cluster (issue 18). With no read results at all, the given ``errors`` are the cause.
+    """
+    reads = [(certificate, ("exists", "resources")), (inspect, ("certificates",)), (reload, ("reloaded",)),
+             (istiod, ("resources",))]
+    answers = [(result, _answered(result, key)) for result, key in reads]
+    if any(answer for _result, answer in answers):
+        return None
+    failed = [result for result, answer in answers if answer is False]
+    if failed:
+        return " ".join(str(failed[0].get("msg") or "the read failed with no message").split())
+    return "; ".join(errors) if errors else None
 
 
 def cached_cluster_statuses(document, hosts, path="the cache"):
@@ -371,9 +393,12 @@ def cached_cluster_statuses(document, hosts, path="the cache"):
         if host in known:
             out.append(dict(known[host]))
         else:
-            out.append(cluster_status(host, errors=["no saved status for this cluster in %s (generated %s); run "
-                                                    "report.yml without report_from to read it live"
-                                                    % (path, document.get("generated_at"))]))
+            text = ("no saved status for this cluster in %s (generated %s); run report.yml without report_from to "
+                    "read it live" % (path, document.get("generated_at")))
+            entry = cluster_status(host, errors=[text])
+            # Not contacted: whether it is reachable is unknown (null), its status is a problem.
+            entry.update(reachable=None, unreachable_cause=None, problems=[text])
+            out.append(entry)
     return out
 
 
@@ -419,14 +444,14 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
     if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("name") for e in entries):
         raise AnsibleFilterError("fleet_report expects a list of cluster entries (from cluster_status), each with a name")
     threshold = _seconds(expiring_within, "expiring_within")
-    moment = _parse_time(generated_at) if generated_at else None
-    moment = moment or datetime.datetime.now(UTC)
+    moment = rfc3339.parse(generated_at, lenient=True) if generated_at else None
+    moment = moment or rfc3339.now()
     entries = sorted(entries, key=lambda e: _natural(e["name"]))
 
     consensus = root_consensus(dict((e["name"], ((e.get("root") or {}).get("fingerprint_sha256"))) for e in entries))
     expiring, expired = [], []
     for entry in entries:
-        not_after = _parse_time((entry.get("intermediate") or {}).get("not_after"))
+        not_after = rfc3339.parse((entry.get("intermediate") or {}).get("not_after"), lenient=True)
         if not not_after:
             continue
         left = (not_after - moment).total_seconds()
@@ -444,16 +469,27 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
                 entry["problems"] = list(entry.get("problems") or []) + [text]
             entry["ok"] = False
     failing = [e["name"] for e in entries if e.get("problems")]
+    unreachable = [e["name"] for e in entries if e.get("reachable") is False]
+    # "One shared root" is only yes when every cluster's root is known and they agree; a cluster whose root
+    # could not be read could hold any root, so then it is unknown (null), never yes (issue 18).
+    if not consensus["consistent"]:
+        shared_root = False
+    elif consensus["unknown"] or not consensus["groups"]:
+        shared_root = None
+    else:
+        shared_root = True
     return {
         "schema_version": SCHEMA_VERSION,
         "title": title or "Istio CA fleet report",
-        "generated_at": _iso(moment),
+        "generated_at": rfc3339.format(moment),
         "source": source,
         "settings": {"expiring_within_seconds": threshold},
         "fleet": {
             "clusters_total": len(entries),
             "clusters_ok": len(entries) - len(failing),
-            "root_consistent": consensus["consistent"],
+            "ok": not failing and not expired and shared_root is True,
+            "verdict": _verdict(entries, failing, expired, shared_root),
+            "root_consistent": shared_root,
             "reference_root": consensus["reference"],
             "roots": consensus["groups"],
             "root_differs": consensus["differing"],
@@ -461,10 +497,24 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
             "expiring_within_threshold": expiring,
             "expired": expired,
             "failing_checks": failing,
-            "unreachable": [e["name"] for e in entries if e.get("reachable") is False],
+            "unreachable": unreachable,
         },
         "clusters": entries,
     }
+
+
+def _verdict(entries, failing, expired, shared_root):
+    """The fleet's state in one line (report.yml prints it and fails with it)."""
+    shared = {True: "yes", False: "NO"}.get(shared_root, "unknown")
+    bad = ["%s unreachable: %s" % (e["name"], e.get("unreachable_cause")) for e in entries if e.get("reachable") is False]
+    others = [n for n in failing if n not in set(e["name"] for e in entries if e.get("reachable") is False)]
+    if others:
+        bad.append("failing checks: %s" % ", ".join(others))
+    if expired:
+        bad.append("expired: %s" % ", ".join(expired))
+    if not bad and shared_root is True:
+        return "OK: %d clusters, one shared root" % len(entries)
+    return "not OK: %s" % "; ".join(bad + ["one shared root: %s" % shared])
 
 
 def _natural(name):

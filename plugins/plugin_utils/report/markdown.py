@@ -3,7 +3,9 @@
 # Apache License 2.0 (see LICENSE)
 """Markdown rendering of the fleet CA report (report.md).
 
-One summary, the fleet-wide warnings, then one table row per cluster. Every value
+The same picture as report.html, in the same order: the counts (unreachable, failing,
+warning and OK partition the fleet), what needs attention by name, the roots in full, then
+one table row per cluster, problems first. Every value
 from the report is escaped: cluster names, subjects and istiod log lines come from
 clusters and must not be able to break the table or inject markup when the file is
 shown by a Markdown viewer.
@@ -16,7 +18,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.model import (
-    FAIL, OK, WARN, build_view, human_duration, iso)
+    FAIL, OK, WARN, build_view, human_duration, iso, short_fingerprint)
 
 _LEVEL_MARK = {OK: "OK", WARN: "WARN", FAIL: "FAIL"}
 # Inside a table cell only these change meaning (line-start markers such as # or - do not apply).
@@ -34,8 +36,14 @@ def _cell(value):
     return md_escape(value) if value not in (None, "") else "\u2014"
 
 
-def _fingerprint(fp):
-    return fp[:23] + "\u2026" if len(fp) > 24 else fp
+def _status(row):
+    if row["reachable"] is False:
+        return "**UNREACHABLE**"
+    return "**%s**" % _LEVEL_MARK[row["status"]] if row["status"] != OK else _LEVEL_MARK[OK]
+
+
+def _shared_root(value):
+    return {True: "yes", False: "**NO**", None: "**unknown**"}[value]
 
 
 def _reloaded(row):
@@ -45,7 +53,7 @@ def _reloaded(row):
 # (heading, cell) in reading order: what needs attention first, details to the right.
 _COLUMNS = (
     ("Cluster", lambda r: _cell(r["name"])),
-    ("Status", lambda r: "**%s**" % _LEVEL_MARK[r["status"]] if r["status"] != OK else _LEVEL_MARK[OK]),
+    ("Status", _status),
     ("Warnings", lambda r: "<br>".join(md_escape(w["text"]) for w in r["warnings"]) or "\u2014"),
     ("Time left", lambda r: _cell(human_duration(r["remaining"]))),
     ("Not after", lambda r: _cell(iso(r["not_after"]))),
@@ -55,7 +63,7 @@ _COLUMNS = (
     ("Reloaded", lambda r: _cell(_reloaded(r))),
     ("Hot reload", lambda r: _cell(r["hot_reload"])),
     ("istiod", lambda r: _cell(r["istiod_version"])),
-    ("Root (SHA-256)", lambda r: _cell(_fingerprint(r["root_fingerprint"]))),
+    ("Root (SHA-256)", lambda r: _cell(short_fingerprint(r["root_fingerprint"]))),
     ("Not before", lambda r: _cell(iso(r["not_before"]))),
     ("Intermediate subject", lambda r: _cell(r["subject"])),
     ("Issuer", lambda r: _cell(r["issuer"])),
@@ -73,11 +81,14 @@ def render_markdown(report, now=None, expiring_within=None, title=None):
         " from %s data" % md_escape(view["source"]) if view["source"] else "",
         md_escape(human_duration(view["threshold"]))))
     out.append("")
-    out.append("| Clusters | OK | Warning | Failing | Expiring | One root |")
-    out.append("|---:|---:|---:|---:|---:|:---:|")
-    out.append("| %d | %d | %d | %d | %d | %s |" % (
-        fleet["cluster_count"], len(fleet["ok"]), len(fleet["warn"]), len(fleet["fail"]),
-        len(fleet["expiring"]), "yes" if fleet["root_consistent"] else "**NO**"))
+    out.append("| Clusters | Unreachable | Failing | Warning | OK | Expiring | One shared root |")
+    out.append("|---:|---:|---:|---:|---:|---:|:---:|")
+    out.append("| %d | %d | %d | %d | %d | %d | %s |" % (
+        fleet["cluster_count"], len(fleet["unreachable"]), len(fleet["failing"]), len(fleet["warn"]),
+        len(fleet["ok"]), len(fleet["expiring"]), _shared_root(fleet["root_consistent"])))
+    out.append("")
+    out.append("Root%s: %s." % ("s" if len(fleet["roots"]) > 1 else "", "; ".join(
+        "`%s` (%d)" % (fp, len(names)) for fp, names in fleet["roots"]) or "none could be read"))
     out.append("")
     if view["warnings"]:
         out.append("## Fleet warnings")

@@ -14,13 +14,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import json
 import re
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration, rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CollectionError
-
-UTC = datetime.timezone.utc
 
 # Default "expiring soon" threshold: cert-manager's renewBefore default of ca_setup (360h).
 DEFAULT_EXPIRING_WITHIN = 360 * 3600
@@ -50,6 +48,8 @@ _FIELDS = {
     "last_reload": ("istiod.last_reload",),
     "problems": ("problems",),
     "reachable": ("reachable",),
+    "unreachable_cause": ("unreachable_cause",),
+    "checked_at": ("checked_at",),
 }
 
 
@@ -58,24 +58,13 @@ class ReportDataError(CollectionError):
 
 
 def parse_time(value):
-    """An aware UTC datetime from an ISO 8601 string (``Z`` or offset), or None when absent/unreadable."""
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text[-1] in "Zz":
-        text = text[:-1] + "+00:00"
-    try:
-        when = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    """An aware UTC datetime from an RFC 3339 string (or a person's ISO date/time), or None when absent/unreadable."""
+    return rfc3339.parse(value, lenient=True)
 
 
 def iso(when):
     """``2025-01-02T03:04:05Z`` or an empty string."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else ""
+    return rfc3339.format(when) if when else ""
 
 
 def human_duration(seconds):
@@ -98,26 +87,19 @@ def human_duration(seconds):
     return sign + text
 
 
-_GO_DURATION = re.compile(r"(\d+(?:\.\d*)?)(h|ms|m|s)")
-
-
 def threshold_seconds(value):
-    """Seconds from an int/float, a numeric string or a Go duration (``360h``, ``1h30m``)."""
-    if value is None or isinstance(value, bool):
+    """Seconds from seconds or a Go duration (common/go_duration.to_seconds: ``3600``, ``"3600"``, ``"1h"``), or None."""
+    if value is None:
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
     try:
-        return float(text)
-    except ValueError:
-        pass
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-    parts = _GO_DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ReportDataError('expiring_within: "%s" is not a duration; write seconds or a Go duration like "360h"'
-                              % text)
-    return sum(float(n) * units[u] for n, u in parts)
+        return go_duration.to_seconds(value)
+    except go_duration.GoDurationError as exc:
+        raise ReportDataError("expiring_within: %s" % go_duration.explain(exc, value))
+
+
+def short_fingerprint(fp):
+    """``e2:bf:0e:d6…:14:10:d2``: both ends of a colon-separated fingerprint, which is how people compare them."""
+    return fp if len(fp) <= 24 else fp[:11] + "\u2026" + fp[-9:]
 
 
 def natural_key(name):
@@ -225,7 +207,7 @@ def build_view(report, now=None, expiring_within=None, title=None):
     moment = parse_time(now) if now is not None else None
     if now is not None and moment is None:
         raise ReportDataError('now: "%s" is not an ISO 8601 time such as 2030-01-01T00:00:00Z' % now)
-    moment = moment or parse_time(report.get("generated_at")) or datetime.datetime.now(UTC)
+    moment = moment or parse_time(report.get("generated_at")) or rfc3339.now()
     threshold = threshold_seconds(expiring_within)
     if threshold is None:
         threshold = threshold_seconds(settings.get("expiring_within_seconds", fleet_in.get("expiring_within_seconds")))
@@ -239,29 +221,41 @@ def build_view(report, now=None, expiring_within=None, title=None):
         row["status"] = max((w["level"] for w in row["warnings"]), key=_RANK.get, default=OK)
 
     roots = sorted(set(r["root_fingerprint"] for r in rows if r["root_fingerprint"]))
-    root_consistent = fleet_in.get("root_consistent")
-    if not isinstance(root_consistent, bool):
-        root_consistent = len(roots) <= 1 and all(r["root_consistent"] is not False for r in rows)
+    root_unknown = [r["name"] for r in rows if not r["root_fingerprint"]]
     fleet = {
         "cluster_count": len(rows),
         "ok": [r["name"] for r in rows if r["status"] == OK],
         "warn": [r["name"] for r in rows if r["status"] == WARN],
         "fail": [r["name"] for r in rows if r["status"] == FAIL],
+        # unreachable + failing + warn + ok partition the fleet (what the summaries count).
+        "failing": [r["name"] for r in rows if r["status"] == FAIL and r["reachable"] is not False],
+        "unreachable": [r["name"] for r in rows if r["reachable"] is False],
         "expiring": [r["name"] for r in rows if any(w["code"] in ("expiring", "expired") for w in r["warnings"])],
-        "root_consistent": root_consistent and len(roots) <= 1,
-        "roots": roots,
+        "root_mismatch": [r["name"] for r in rows if any(w["code"] == "root_mismatch" for w in r["warnings"])
+                          or r["name"] in (fleet_in.get("root_differs") or [])],
+        "root_consistent": _shared_root(fleet_in, roots, root_unknown),
+        "root_unknown": root_unknown,
+        "roots": _root_groups(rows, roots),
         "reference_root": reference_root,
     }
+    # The fleet's lists are in name order; the rows problems first: unreachable, failing, warning
+    # (expiring soon), then OK, by name within each.
+    rows.sort(key=lambda r: (attention_rank(r), natural_key(r["name"])))
     warnings = []
-    if not fleet["root_consistent"]:
-        warnings.append({"level": FAIL, "code": "root_mismatch", "text": _root_warning(fleet_in, roots)})
+    if fleet["unreachable"]:
+        warnings.append({"level": FAIL, "code": "unreachable",
+                         "text": "%d cluster(s) could not be read: %s" % (
+                             len(fleet["unreachable"]), ", ".join(fleet["unreachable"]))})
+    if fleet["root_consistent"] is not True:
+        warnings.append({"level": FAIL, "code": "root_mismatch" if fleet["root_consistent"] is False else "root_unknown",
+                         "text": _root_warning(fleet_in, roots, root_unknown, fleet["root_consistent"])})
     if fleet["expiring"]:
         warnings.append({"level": WARN, "code": "expiring",
                          "text": "%d cluster(s) expire within %s: %s" % (
                              len(fleet["expiring"]), human_duration(threshold), ", ".join(fleet["expiring"]))})
-    if fleet["fail"]:
+    if fleet["failing"]:
         warnings.append({"level": FAIL, "code": "failing",
-                         "text": "%d cluster(s) failing checks: %s" % (len(fleet["fail"]), ", ".join(fleet["fail"]))})
+                         "text": "%d cluster(s) failing checks: %s" % (len(fleet["failing"]), ", ".join(fleet["failing"]))})
     for text in _problem_list(fleet_in.get("problems")):
         warnings.append({"level": FAIL, "code": "fleet_problem", "text": text})
     return {
@@ -277,15 +271,44 @@ def build_view(report, now=None, expiring_within=None, title=None):
     }
 
 
-def _root_warning(fleet_in, roots):
+def attention_rank(row):
+    """0 unreachable, 1 failing, 2 warning, 3 OK: the order a person should look at clusters in."""
+    if row["reachable"] is False:
+        return 0
+    return {FAIL: 1, WARN: 2, OK: 3}[row["status"]]
+
+
+def _shared_root(fleet_in, roots, root_unknown):
+    """True, False, or None (unknown): never True while any cluster's root is unknown.
+
+    report.json says it (``fleet.root_consistent``, null when unknown); a saved document of an older
+    release said true over unreadable clusters, so unknown roots are counted here again.
+    """
+    if fleet_in.get("root_consistent") is False or len(roots) > 1:
+        return False
+    if root_unknown or fleet_in.get("root_unknown") or not roots:
+        return None
+    return True
+
+
+def _root_groups(rows, roots):
+    """``[(fingerprint, [cluster names])]``, most clusters first."""
+    groups = dict((fp, [r["name"] for r in rows if r["root_fingerprint"] == fp]) for fp in roots)
+    return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+
+
+def _root_warning(fleet_in, roots, root_unknown, shared):
     """Why the fleet does not count as sharing one root, in one sentence."""
     reported = fleet_in.get("roots")
     count = len(reported) if isinstance(reported, dict) and reported else len(roots)
     unknown = [str(n) for n in fleet_in.get("root_unknown") or []]
+    unknown += [n for n in root_unknown if n not in unknown]
     if count > 1:
         text = "The fleet does not share one root (%d distinct roots): a multi-cluster mesh breaks across them." % count
-    else:
+    elif shared is False:
         text = "The fleet is not known to share one root."
+    else:
+        text = "One shared root: unknown, because not every cluster's root could be read."
     if unknown:
         text += " Root unknown on: %s." % ", ".join(unknown)
     return text
@@ -303,6 +326,7 @@ def _row(entry, now, threshold):
         remaining = float(remaining) if isinstance(remaining, (int, float)) and not isinstance(remaining, bool) else None
     reloaded = _field(entry, "reloaded")
     root_consistent = _field(entry, "root_consistent")
+    reachable = _field(entry, "reachable")
     row = {
         "name": name,
         "subject": _text(_field(entry, "subject")),
@@ -320,12 +344,19 @@ def _row(entry, now, threshold):
         "root_consistent": root_consistent if isinstance(root_consistent, bool) else None,
         "last_reload": _evidence_text(_field(entry, "last_reload")),
         "problems": _problem_list(_field(entry, "problems")),
+        "reachable": reachable if isinstance(reachable, bool) else None,
+        "unreachable_cause": _text(_field(entry, "unreachable_cause")),
+        "checked_at": parse_time(_field(entry, "checked_at")),
         "warnings": [],
     }
     warn = row["warnings"]
-    if _field(entry, "reachable") is False:
-        warn.append({"level": FAIL, "code": "unreachable", "text": "cluster unreachable"})
-    if not not_after:
+    problems = row["problems"]
+    if row["reachable"] is False:
+        cause = row["unreachable_cause"] or "; ".join(problems) or "no read got an answer"
+        warn.append({"level": FAIL, "code": "unreachable", "text": "unreachable: %s" % cause})
+        # Its problems restate the cause; nothing else of it is known (no intermediate is not a finding).
+        problems = [p for p in problems if cause not in p and not p.startswith("cannot read this cluster")]
+    elif not not_after:
         warn.append({"level": FAIL, "code": "no_intermediate", "text": "no intermediate certificate found"})
     elif remaining is not None and remaining <= 0:
         warn.append({"level": FAIL, "code": "expired", "text": "intermediate expired %s ago" % human_duration(-remaining)})
@@ -340,7 +371,7 @@ def _row(entry, now, threshold):
     if row["root_consistent"] is False and not any("istio-ca-root-cert" in p for p in row["problems"]):
         warn.append({"level": FAIL, "code": "root_inconsistent",
                      "text": "istio-ca-root-cert ConfigMaps do not match the cacerts root"})
-    for problem in row["problems"]:
+    for problem in problems:
         warn.append({"level": FAIL, "code": "problem", "text": problem})
     return row
 

@@ -4,7 +4,8 @@
 """Inline SVG timeline: each cluster's intermediate validity against now and its renewal time.
 
 One row per cluster on a shared time axis, so a person sees at once which clusters
-renew soon, which are past renewal, and which are outside the expiring window. Pure
+renew soon, which are past renewal, and which are outside the expiring window. The axis is
+drawn apart from the rows so it stays in view while 200+ rows scroll in their box. Pure
 string building (no plotting library, nothing fetched); every text is escaped.
 """
 
@@ -21,9 +22,9 @@ WIDTH = 1000
 LABEL_W = 190
 PLOT_X0 = LABEL_W + 10
 PLOT_X1 = WIDTH - 20
-AXIS_H = 46
-ROW_H = 20
-BAR_H = 10
+AXIS_H = 40
+ROW_H = 16
+BAR_H = 9
 
 # Candidate tick steps in seconds, smallest first.
 _STEPS = (3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 91 * 86400,
@@ -85,39 +86,53 @@ def _short(name, limit=26):
 
 
 def render_timeline(view):
-    """The ``<svg>`` element as a string (sized by viewBox, scales to the page width)."""
+    """The timeline as HTML: an axis ``<svg>`` that stays put above a box of rows (``svg.timeline``) that
+    scrolls when there are many (200 clusters: ~14 rows visible at a time, problems first, as in the table).
+
+    Both are sized by the same viewBox width, so their x positions line up at any page width.
+    """
     rows = view["rows"]
     start, end = _time_range(view)
     scale = _Scale(start, end)
-    height = AXIS_H + ROW_H * max(len(rows), 1) + 12
-    plot_bottom = height - 8
+    height = ROW_H * max(len(rows), 1) + 4
     now_x = scale.x(view["now"])
     window_x = scale.x(view["now"] + datetime.timedelta(seconds=view["threshold"]))
+    ticks = []
+    for tick, label in _ticks(start, end):
+        if not ticks or scale.x(tick) - ticks[-1][0] >= 80:  # a label is ~70 units wide: never overlap
+            ticks.append((scale.x(tick), label))
+    axis = [
+        '<svg class="tl-axis" viewBox="0 0 %d %d" width="100%%" preserveAspectRatio="xMinYMin meet" '
+        'aria-hidden="true">' % (WIDTH, AXIS_H),
+        '<rect class="window" x="%.1f" y="%d" width="%.1f" height="6"/>' % (now_x, AXIS_H - 6, max(window_x - now_x, 0.5)),
+    ]
+    for x, label in ticks:
+        axis.append('<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>' % (x, AXIS_H - 6, x, AXIS_H))
+        axis.append('<text class="tick" x="%.1f" y="%d" text-anchor="%s">%s</text>'
+                    % (x, AXIS_H - 12, _anchor(x, 36), _esc(label)))
+    axis.append('<line class="now" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>' % (now_x, 14, now_x, AXIS_H))
+    axis.append('<text class="now-label" x="%.1f" y="11" text-anchor="%s">now %s</text>'
+                % (now_x, _anchor(now_x, 80), _esc(iso(view["now"]))))
+    axis.append("</svg>")
     out = [
         '<svg class="timeline" viewBox="0 0 %d %d" width="100%%" role="img" aria-labelledby="tl-title" '
         'preserveAspectRatio="xMinYMin meet">' % (WIDTH, height),
         '<title id="tl-title">Intermediate CA validity per cluster, with now (%s) and renewal times</title>'
         % _esc(iso(view["now"])),
-        '<rect class="window" x="%.1f" y="%d" width="%.1f" height="%d"><title>expiring window: within %s of now'
-        '</title></rect>' % (now_x, AXIS_H - 6, max(window_x - now_x, 0.5), plot_bottom - AXIS_H + 6,
-                             _esc(human_duration(view["threshold"]))),
+        '<rect class="window" x="%.1f" y="0" width="%.1f" height="%d"><title>expiring window: within %s of now'
+        '</title></rect>' % (now_x, max(window_x - now_x, 0.5), height, _esc(human_duration(view["threshold"]))),
     ]
-    for tick, label in _ticks(start, end):
-        x = scale.x(tick)
-        out.append('<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>' % (x, AXIS_H - 6, x, plot_bottom))
-        out.append('<text class="tick" x="%.1f" y="%d" text-anchor="%s">%s</text>'
-                   % (x, AXIS_H - 12, _anchor(x, 36), _esc(label)))
+    for x, _label in ticks:
+        out.append('<line class="grid" x1="%.1f" y1="0" x2="%.1f" y2="%d"/>' % (x, x, height))
     for index, row in enumerate(rows):
         out.append(_row_svg(row, index, scale, view["now"]))
-    out.append('<line class="now" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>' % (now_x, 14, now_x, plot_bottom))
-    out.append('<text class="now-label" x="%.1f" y="11" text-anchor="%s">now %s</text>'
-               % (now_x, _anchor(now_x, 80), _esc(iso(view["now"]))))
+    out.append('<line class="now" x1="%.1f" y1="0" x2="%.1f" y2="%d"/>' % (now_x, now_x, height))
     out.append("</svg>")
-    return "\n".join(out)
+    return "%s\n<div class=\"tl-scroll\">%s</div>" % ("".join(axis), "\n".join(out))
 
 
 def _row_svg(row, index, scale, now):
-    y = AXIS_H + index * ROW_H
+    y = 2 + index * ROW_H
     mid = y + ROW_H / 2.0
     name = row["name"]
     parts = ['<g class="tl-row status-%s" data-cluster="%s">' % (row["status"], _esc(name))]
@@ -137,10 +152,11 @@ def _row_svg(row, index, scale, now):
             parts.append('<rect class="used" x="%.1f" y="%.1f" width="%.1f" height="%d" rx="2"/>'
                          % (x0, mid - BAR_H / 2.0, max(scale.x(now) - x0, 0.0), BAR_H))
     else:
-        parts.append('<text class="missing" x="%d" y="%.1f">no intermediate certificate</text>' % (PLOT_X0 + 4, mid + 4))
+        missing = "unreachable: not read" if row["reachable"] is False else "no intermediate certificate"
+        parts.append('<text class="missing" x="%d" y="%.1f">%s</text>' % (PLOT_X0 + 4, mid + 4, missing))
     if row["renewal_time"]:
         rx = scale.x(row["renewal_time"])
-        parts.append('<path class="renewal" d="M%.1f %.1f l5 8 l-5 8 l-5 -8 z"><title>%s renews at %s</title></path>'
-                     % (rx, mid - 8, _esc(name), _esc(iso(row["renewal_time"]))))
+        parts.append('<path class="renewal" d="M%.1f %.1f l4 6 l-4 6 l-4 -6 z"><title>%s renews at %s</title></path>'
+                     % (rx, mid - 6, _esc(name), _esc(iso(row["renewal_time"]))))
     parts.append("</g>")
     return "".join(parts)

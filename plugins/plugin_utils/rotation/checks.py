@@ -9,7 +9,7 @@
 - ``rotation_preflight``: which findings of a cluster's status block a rotation.
 - ``rotation_new_chain_problems``: is the ``cacerts`` a change produced what a rotation must produce?
 
-Served as filters by plugins/filter/rotation_plan.py; documented in ``<filter name>.yml`` there.
+Used by rotation_plan (plugins/filter/rotation_plan.py, documented in rotation_plan.yml there).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -28,6 +28,7 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
 
 RECORD_NAME = "meshpki-istio-ca-rotation"
@@ -39,12 +40,12 @@ _KEYS = ("run", "cluster", "step", "at", "started_at", "old_serial", "new_serial
 
 
 def _iso(when=None):
-    return (when or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339.format(when or rfc3339.now())
 
 
 def rotation_run_id(when=None):
     """A run id: the UTC start time and 4 random hex digits (two runs in one second differ)."""
-    moment = when if isinstance(when, datetime.datetime) else datetime.datetime.now(datetime.timezone.utc)
+    moment = when if isinstance(when, datetime.datetime) else rfc3339.now()
     moment = moment.astimezone(datetime.timezone.utc)
     return "%s-%s" % (moment.strftime("%Y%m%dT%H%M%SZ"), binascii.hexlify(os.urandom(2)).decode("ascii"))
 

@@ -14,18 +14,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
 
 _STATUSES = ("rotated", "unchanged", "checked", "failed", "interrupted", "not_attempted")
 
 
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def _failure_message(host, row):
@@ -49,7 +46,7 @@ def rotation_result(plan, status=None, apply=None, backup_controller=None, start
     new = status.get("intermediate") or {}
     cert = status.get("certificate") or {}
     old_serial = backup.get("serial") or plan.get("old_serial")
-    finished = _now()
+    finished = rfc3339.now()
     seconds = None
     if started_ts not in (None, ""):
         seconds = round(finished.timestamp() - float(started_ts), 1)
@@ -79,7 +76,7 @@ def rotation_result(plan, status=None, apply=None, backup_controller=None, start
         "previous_run": plan.get("previous_run_note"),
         "run": plan.get("run"),
         "started_at": started_at,
-        "finished_at": finished.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished_at": rfc3339.format(finished),
         "seconds": seconds,
         "error": str(error) if error else None,
         "failed_step": failed_step if error else None,
@@ -141,7 +138,7 @@ def rotation_summary(results, hosts, plan=None, check_mode=False, generated_at=N
         lines.append("%-16s %-9s %s" % (row["cluster"], row["status"], text))
     plan = _plain(plan) or {}
     return {
-        "generated_at": generated_at or _now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at": generated_at or rfc3339.format(rfc3339.now()),
         "check_mode": boolean(check_mode, strict=False),
         "run": plan.get("run"),
         "request": dict((k, (plan.get("request") or {}).get(k)) for k in ("duration", "renew_before", "force")),

@@ -12,13 +12,14 @@ the variable's name and Go's own message (``time.ParseDuration``, src/time/forma
 out of ``changes`` (so nothing is asked of a cluster with it) and listed in ``problems``, which the plan
 makes problems of every cluster, so the preflight stops the run before anything changes.
 
-Served as a filter by plugins/filter/rotation_plan.py; documented in ``rotation_request.yml`` there.
+Served as a filter by plugins/filter/rotation_request.py; documented in ``rotation_request.yml`` there.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration
@@ -41,8 +42,17 @@ def _seconds(variable, text, problems):
     return value // go_duration.SECOND
 
 
-def rotation_request(duration="", renew_before="", force=False):
-    """``{duration, renew_before, force, changes, renew, duration_seconds, renew_before_seconds, asked, problems}``.
+_NOTHING = ("nothing to rotate was requested: set ca_rotation_duration (e.g. -e ca_rotation_duration=720h), "
+            "ca_rotation_renew_before, or ca_rotation_force=true; to only check the fleet and change "
+            "nothing, set ca_rotation_allow_noop=true (or run playbooks/report.yml)")
+
+
+def rotation_request(duration="", renew_before="", force=False, allow_noop=False):
+    """``{duration, renew_before, force, changes, renew, duration_seconds, renew_before_seconds, asked,
+    requested, problem, problems}``.
+
+    ``problem`` is why a run that requests nothing fails (issue 18: a misspelled variable went unnoticed),
+    empty with ``allow_noop``; ``problems`` are the malformed values.
 
     ``changes`` is the partial Certificate spec the certificate module merges into the live one;
     ``renew`` is that module's ``renew`` option (``true`` when forced, else ``auto``). An empty
@@ -51,10 +61,11 @@ def rotation_request(duration="", renew_before="", force=False):
     """
     problems = []
     try:
-        force = boolean(force, strict=True)
-    except TypeError:
-        problems.append("ca_rotation_force=%r is not a boolean (true or false)" % (force,))
-        force = False
+        force, allow_noop = boolean(force, strict=True), boolean(allow_noop, strict=True)
+    except TypeError as exc:
+        # A wrong type is refused at once (as an argument spec would); a malformed duration is a problem.
+        raise AnsibleFilterError("rotation_request: ca_rotation_force and ca_rotation_allow_noop must be booleans: %s"
+                                 % exc)
     out = {"force": force, "changes": {}, "problems": problems}
     given = {"duration": duration, "renew_before": renew_before}
     for key, variable, field in _FIELDS:
@@ -65,4 +76,8 @@ def rotation_request(duration="", renew_before="", force=False):
             out["changes"][field] = text
     out["renew"] = "true" if force else "auto"
     out["asked"] = bool(out["changes"]) or force
+    out["requested"] = ["%s=%s" % (variable, out[key]) for key, variable, _field in _FIELDS if out[key]]
+    if force:
+        out["requested"].append("ca_rotation_force=true")
+    out["problem"] = "" if out["requested"] or allow_noop else _NOTHING
     return out

@@ -2,7 +2,7 @@
 
 Active once the cert-manager CRDs exist and the ``cert-manager`` Deployment in namespace
 ``cert-manager`` is available; the version comes from that Deployment's image tag (default
-v1.19.1 when it cannot be read). Admission (docs/upstream/cert-manager.md#webhook-validation, #issuer-validation, #api-check):
+v1.19.1 when it cannot be read). Admission (cert-manager internal/apis/certmanager/validation, its CRDs, the webhook):
 
 - the CRD schema checks the API server runs (enums, required fields) → 422 Invalid;
 - while a webhook is registered (the ValidatingWebhookConfiguration or the webhook
@@ -159,6 +159,14 @@ class CertManagerSim(Controller):
         dep = self.deployments.get(WEBHOOK)
         return parse_version(self._image(dep), self.version) if dep else self.version
 
+    @property
+    def webhook_feature_gates(self) -> dict:
+        """The ``--feature-gates`` the webhook Deployment's container runs with (cert-manager's
+        ``webhook.featureGates`` Helm value ends up there); the version's defaults apply to the rest."""
+        dep = self.deployments.get(WEBHOOK)
+        containers = (((dep or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
+        return val.parse_feature_gates(containers[0].get("args") or []) if containers else {}
+
     @staticmethod
     def _image(dep: Optional[dict]) -> str:
         containers = (((dep or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
@@ -277,7 +285,7 @@ class CertManagerSim(Controller):
         try:
             if resource == "certificates":
                 spec = obj.get("spec") or {}
-                errs = val.validate_certificate_spec(spec, version)
+                errs = val.validate_certificate_spec(spec, version, self.webhook_feature_gates)
                 warnings = val.certificate_warnings(spec, version)
             elif resource in ("issuers", "clusterissuers"):
                 errs = val.validate_issuer_spec(obj.get("spec") or {})

@@ -3,8 +3,9 @@
 One ``reconcile_certificate`` step does what cert-manager's separate controllers would do
 next, then returns; the writes it makes come back as watch events that schedule the next
 step a little later on the simulated clock, so issuance always takes simulated time.
-Reference: docs/upstream/cert-manager.md#conditions, #reissue-triggers, #backoff, #manual-renew,
-#issued-secret and #certificate-requests (all in docs/upstream/cert-manager.md).
+Upstream: cert-manager pkg/controller/certificates/{trigger,issuing,readiness,requestmanager,
+revisionmanager} (conditions, triggers, backoff, revisions), pkg/controller/certificates/issuing/internal/secret.go
+(the Secret) and cmctl's renew (the Issuing condition as a manual trigger).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import List, Optional
 
 from cryptography.x509.oid import NameOID
 
+from . import dn as certmanager_dn
 from . import duration as gd
 from . import issuers
 from ... import pki
@@ -75,7 +77,7 @@ def _suffix() -> str:
 
 
 def rotation_policy(spec: dict, version: tuple) -> str:
-    """Runtime default: Always from v1.18.0, Never before (docs/upstream/cert-manager.md#rotation-policy)."""
+    """Runtime default: Always from v1.18.0, Never before (cert-manager v1.18 release: the default flipped)."""
     pk = spec.get("privateKey") or {}
     if pk.get("rotationPolicy"):
         return pk["rotationPolicy"]
@@ -390,7 +392,7 @@ class CertificatePipeline:
         revision = int((crt.get("status") or {}).get("revision") or 0) + 1
         subject = (pki.build_name(spec.get("commonName") or "", spec.get("subject"))
                    if not spec.get("literalSubject") else
-                   __import__("cryptography").x509.Name.from_rfc4514_string(spec["literalSubject"]))
+                   certmanager_dn.to_x509_name(spec["literalSubject"]))  # as pki.UnmarshalSubjectStringToRDNSequence
         san = pki.san_extension(spec.get("dnsNames"), spec.get("ipAddresses"), spec.get("uris"),
                                 spec.get("emailAddresses"))
         csr = pki.build_csr(key, subject, san)

@@ -1,7 +1,7 @@
 """cert-manager's readiness and trigger policy chains and its renewal-time rule.
 
-Reference: docs/upstream/cert-manager.md#renewal-time (pkg/util/pki/renewaltime.go) and docs/upstream/cert-manager.md#reissue-triggers
-(internal/controller/certificates/policies: checks.go, policies.go, match.go). Each check
+Upstream: cert-manager pkg/util/pki/renewaltime.go and
+internal/controller/certificates/policies (checks.go, policies.go; pkg/util/pki/match.go). Each check
 returns (reason, message) on the first violation, with upstream's texts.
 """
 
@@ -15,6 +15,7 @@ from typing import List, Optional, Tuple
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from . import dn as certmanager_dn
 from . import duration as gd
 from ... import pki
 
@@ -139,7 +140,7 @@ def request_matches_spec(cr: dict, spec: dict) -> List[str]:
             if not _eq_unsorted(attrs(oid), subject.get(key)):
                 v.append(label)
     else:
-        if csr.subject != x509.Name.from_rfc4514_string(spec["literalSubject"]):
+        if csr.subject != certmanager_dn.to_x509_name(spec["literalSubject"]):
             v.append("spec.literalSubject")
     crs = cr.get("spec", {})
     if bool(crs.get("isCA")) != bool(spec.get("isCA")):

@@ -1,20 +1,22 @@
 """cert-manager's admission: the CRD schema checks the API server runs, then the webhook.
 
-Rules and texts: docs/upstream/cert-manager.md#webhook-validation, docs/upstream/cert-manager.md#issuer-validation (internal/apis/certmanager/validation
-certificate.go and issuer.go). Error strings are built the way k8s.io/apimachinery's
+Rules and texts: cert-manager internal/apis/certmanager/validation (certificate.go,
+issuer.go, warnings.go). Error strings are built the way k8s.io/apimachinery's
 ``field.Error`` prints them (``spec.renewBefore: Invalid value: 2160h0m0s: ...``) and joined
 like ``ErrorList.ToAggregate()`` (one error alone, several as ``[a, b]``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from cryptography import x509
 
+from . import cron
+from . import dn
 from . import duration as gd
+from . import mail
 from ...pki import EXT_KEY_USAGES, KEY_USAGES
 
 Version = Tuple[int, int, int]
@@ -40,6 +42,7 @@ class FieldError:
         "Forbidden": ("Forbidden", "FieldValueForbidden"),
         "TooLong": ("Too long", "FieldValueTooLong"),
         "NotSupported": ("Unsupported value", "FieldValueNotSupported"),
+        "Duplicate": ("Duplicate value", "FieldValueDuplicate"),
     }
 
     def __init__(self, kind: str, field: str, value: Any = None, detail: str = ""):
@@ -138,6 +141,49 @@ def crd_schema_errors(plural: str, obj: dict) -> List[FieldError]:
                 errs.append(_not_supported(f"spec.usages[{i}]", u, _USAGE_ORDER))
         if "signatureAlgorithm" in spec and spec["signatureAlgorithm"] not in _SIG_ALGS:
             errs.append(_not_supported("spec.signatureAlgorithm", spec["signatureAlgorithm"], _SIG_ALGS))
+        errs += _crd_nested_errors(spec)
+    return errs
+
+
+_WINDOW_DURATION = r"^([0-9]+(\.[0-9]+)?(s|m|h))+$"
+
+
+def _crd_nested_errors(spec: dict) -> List[FieldError]:
+    """additionalOutputFormats, keystores and renewal as the v1.21.1 CRD (deploy/crds) constrains them."""
+    errs: List[FieldError] = []
+    for i, item in enumerate(spec.get("additionalOutputFormats") or []):
+        if isinstance(item, dict):
+            if "type" not in item:
+                errs.append(FieldError("Required", f"spec.additionalOutputFormats[{i}].type", None, ""))
+            elif item["type"] not in ("DER", "CombinedPEM"):
+                errs.append(_not_supported(f"spec.additionalOutputFormats[{i}].type", item["type"],
+                                           ["DER", "CombinedPEM"]))
+    stores = spec.get("keystores") if isinstance(spec.get("keystores"), dict) else {}
+    for key in ("jks", "pkcs12"):
+        store = stores.get(key)
+        if not isinstance(store, dict):
+            continue
+        if "create" not in store:
+            errs.append(FieldError("Required", f"spec.keystores.{key}.create", None, ""))
+        if isinstance(store.get("passwordSecretRef"), dict) and "name" not in store["passwordSecretRef"]:
+            errs.append(FieldError("Required", f"spec.keystores.{key}.passwordSecretRef.name", None, ""))
+        profiles = ["LegacyRC2", "LegacyDES", "Modern2023", "Modern2026"]
+        if key == "pkcs12" and "profile" in store and store["profile"] not in profiles:
+            errs.append(_not_supported("spec.keystores.pkcs12.profile", store["profile"], profiles))
+    renewal = spec.get("renewal") if isinstance(spec.get("renewal"), dict) else {}
+    if "policy" in renewal and renewal["policy"] not in ("RenewBefore", "Disabled"):
+        errs.append(_not_supported("spec.renewal.policy", renewal["policy"], ["RenewBefore", "Disabled"]))
+    for i, window in enumerate(renewal.get("windows") or []):
+        if not isinstance(window, dict):
+            continue
+        path = f"spec.renewal.windows[{i}]"
+        for key in ("cron", "windowDuration"):
+            if key not in window:
+                errs.append(FieldError("Required", f"{path}.{key}", None, ""))
+        wd = window.get("windowDuration")
+        if isinstance(wd, str) and not re.match(_WINDOW_DURATION, wd):
+            errs.append(FieldError("Invalid", f"{path}.windowDuration", wd,
+                                   f"{path}.windowDuration in body should match '{_WINDOW_DURATION}'"))
     return errs
 
 
@@ -159,23 +205,30 @@ def _dns_subdomain_errors(value: str) -> List[str]:
     return out
 
 
+_QNAME_REGEX_ERROR = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                      "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation "
+                      "is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+
+
 def _qualified_name_errors(key: str) -> List[str]:
-    name = key
-    out = []
-    if "/" in key:
-        prefix, name = key.split("/", 1)
-        if not prefix:
+    """apimachinery validation.IsQualifiedName: an optional DNS-subdomain prefix, a name of 1-63 characters."""
+    parts = key.split("/")
+    out: List[str] = []
+    if len(parts) > 2:
+        return ["a qualified name " + _QNAME_REGEX_ERROR + " with an optional DNS subdomain prefix and '/' (e.g. "
+                "'example.com/MyName')"]
+    name = parts[-1]
+    if len(parts) == 2:
+        if not parts[0]:
             out.append("prefix part must be non-empty")
         else:
-            out += ["prefix part " + m for m in _dns_subdomain_errors(prefix)]
+            out += ["prefix part " + m for m in _dns_subdomain_errors(parts[0])]
     if not name:
         out.append("name part must be non-empty")
     elif len(name) > 63:
         out.append("name part must be no more than 63 characters")
-    elif not _QUALIFIED_NAME.match(name):
-        out.append("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-                   "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
-                   "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+    if not _QUALIFIED_NAME.match(name):
+        out.append("name part " + _QNAME_REGEX_ERROR)
     return out
 
 
@@ -192,8 +245,21 @@ def _duration(spec: dict, key: str) -> Optional[int]:
         raise DecodeError(str(exc)) from None
 
 
-def validate_duration(spec: dict) -> List[FieldError]:
-    """ValidateDuration, including the renewBeforePercentage complement bug (docs/upstream/cert-manager.md#renewbeforepercentage)."""
+def _percentage_renew_before(duration: int, pct: int, version: Version) -> int:
+    """The complement duration*(100-pct)/100 every released webhook checks (not the renewBefore the controller
+    uses). v1.21 computes it in float64; v1.20 and older in int64, which wraps for long durations
+    (cert-manager commit 94c413194, "validation ... was failing for long durations due to an int overflow")."""
+    if version < (1, 21, 0):
+        product = (duration * (100 - pct)) & ((1 << 64) - 1)
+        if product >= 1 << 63:
+            product -= 1 << 64
+        quotient = abs(product) // 100  # Go's integer division truncates toward zero
+        return quotient if product >= 0 else -quotient
+    return int(float(duration) * float(100 - pct) / 100)
+
+
+def validate_duration(spec: dict, version: Version = (1, 21, 1)) -> List[FieldError]:
+    """ValidateDuration, including the renewBeforePercentage complement (certificate.go)."""
     el: List[FieldError] = []
     dur_ns = _duration(spec, "duration")
     rb_ns = _duration(spec, "renewBefore")
@@ -215,8 +281,7 @@ def validate_duration(spec: dict) -> List[FieldError]:
                              f"certificate duration {gd.to_string(duration)} must be greater than renewBefore "
                              f"{gd.to_string(rb_ns)}"))
     if pct is not None:
-        # Upstream bug kept on purpose: the webhook checks the complement duration*(100-pct)/100.
-        rb = duration * (100 - int(pct)) // 100
+        rb = _percentage_renew_before(duration, int(pct), version)
         if rb < MIN_RENEW_BEFORE:
             el.append(FieldError("Invalid", "spec.renewBeforePercentage", pct,
                                  "certificate renewBeforePercentage must result in a renewBefore greater than "
@@ -241,20 +306,153 @@ def _issuer_ref_errors(ref: dict) -> List[FieldError]:
     return el
 
 
-def _literal_subject_cn(literal: str, el: List[FieldError]) -> str:
+def _literal_subject_cn(literal: str, cn: str, el: List[FieldError]) -> str:
+    """pki.UnmarshalSubjectStringToRDNSequence (go-ldap ParseDN, see certmanager_dn) and the webhook's two loops:
+    the CN (the first one of the string wins), then one error per attribute type without an OID."""
     try:
-        name = x509.Name.from_rfc4514_string(literal)
-    except Exception as exc:  # noqa: BLE001
+        attributes = dn.subject_attributes(literal)
+    except dn.DNError as exc:
         el.append(FieldError("Invalid", "spec.literalSubject", literal, str(exc)))
-        return ""
-    cn = ""
-    for attr in name:
-        if attr.oid == x509.NameOID.COMMON_NAME:
-            cn = attr.value
+        return cn
+    for oid, value in attributes:
+        if oid == dn.COMMON_NAME:
+            cn = value
+    for oid, value in attributes:
+        if oid is None:
+            el.append(FieldError("Invalid", "spec.literalSubject", literal,
+                                 f"Literal subject contains unrecognized key with value [{value}]"))
     return cn
 
 
-def validate_certificate_spec(spec: dict, version: Version) -> List[FieldError]:
+# Webhook feature gates and the release whose default turned them on (internal/webhook/feature/features.go).
+GATE_DEFAULTS = {"LiteralCertificateSubject": (1, 15, 0), "NameConstraints": (1, 17, 0), "OtherNames": (1, 20, 0),
+                 "AdditionalCertificateOutputFormats": (1, 15, 0)}
+
+
+def feature_gates(version: Version, explicit: Optional[Dict[str, bool]] = None) -> Dict[str, bool]:
+    """The gates a webhook of ``version`` runs with: its defaults, overridden by ``--feature-gates``."""
+    gates = {name: version >= since for name, since in GATE_DEFAULTS.items()}
+    gates.update(explicit or {})
+    return gates
+
+
+def parse_feature_gates(args: List[str]) -> Dict[str, bool]:
+    """``--feature-gates=A=true,B=false`` from a container's args (the flag may repeat; the last one wins)."""
+    gates: Dict[str, bool] = {}
+    for arg in args or []:
+        if arg.startswith("--feature-gates="):
+            gates = {}
+            for part in arg.split("=", 1)[1].split(","):
+                name, sep, value = part.partition("=")
+                if name.strip() and sep:
+                    gates[name.strip()] = value.strip().lower() == "true"
+    return gates
+
+
+def _go_strings(values: Optional[list]) -> str:
+    if values is None:
+        return "[]string(nil)"
+    return "[]string{" + ", ".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+                                   for v in values) + "}"
+
+
+def _go_subject(subject: dict) -> "_RawGo":
+    """``%#v`` of the internal X509Subject, which apimachinery prints for a struct BadValue."""
+    keys = (("Organizations", "organizations"), ("Countries", "countries"),
+            ("OrganizationalUnits", "organizationalUnits"), ("Localities", "localities"),
+            ("Provinces", "provinces"), ("StreetAddresses", "streetAddresses"), ("PostalCodes", "postalCodes"))
+    parts = [f"{go}:{_go_strings(subject.get(key))}" for go, key in keys]
+    serial = str(subject.get("serialNumber") or "").replace("\\", "\\\\").replace('"', '\\"')
+    parts.append(f'SerialNumber:"{serial}"')
+    return _RawGo("certmanager.X509Subject{" + ", ".join(parts) + "}")
+
+
+def _go_name_constraints(nc: dict) -> "_RawGo":
+    """``%#v`` of the internal NameConstraints; a set pointer prints an address nobody can predict (0x…)."""
+    def ptr(value):
+        return "(*certmanager.NameConstraintItem)(" + ("nil" if value is None else "0x\u2026") + ")"
+    critical = "true" if nc.get("critical") else "false"
+    return _RawGo(f"certmanager.NameConstraints{{Critical:{critical}, Permitted:{ptr(nc.get('permitted'))}, "
+                  f"Excluded:{ptr(nc.get('excluded'))}}}")
+
+
+def _annotation_size_errors(annotations: dict) -> List[FieldError]:
+    """apivalidation.ValidateAnnotations: keys and values together at most TotalAnnotationSizeLimitB (256 KiB)."""
+    limit = 256 * (1 << 10)
+    size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in annotations.items())
+    if size > limit:
+        return [FieldError("TooLong", "spec.secretTemplate.annotations", "", f"may not be more than {limit} bytes")]
+    return []
+
+
+def validate_additional_output_formats(spec: dict) -> List[FieldError]:
+    """validateAdditionalOutputFormats: each type once (field.Duplicate, keyed on "type")."""
+    seen, el = set(), []
+    for item in spec.get("additionalOutputFormats") or []:
+        kind = item.get("type", "") if isinstance(item, dict) else ""
+        if kind in seen:
+            el.append(FieldError("Duplicate", "spec.additionalOutputFormats[type]", kind, ""))
+            continue
+        seen.add(kind)
+    return el
+
+
+def _keystore_errors(stores: dict) -> List[FieldError]:
+    """validateKeystores (v1.17+), with upstream's wording."""
+    el = []
+    for key, label in (("jks", "JKS"), ("pkcs12", "PKCS#12")):
+        store = stores.get(key)
+        if not isinstance(store, dict):
+            continue
+        password = store.get("password")
+        ref = (store.get("passwordSecretRef") or {}).get("name") or ""
+        if password is not None and ref:
+            el.append(FieldError("Forbidden", f"spec.keystores.{key}", None, "exactly one of passwordSecretRef and "
+                                 f"password must be provided for {label} keystores; cannot set both"))
+        if password is None and not ref:
+            el.append(FieldError("Forbidden", f"spec.keystores.{key}", None, "must set exactly one of "
+                                 f"passwordSecretRef and password must for {label} keystores"))
+        if password is not None and len(password) == 0:
+            el.append(FieldError("Forbidden", f"spec.keystores.{key}.password", None,
+                                 f"literal password cannot be empty if set on {label} keystores"))
+    return el
+
+
+def _renewal_errors(renewal: dict) -> List[FieldError]:
+    """validateCertificateRenewal / validateCertificateRenewalWindows (v1.21+)."""
+    el: List[FieldError] = []
+    policy = renewal.get("policy") or ""
+    windows = renewal.get("windows") or []
+    if policy == "Disabled":
+        if windows:
+            el.append(FieldError("Forbidden", "spec.renewal.windows", None,
+                                 "windows cannot be set when `renewal.policy` is set to Disabled"))
+        return el
+    if policy != "RenewBefore":
+        el.append(_not_supported("spec.renewal.policy", policy, ["Disabled", "RenewBefore"]))
+    for i, window in enumerate(windows):
+        window = window if isinstance(window, dict) else {}
+        path = f"spec.renewal.windows[{i}]"
+        if window.get("windowDuration") is None:
+            el.append(FieldError("Required", f"{path}.windowDuration", None,
+                                 "windowDuration must be specified and should be greater than 0"))
+        tz = window.get("timezone") or ""
+        if tz and not cron.load_location(tz):
+            el.append(FieldError("Invalid", f"{path}.timezone", tz,
+                                 "invalid value for timezone. timezone must be IANA compliant"))
+        spec_text = window.get("cron") or ""
+        problem = cron.cron_parse_error(spec_text, tz)
+        if problem:
+            el.append(FieldError("Invalid", f"{path}.cron", spec_text,
+                                 f"invalid cron syntax: {problem}. cron needs to follow: cron.Minute | cron.Hour | "
+                                 "cron.Dom | cron.Month | cron.Dow"))
+    return el
+
+
+def validate_certificate_spec(spec: dict, version: Version, gates: Optional[Dict[str, bool]] = None
+                              ) -> List[FieldError]:
+    """ValidateCertificateSpec of the given release, with its webhook's feature gates (certificate.go per tag)."""
+    gates = feature_gates(version, gates)
     el: List[FieldError] = []
     secret_name = spec.get("secretName") or ""
     if not secret_name:
@@ -268,7 +466,7 @@ def validate_certificate_spec(spec: dict, version: Version) -> List[FieldError]:
     literal = spec.get("literalSubject") or ""
     subject = spec.get("subject") or {}
     if literal:
-        if version < (1, 16, 0):
+        if not gates["LiteralCertificateSubject"]:
             el.append(FieldError("Forbidden", "spec.literalSubject", None,
                                  "Feature gate LiteralCertificateSubject must be enabled on both webhook and "
                                  "controller to use the alpha `literalSubject` field"))
@@ -278,31 +476,48 @@ def validate_certificate_spec(spec: dict, version: Version) -> List[FieldError]:
         subject_keys = ("organizations", "countries", "organizationalUnits", "localities", "provinces",
                         "streetAddresses", "postalCodes", "serialNumber")
         if any(subject.get(k) for k in subject_keys):
-            el.append(FieldError("Invalid", "spec.subject", subject,
+            el.append(FieldError("Invalid", "spec.subject", _go_subject(subject),
                                  "When providing a `LiteralSubject` no `Subject` properties may be provided."))
-        common_name = _literal_subject_cn(literal, el) or common_name
+        common_name = _literal_subject_cn(literal, common_name, el)
 
     if not (common_name or spec.get("dnsNames") or spec.get("uris") or spec.get("emailAddresses")
             or spec.get("ipAddresses") or spec.get("otherNames")):
-        el.append(FieldError("Invalid", "spec", "",
-                             "at least one of commonName (from the commonName field or from a literalSubject), "
-                             "dnsNames, emailSANs, ipAddresses, otherNames, or uriSANs must be set"))
+        sans = ("emailSANs, ipAddresses, otherNames, or uriSANs" if version >= (1, 20, 0)
+                else "uriSANs, ipAddresses, emailSANs or otherNames")
+        el.append(FieldError("Invalid", "spec", "", "at least one of commonName (from the commonName field or from "
+                                                    f"a literalSubject), dnsNames, {sans} must be set"))
     if len(common_name.encode("utf-8")) > 64:
         detail = "may not be more than 64 bytes" if version >= (1, 17, 0) else "must have at most 64 bytes"
         el.append(FieldError("TooLong", "spec.commonName", common_name, detail))
     for i, ip in enumerate(spec.get("ipAddresses") or []):
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
+        if mail.go_parse_ip(str(ip)) is None:  # net.ParseIP: no zones
             el.append(FieldError("Invalid", f"spec.ipAddresses[{i}]", ip, "invalid IP address"))
-    for i, mail in enumerate(spec.get("emailAddresses") or []):
-        if not re.match(r"^[^@\s<>]+@[^@\s<>]+$", str(mail)):
-            el.append(FieldError("Invalid", f"spec.emailAddresses[{i}]", mail,
-                                 "invalid email address: mail: missing '@' or angle-addr"))
+    for i, address in enumerate(spec.get("emailAddresses") or []):
+        try:
+            _name, parsed = mail.parse_address(str(address))
+        except mail.MailError as exc:
+            el.append(FieldError("Invalid", f"spec.emailAddresses[{i}]", address, f"invalid email address: {exc}"))
+            continue
+        if parsed != address:
+            el.append(FieldError("Invalid", f"spec.emailAddresses[{i}]", address, "invalid email address: make sure "
+                                 "the supplied value only contains the email address itself"))
     if spec.get("otherNames"):
-        el.append(FieldError("Forbidden", "spec.OtherNames", None,
-                             "Feature gate OtherNames must be enabled on both webhook and controller to use the "
-                             "alpha `otherNames` field"))
+        if not gates["OtherNames"]:
+            el.append(FieldError("Forbidden", "spec.OtherNames", None,
+                                 "Feature gate OtherNames must be enabled on both webhook and controller to use the "
+                                 "alpha `otherNames` field"))
+        else:
+            oid_msg = "invalid oid syntax" if version >= (1, 20, 0) else "oid syntax invalid"
+            for i, other in enumerate(spec["otherNames"]):
+                other = other if isinstance(other, dict) else {}
+                oid = other.get("oid") or ""
+                if not oid:
+                    el.append(FieldError("Required", f"spec.otherNames[{i}].oid", None, "must be specified"))
+                if dn.parse_oid(oid) is None:
+                    el.append(FieldError("Invalid", f"spec.otherNames[{i}].oid", oid, oid_msg))
+                if not other.get("utf8Value"):
+                    el.append(FieldError("Required", f"spec.otherNames[{i}].utf8Value", None,
+                                         "must be set to a valid non-empty UTF8 string"))
 
     pk = spec.get("privateKey")
     if isinstance(pk, dict):
@@ -310,8 +525,9 @@ def validate_certificate_spec(spec: dict, version: Version) -> List[FieldError]:
         size = pk.get("size") or 0
         if algorithm in ("", "RSA"):
             if size > 0 and (size < 2048 or size > 8192):
+                joiner = "and" if version >= (1, 17, 0) else "&"
                 el.append(FieldError("Invalid", "spec.privateKey.size", size,
-                                     "must be between 2048 and 8192 for rsa keyAlgorithm"))
+                                     f"must be between 2048 {joiner} 8192 for rsa keyAlgorithm"))
         elif algorithm == "ECDSA":
             if size > 0 and size not in (256, 384, 521):
                 el.append(_not_supported("spec.privateKey.size", size, ["256", "384", "521"]))
@@ -320,7 +536,7 @@ def validate_certificate_spec(spec: dict, version: Version) -> List[FieldError]:
                                  "must be either empty or one of rsa, ecdsa or ed25519"))
 
     sig = spec.get("signatureAlgorithm") or ""
-    if sig:
+    if sig and version >= (1, 18, 0):  # keyAlgToAllowedSigAlgs is new in v1.18.0
         key_alg = ((pk or {}).get("algorithm") if isinstance(pk, dict) else "") or "RSA"
         allowed = {"RSA": ["SHA256WithRSA", "SHA384WithRSA", "SHA512WithRSA"],
                    "ECDSA": ["ECDSAWithSHA256", "ECDSAWithSHA384", "ECDSAWithSHA512"],
@@ -331,10 +547,8 @@ def validate_certificate_spec(spec: dict, version: Version) -> List[FieldError]:
                                  f"[{' '.join(allowed)}]"))
 
     if spec.get("duration") is not None or spec.get("renewBefore") is not None:
-        el += validate_duration(spec)
-    elif spec.get("renewBeforePercentage") is not None:
-        # Upstream only calls ValidateDuration when duration or renewBefore is set.
-        pass
+        el += validate_duration(spec, version)
+    # Upstream only calls ValidateDuration when duration or renewBefore is set: a lone percentage passes.
     for i, u in enumerate(spec.get("usages") or []):
         if u not in KEY_USAGES and u not in EXT_KEY_USAGES:
             el.append(FieldError("Invalid", f"spec.usages[{i}]", u, "unknown keyusage"))
@@ -353,21 +567,39 @@ def validate_certificate_spec(spec: dict, version: Version) -> List[FieldError]:
                                  "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
                                  "'MyValue',  or 'my_value',  or '12345', regex used for validation is "
                                  "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"))
-    for key in sorted((tmpl.get("annotations") or {})):
+    annotations = tmpl.get("annotations") or {}
+    for key in sorted(annotations):
         if key.startswith("cert-manager.io/") and key != "cert-manager.io/allow-direct-injection":
             el.append(FieldError("Invalid", "spec.secretTemplate.annotations", key,
                                  "cert-manager.io/* annotations are not allowed"))
         for msg in _qualified_name_errors(key.lower()):
             el.append(FieldError("Invalid", "spec.secretTemplate.annotations", key, msg))
+    el += _annotation_size_errors(annotations)
 
     nc = spec.get("nameConstraints")
     if nc is not None:
-        if not spec.get("isCA"):
-            el.append(FieldError("Invalid", "spec.nameConstraints", nc,
-                                 "isCa should be true when nameConstraints is set"))
-        if not nc.get("permitted") and not nc.get("excluded"):
-            el.append(FieldError("Invalid", "spec.nameConstraints", nc,
-                                 "either permitted or excluded must be set"))
+        if not gates["NameConstraints"]:
+            el.append(FieldError("Forbidden", "spec.nameConstraints", None, "feature gate NameConstraints must be "
+                                                                           "enabled"))
+        else:
+            shown = _go_name_constraints(nc)
+            if not spec.get("isCA"):
+                el.append(FieldError("Invalid", "spec.nameConstraints", shown,
+                                     "isCa should be true when nameConstraints is set"))
+            if nc.get("permitted") is None and nc.get("excluded") is None:
+                el.append(FieldError("Invalid", "spec.nameConstraints", shown,
+                                     "either permitted or excluded must be set"))
+
+    if version < (1, 18, 0) and not gates["AdditionalCertificateOutputFormats"]:
+        if spec.get("additionalOutputFormats"):
+            el.append(FieldError("Forbidden", "spec.additionalOutputFormats", None,
+                                 "feature gate AdditionalCertificateOutputFormats must be enabled"))
+    else:
+        el += validate_additional_output_formats(spec)
+    if isinstance(spec.get("keystores"), dict) and version >= (1, 17, 0):
+        el += _keystore_errors(spec["keystores"])
+    if isinstance(spec.get("renewal"), dict) and version >= (1, 21, 0):
+        el += _renewal_errors(spec["renewal"])
     return el
 
 
@@ -376,7 +608,7 @@ ROTATION_POLICY_WARNING = ("spec.privateKey.rotationPolicy: In cert-manager >= v
 
 
 def certificate_warnings(spec: dict, version: Version) -> List[str]:
-    """v1.18/v1.19 warn when rotationPolicy is unset (removed in v1.20; docs/upstream/cert-manager.md#rotation-policy)."""
+    """v1.18/v1.19 warn when rotationPolicy is unset (validation/warnings.go; removed in v1.20)."""
     if (1, 18, 0) <= version < (1, 20, 0):
         pk = spec.get("privateKey")
         if not isinstance(pk, dict) or not pk.get("rotationPolicy"):
@@ -388,7 +620,7 @@ def certificate_warnings(spec: dict, version: Version) -> List[str]:
 
 
 def validate_issuer_spec(spec: dict) -> List[FieldError]:
-    """ValidateIssuerConfig for the issuer types this simulation knows (docs/upstream/cert-manager.md#issuer-validation)."""
+    """ValidateIssuerConfig (validation/issuer.go) for the issuer types this simulation knows."""
     el: List[FieldError] = []
     count = 0
     for key in ("acme", "ca", "selfSigned", "vault", "venafi"):

@@ -1,8 +1,9 @@
 """istiod's checks on plugged CA material, with the error texts Go and istio produce.
 
-Reference: docs/upstream/istiod.md#format-detection, #chain-building, #reload-steps
-(``UpdateVerifiedKeyCertBundleFromFile``/``Verify``) and #signing-ca-requirements (startup-only IsCA check,
-``ParsePemEncodedKey``, ``tls.X509KeyPair``, Go's ``x509.Certificate.Verify`` rules).
+Upstream: istio pilot/pkg/bootstrap/istio_ca.go (file names, ``detectSigningCABundleAndCRL``, chain
+building), security/pkg/pki/util/keycertbundle.go (``UpdateVerifiedKeyCertBundleFromFile``/``Verify``),
+security/pkg/pki/ca/ca.go (startup-only IsCA check), ``ParsePemEncodedKey``, Go's ``tls.X509KeyPair``
+and ``x509.Certificate.Verify`` rules.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ JOINED_DIR = "etc/cacerts"  # what path.Join(LocalCertDir, name) prints
 
 TLS_FILES = {"cert": "tls.crt", "key": "tls.key", "root": "ca.crt", "chain": ["tls.crt", "ca.crt"]}
 NATIVE_FILES = {"cert": "ca-cert.pem", "key": "ca-key.pem", "root": "root-cert.pem", "chain": ["cert-chain.pem"]}
+CRL_FILE = "ca-crl.pem"  # ca.CACRLFile (security/pkg/pki/ca/ca.go), read from Istio 1.27.0
 
 
 class BundleError(Exception):
@@ -55,6 +57,14 @@ def file_bundle(files: Dict[str, bytes], version: tuple) -> Tuple[dict, Optional
             return TLS_FILES, "Using kubernetes.io/tls secret type for signing ca files"
         return NATIVE_FILES, "Using istiod file format for signing ca files"
     return NATIVE_FILES, None
+
+
+def crl_file(files: Dict[str, bytes], names: dict, version: tuple, enabled: bool) -> Optional[str]:
+    """detectSigningCABundleAndCRL (pilot/pkg/bootstrap/istio_ca.go, 1.27+): with PILOT_ENABLE_CA_CRL (default
+    true) and Istio's own file names only (the kubernetes.io/tls branch returns first), ca-crl.pem if it exists."""
+    if version < (1, 27, 0) or not enabled or names is TLS_FILES or CRL_FILE not in files:
+        return None
+    return CRL_FILE
 
 
 def path(name: str) -> str:
@@ -223,8 +233,60 @@ def parse_pem_key(data: bytes):
         raise BundleError(f"failed to parse the {names[kind]} private key: {exc}") from None
 
 
-def verify(cert_bytes: bytes, key_bytes: bytes, chain_bytes: bytes, root_bytes: bytes, now: _dt.datetime):
-    """util.Verify: chain, then key parse, then key/cert match. Returns (signing cert, key)."""
+def _crl_signed_by(crl: x509.CertificateRevocationList, parent: x509.Certificate) -> bool:
+    """Go's RevocationList.CheckSignatureFrom: the parent must be a CA (a v3 certificate needs basicConstraints),
+    with cRLSign when it has a keyUsage, and its key must verify the CRL's signature."""
+    try:
+        if not parent.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return False
+    except x509.ExtensionNotFound:
+        if parent.version == x509.Version.v3:
+            return False
+    try:
+        if not parent.extensions.get_extension_for_class(x509.KeyUsage).value.crl_sign:
+            return False
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        return crl.is_signature_valid(parent.public_key())
+    except Exception:  # noqa: BLE001 - unsupported key types cannot have signed it
+        return False
+
+
+def crl_error(chain_bytes: bytes, crl_bytes: bytes) -> Optional[str]:
+    """util.Verify's CRL step (security/pkg/pki/util/keycertbundle.go, 1.27+), only when the CRL is not empty:
+    every certificate of the chain files (each PEM block, whatever its type) needs a CRL it signed."""
+    if not crl_bytes:
+        return None
+    signers: Dict[str, x509.Certificate] = {}
+    for _kind, der in pki.pem_blocks(chain_bytes or b""):
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except Exception:  # noqa: BLE001
+            return "failed to parse cert chain: x509: malformed certificate"
+        signers[pki.go_name_string(cert.subject)] = cert  # keyed by Subject.String(), as upstream
+    crls = []
+    for _kind, der in pki.pem_blocks(crl_bytes):
+        try:
+            crls.append(x509.load_der_x509_crl(der))
+        except Exception:  # noqa: BLE001
+            return "failed to parse CRL PEM: x509: malformed crl"
+    missing = dict(signers)
+    for crl in crls:
+        for subject, cert in list(missing.items()):
+            if _crl_signed_by(crl, cert):
+                del missing[subject]
+        if not missing:
+            break
+    if missing:
+        # Go ranges over a map, so its order varies between runs; the simulation keeps chain order.
+        return "missing CRL signed by certificates: [" + " ".join(missing) + "]"
+    return None
+
+
+def verify(cert_bytes: bytes, key_bytes: bytes, chain_bytes: bytes, root_bytes: bytes, now: _dt.datetime,
+           crl_bytes: bytes = b""):
+    """util.Verify: chain, then key parse, then key/cert match, then (1.27+) the CRL. Returns (signing cert, key)."""
     try:
         cert = _first_cert(cert_bytes)
     except BundleError as exc:
@@ -238,17 +300,21 @@ def verify(cert_bytes: bytes, key_bytes: bytes, chain_bytes: bytes, root_bytes: 
         raise BundleError(f"failed to parse private key PEM: {exc}") from None
     if not pki.public_keys_equal(cert.public_key(), key.public_key()):
         raise BundleError("the cert does not match the key: tls: private key does not match public key")
+    err = crl_error(chain_bytes, crl_bytes)
+    if err:
+        raise BundleError(err)
     return cert, key
 
 
 class Bundle:
     """A verified KeyCertBundle held in istiod's memory."""
 
-    def __init__(self, cert, key, chain_bytes: bytes, root_bytes: bytes):
+    def __init__(self, cert, key, chain_bytes: bytes, root_bytes: bytes, crl_bytes: bytes = b""):
         self.cert = cert
         self.key = key
         self.chain_bytes = chain_bytes
         self.root_bytes = root_bytes
+        self.crl_bytes = crl_bytes
 
     @property
     def chain_certs(self) -> List[x509.Certificate]:
@@ -259,20 +325,57 @@ class Bundle:
         return _pool(self.root_bytes)
 
 
-def load_bundle(files: Dict[str, bytes], names: dict, now: _dt.datetime) -> Bundle:
-    """UpdateVerifiedKeyCertBundleFromFile / NewVerifiedKeyCertBundleFromFile (read, then Verify)."""
+def load_bundle(files: Dict[str, bytes], names: dict, now: _dt.datetime, crl: Optional[str] = None,
+                previous_crl: bytes = b"") -> Bundle:
+    """UpdateVerifiedKeyCertBundleFromFile / NewVerifiedKeyCertBundleFromFile (read, then Verify).
+
+    ``crl`` is the CRL file name detected for this pod (crl_file). setAllFromPem keeps the previous CRL
+    when the new one is empty, hence ``previous_crl``."""
     cert_bytes = read(files, names["cert"])
     key_bytes = read(files, names["key"])
     chain = b"".join(read(files, n) for n in names["chain"])
     root = read(files, names["root"])
-    cert, key = verify(cert_bytes, key_bytes, chain, root, now)
-    return Bundle(cert, key, chain, root)
+    crl_bytes = read(files, crl) if crl else b""
+    cert, key = verify(cert_bytes, key_bytes, chain, root, now, crl_bytes)
+    return Bundle(cert, key, chain, root, crl_bytes or previous_crl)
+
+
+def _raw_cert_set(data: bytes) -> set:
+    """pemToRawCertSet (pilot/pkg/bootstrap/istio_ca.go): the DER bytes of every ``CERTIFICATE`` PEM block,
+    not parsed as X.509; other block types are ignored."""
+    return {der for kind, der in pki.pem_blocks(data or b"") if kind == "CERTIFICATE"}
+
+
+def set_rule(version: tuple) -> bool:
+    """Whether handleEvent compares root bundles as sets of DER certificates (``pemBundleHasSubsetRelation``).
+
+    Upstream: PR #59909 on master (1.31.0-alpha.0) and its release-1.30 backport #59953 (commit 39e9530e463),
+    first in 1.30.0-beta.0, so every 1.30 release (1.30.0-alpha.* still had bytes.Contains; kubesim's version
+    tuple ignores pre-release tags and counts them as 1.30.0). 1.20–1.29 compare raw bytes."""
+    return version >= (1, 30, 0)
 
 
 def roots_subset(old: bytes, new: bytes, version: tuple) -> bool:
-    """ISTIO_MULTIROOT_MESH: one bundle must contain the other (bytes before 1.31, cert sets after)."""
-    if version >= (1, 31, 0):
-        a = {c.public_bytes(serialization.Encoding.DER) for c in _pool(old)}
-        b = {c.public_bytes(serialization.Encoding.DER) for c in _pool(new)}
+    """ISTIO_MULTIROOT_MESH's rule in handleEvent (pilot/pkg/bootstrap/istio_ca.go) once the bundles differ.
+
+    1.20–1.29: ``bytes.Contains(current, new) || bytes.Contains(new, current)`` — the raw PEM bytes, so order,
+    whitespace and re-encoding count. 1.30+: ``pemBundleHasSubsetRelation`` — one set of DER certificates a
+    superset of the other, order-free, and false when either bundle holds no CERTIFICATE block."""
+    if set_rule(version):
+        a, b = _raw_cert_set(old), _raw_cert_set(new)
+        if not a or not b:
+            return False
         return a <= b or b <= a
     return old in new or new in old
+
+
+def leaf_clamped(version: tuple) -> bool:
+    """Whether istiod clamps an issued leaf's NotAfter to the signing certificate's NotAfter and refuses to sign
+    with an expired one (genCertTemplateFromCSR, security/pkg/pki/util/generate_cert.go, PR #59766 on master for
+    1.31, backported as #59956 (1.28.7), #59957 (1.29.3), #59958 (1.30.0-beta.0))."""
+    major_minor = version[:2]
+    if major_minor == (1, 28):
+        return version >= (1, 28, 7)
+    if major_minor == (1, 29):
+        return version >= (1, 29, 3)
+    return version >= (1, 30, 0)

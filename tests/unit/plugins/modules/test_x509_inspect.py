@@ -1,18 +1,18 @@
 """x509_inspect end to end through main(): module args in, JSON result out (kubernetes.core's stdin style).
 
-Secrets come from a tiny HTTP API server answering the one GET the module makes, so the real
-K8sClient path runs. Every result is checked for key material.
+Secrets come from the unit tests' one fake API (unit.fake_api) served over HTTP, answering the one GET
+the module makes, so the real K8sClient path runs. Every result is checked for key material.
 """
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.meshpki.istio_ca.plugins.modules import x509_inspect
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
+from unit.fake_api import FakeApi
 from unit.x509_factory import DAY, NOW, key, make, mesh, pem
 
 K8S_ENV = ("K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "K8S_AUTH_API_KEY", "KUBECONFIG",
@@ -25,62 +25,29 @@ def pki():
     return root, inter
 
 
-class FakeApi:
-    """Serves Secrets by (namespace, name); anything else is a 404 Status, as the API server answers."""
+def put(api, name, data, namespace="istio-system", type_="kubernetes.io/tls"):
+    """Store a Secret (values base64-encoded as the API returns them) for the module's GET."""
+    encoded = dict((k, base64.b64encode(v.encode() if isinstance(v, str) else v).decode()) for k, v in data.items())
+    api.on("GET", "/api/v1/namespaces/%s/secrets/%s" % (namespace, name),
+           {"apiVersion": "v1", "kind": "Secret", "type": type_,
+            "metadata": {"name": name, "namespace": namespace, "resourceVersion": "42"}, "data": encoded})
 
-    def __init__(self):
-        self.secrets = {}
-        self.seen = []
-        api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                api.seen.append((self.command, self.path, self.headers.get("Authorization")))
-                parts = self.path.split("?")[0].strip("/").split("/")
-                obj = None
-                if len(parts) == 6 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "secrets":
-                    obj = api.secrets.get((parts[3], parts[5]))
-                if obj is None:
-                    code = 404
-                    name = parts[-1]
-                    obj = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                           "message": 'secrets "%s" not found' % name, "reason": "NotFound",
-                           "details": {"name": name, "kind": "secrets"}, "code": 404}
-                else:
-                    code = 200
-                data = json.dumps(obj).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def put(self, name, data, namespace="istio-system", type_="kubernetes.io/tls"):
-        encoded = dict((k, base64.b64encode(v.encode() if isinstance(v, str) else v).decode())
-                       for k, v in data.items())
-        self.secrets[(namespace, name)] = {"apiVersion": "v1", "kind": "Secret", "type": type_,
-                                           "metadata": {"name": name, "namespace": namespace,
-                                                        "resourceVersion": "42"},
-                                           "data": encoded}
+def missing_secret(match, body, query):
+    return K8sApiError(404, "NotFound", 'secrets "%s" not found' % match.group("name"),
+                       {"name": match.group("name"), "kind": "secrets"}, "GET")
 
 
 @pytest.fixture
 def api(monkeypatch):
+    """The one fake API, served over HTTP: the module runs its real K8sClient against api.url."""
     for var in K8S_ENV:
         monkeypatch.delenv(var, raising=False)
-    server = FakeApi()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+    fake = FakeApi()
+    fake.route("GET", r"/api/v1/namespaces/[^/]+/secrets/(?P<name>[^/]+)", missing_secret)
+    fake.url = fake.serve()
+    yield fake
+    fake.stop()
 
 
 def run_module(args, capsys):
@@ -237,7 +204,7 @@ def _write(path, data):
 
 def test_secret_tls_layout(api, pki, capsys):
     root, inter = pki
-    api.put("cacerts", {"tls.crt": inter.pem, "tls.key": inter.key_pem("traditional"), "ca.crt": root.pem})
+    put(api, "cacerts", {"tls.crt": inter.pem, "tls.key": inter.key_pem("traditional"), "ca.crt": root.pem})
     res = run_module(secret_args(api, istio_signing_ca=True, min_remaining="360h"), capsys)
     assert res["_rc"] == 0, res.get("msg")
     assert res["source"]["secret"] == {"name": "cacerts", "namespace": "istio-system", "type": "kubernetes.io/tls",
@@ -246,23 +213,23 @@ def test_secret_tls_layout(api, pki, capsys):
     assert [c["source"] for c in res["certificates"]] == ["tls.crt", "ca.crt"]
     assert res["chain"]["root_source"] == "ca.crt" and res["chain"]["key_matches"] is True
     assert res["istio_ready"] is True, res["istio_problems"]
-    assert api.seen[0][:2] == ("GET", "/api/v1/namespaces/istio-system/secrets/cacerts")
-    assert api.seen[0][2] == "Bearer test-token"
+    assert api.headers[0][:2] == ("GET", "/api/v1/namespaces/istio-system/secrets/cacerts")
+    assert api.headers[0][2] == "Bearer test-token"
     assert_no_key_material(res, inter, root)
 
 
 def test_secret_check_mode(api, pki, capsys):
     root, inter = pki
-    api.put("cacerts", {"tls.crt": inter.pem, "tls.key": inter.key_pem(), "ca.crt": root.pem})
+    put(api, "cacerts", {"tls.crt": inter.pem, "tls.key": inter.key_pem(), "ca.crt": root.pem})
     res = run_module(secret_args(api, istio_signing_ca=True, _ansible_check_mode=True), capsys)
     assert res["_rc"] == 0 and res["changed"] is False and res["istio_ready"] is True
-    assert [seen[0] for seen in api.seen] == ["GET"]
+    assert [seen[0] for seen in api.headers] == ["GET"]
 
 
 def test_secret_istio_native_layout(api, pki, capsys):
     root, inter = pki
-    api.put("cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
-                        "cert-chain.pem": pem(inter, root)}, type_="Opaque")
+    put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                         "cert-chain.pem": pem(inter, root)}, type_="Opaque")
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["_rc"] == 0 and res["source"]["secret"]["layout"] == "istio"
     assert [c["source"] for c in res["certificates"]] == ["ca-cert.pem", "root-cert.pem"]
@@ -274,12 +241,12 @@ def test_secret_problems_are_reported_not_failed(api, capsys):
     root = make("Root CA", key("ec256", 0))
     server_only = make("Intermediate CA", key("ec256", 1), issuer=root, pathlen=0,
                        eku=[x509_eku("SERVER_AUTH")])
-    api.put("cacerts", {"tls.crt": pem(server_only, root), "tls.key": server_only.key_pem()})
+    put(api, "cacerts", {"tls.crt": pem(server_only, root), "tls.key": server_only.key_pem()})
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["_rc"] == 0 and res["istio_ready"] is False
     assert any("has no ca.crt" in p for p in res["istio_problems"])
     assert any("without clientAuth" in p for p in res["istio_problems"])
-    api.put("cacerts", {"tls.crt": server_only.pem, "tls.key": server_only.key_pem(), "ca.crt": root.pem})
+    put(api, "cacerts", {"tls.crt": server_only.pem, "tls.key": server_only.key_pem(), "ca.crt": root.pem})
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["istio_ready"] is False
     assert [p for p in res["istio_problems"] if "without clientAuth" in p]
@@ -307,7 +274,7 @@ def test_secret_bad_contents_fail_cleanly(api, pki, capsys, data, fragment):
         lines = good.splitlines()
         data = {"tls.crt": inter.pem, "ca.crt": root.pem,
                 "tls.key": "\n".join(lines[:1] + [lines[1][::-1]] + lines[2:]) + "\n"}
-    api.put("cacerts", data)
+    put(api, "cacerts", data)
     res = run_module(secret_args(api), capsys)
     assert res["_rc"] == 1 and fragment in res["msg"], res["msg"]
     assert_no_key_material(res, inter)
@@ -324,3 +291,99 @@ def test_secret_and_key_inputs_are_exclusive(api, pki, capsys):
     res = run_module(secret_args(api, private_key_content=pki[1].key_pem()), capsys)
     assert res["_rc"] == 1 and "mutually exclusive" in res["msg"]
     assert_no_key_material(res, pki[1])
+
+
+@pytest.mark.parametrize("vector", ["custom/two_basic_constraints.pem", "custom/unsupported_subject_public_key_info.pem",
+                                    "custom/malformed-san.pem", "custom/invalid_version.pem"])
+def test_malformed_vector_is_reported_not_a_task_failure(vector, capsys):
+    """These made main() fail (two with 'Task failed' from an uncaught exception); now they are facts + problems."""
+    import os
+    import cryptography_vectors
+    path = os.path.join(os.path.dirname(cryptography_vectors.__file__), "x509", vector)
+    res = run_module({"path": path, "istio_signing_ca": True}, capsys)
+    assert res["_rc"] == 0, res.get("msg")
+    assert res["certificates"][0]["problems"] and res["istio_ready"] is False
+    assert res["certificates"][0]["serial_hex"]
+
+
+def test_secret_istio_layout_with_an_empty_cert_chain_is_ready(api, pki, capsys):
+    """Istio's keycertbundle_test 'Success - 2 level CA without cert chain file': an intermediate signed
+    directly by the root verifies with an empty Intermediates pool, and istiod's completeness check
+    (pilot/pkg/bootstrap/istio_ca.go checkCABundleCompleteness) only asks that cert-chain.pem exists."""
+    root, inter = pki
+    put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                        "cert-chain.pem": ""}, type_="Opaque")
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["_rc"] == 0, res.get("msg")
+    assert res["istio_ready"] is True, res["istio_problems"]
+    assert "cert-chain.pem" in res["source"]["secret"]["keys"]
+
+
+def test_secret_istio_layout_empty_cert_chain_with_three_levels_is_refused(api, capsys):
+    """'Failure - 3 level CA without cert chain file': the root cannot be reached without the chain."""
+    root = make("Root CA", key("ec256", 0))
+    mid = make("Mid CA", key("ec256", 1), issuer=root)
+    inter = make("Intermediate CA", key("ec256", 2), issuer=mid, pathlen=0)
+    put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                        "cert-chain.pem": ""}, type_="Opaque")
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["_rc"] == 0 and res["istio_ready"] is False
+    assert any("no chain of issuers" in p for p in res["istio_problems"]), res["istio_problems"]
+    assert not any("has no cert-chain.pem" in p for p in res["istio_problems"])
+
+
+def _crl(issued):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(issued.cert.subject)
+           .last_update(NOW - DAY).next_update(NOW + 7 * DAY).sign(issued.key, hashes.SHA256()))
+    return crl.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@pytest.fixture(scope="module")
+def crl_pki():
+    root = make("Root CA", key("ec256", 0), org="Istio")  # the factory's CA keyUsage has cRLSign
+    inter = make("Intermediate CA", key("ec256", 1), issuer=root, org="Istio")
+    return root, inter
+
+
+def _crl_secret(api, root, inter, crl):
+    put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                        "cert-chain.pem": pem(inter, root), "ca-crl.pem": crl}, type_="Opaque")
+
+
+def test_secret_crl_signed_by_every_chain_ca_is_ready(api, crl_pki, capsys):
+    root, inter = crl_pki
+    _crl_secret(api, root, inter, _crl(inter) + _crl(root))
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["istio_ready"] is True, res["istio_problems"]
+
+
+@pytest.mark.parametrize("version", [None, "1.27.0", "1.30"])
+def test_secret_crl_missing_a_signer_is_refused_from_1_27(api, crl_pki, capsys, version):
+    """istio keycertbundle_test.go "invalid crl": 'missing CRL signed by certificates: [...]' in Go's name form."""
+    root, inter = crl_pki
+    _crl_secret(api, root, inter, _crl(inter))
+    args = secret_args(api, istio_signing_ca=True, **({"istio_version": version} if version else {}))
+    res = run_module(args, capsys)
+    assert res["_rc"] == 0 and res["istio_ready"] is False
+    assert any("'missing CRL signed by certificates: [CN=Root CA,O=Istio]'" in p for p in res["istio_problems"]), \
+        res["istio_problems"]
+
+
+def test_secret_crl_is_only_a_warning_for_istio_before_1_27(api, crl_pki, capsys):
+    root, inter = crl_pki
+    _crl_secret(api, root, inter, _crl(make("Other CA", key("ec256", 3))))
+    res = run_module(secret_args(api, istio_signing_ca=True, istio_version="1.26.4"), capsys)
+    assert res["istio_ready"] is True, res["istio_problems"]
+    assert any("missing CRL signed by certificates: [CN=Intermediate CA,O=Istio CN=Root CA,O=Istio]" in w
+               for w in res["istio_warnings"]), res["istio_warnings"]
+
+
+def test_crl_content_with_a_bundle_and_a_bad_version(crl_pki, capsys):
+    root, inter = crl_pki
+    res = run_module({"content": pem(inter, root), "istio_signing_ca": True, "crl_content": _crl(inter)}, capsys)
+    assert res["istio_ready"] is False
+    assert any("[CN=Root CA,O=Istio]" in p for p in res["istio_problems"])
+    res = run_module({"content": pem(inter, root), "istio_signing_ca": True, "istio_version": "latest"}, capsys)
+    assert res["_rc"] == 1 and "istio_version 'latest' is not an Istio version" in res["msg"]

@@ -74,11 +74,25 @@ def test_percentage_rejected_when_every_webhook_version_rejects_it():
                       "result in a renewBefore greater than 5m0s"]
 
 
-def test_percentage_where_webhook_versions_disagree_only_warns():
-    # 1h with 99%: complement = 36s (old webhooks reject), effective = 59m24s (fixed webhook accepts).
-    errors, warnings = cs.validate(spec(duration="1h", renewBeforePercentage=99))
+def test_percentage_is_checked_as_its_complement_like_every_released_webhook():
+    # 1h with 99%: every released webhook (v1.15-v1.21) checks duration*(100-99)/100 = 36s and refuses.
+    assert messages(spec(duration="1h", renewBeforePercentage=99)) == [
+        "spec.renewBeforePercentage: Invalid value: 99: certificate renewBeforePercentage must result in a "
+        "renewBefore greater than 5m0s"]
+
+
+def test_percentage_the_webhook_accepts_but_the_controller_reads_differently_warns():
+    # 1h with 2%: the webhook checks 58m48s and accepts; the controller renews 1m12s before expiry.
+    errors, warnings = cs.validate(spec(duration="1h", renewBeforePercentage=2))
     assert errors == []
-    assert len(warnings) == 1 and "PR #9129" in warnings[0] and "reject it, later ones accept it" in warnings[0]
+    assert len(warnings) == 1 and "renews 1m12s before expiry" in warnings[0]
+
+
+def test_long_durations_with_small_percentages_overflow_before_v1_21():
+    # cert-manager commit 94c413194: v1.20 computes duration*(100-pct) in int64.
+    ten_years = spec(duration="87600h", renewBeforePercentage=1)
+    assert messages(ten_years) == []
+    assert cs.validate(ten_years, "v1.20.3")[0][0].detail.endswith("greater than 5m0s")
 
 
 def test_percentage_alone_is_not_webhook_validated_but_warned():
@@ -142,15 +156,19 @@ def test_at_least_one_identity():
 
 def test_common_name_at_most_64_bytes():
     assert messages(spec(commonName="x" * 64)) == []
-    assert messages(spec(commonName="x" * 65)) == ["spec.commonName: Too long: must have at most 64 bytes"]
+    assert messages(spec(commonName="x" * 65)) == ["spec.commonName: Too long: may not be more than 64 bytes"]
+    assert [str(e) for e in cs.validate(spec(commonName="x" * 65), "v1.16.3")[0]] == [
+        "spec.commonName: Too long: must have at most 64 bytes"]
 
 
 def test_literal_subject_excludes_common_name_and_subject():
     errors = messages(spec(literalSubject="CN=a", subject={"organizations": ["acme"]}))
     assert errors == [
         'spec.commonName: Invalid value: "istio-ca": When providing a `LiteralSubject` no `commonName` may be provided.',
-        'spec.subject: Invalid value: {"organizations":["acme"]}: When providing a `LiteralSubject` no `Subject` '
-        'properties may be provided.']
+        'spec.subject: Invalid value: certmanager.X509Subject{Organizations:[]string{"acme"}, Countries:[]string(nil), '
+        'OrganizationalUnits:[]string(nil), Localities:[]string(nil), Provinces:[]string(nil), '
+        'StreetAddresses:[]string(nil), PostalCodes:[]string(nil), SerialNumber:""}: When providing a '
+        '`LiteralSubject` no `Subject` properties may be provided.']
 
 
 def test_ip_and_email_addresses():
@@ -173,23 +191,26 @@ def test_ecdsa_sizes():
         'spec.privateKey.size: Unsupported value: 2048: supported values: "256", "384", "521"']
 
 
-def test_unknown_algorithm_and_ed25519_size_ignored():
+def test_unknown_algorithm_is_refused_by_the_crd_and_ed25519_size_ignored():
     assert messages(spec(privateKey={"algorithm": "DSA"})) == [
-        'spec.privateKey.algorithm: Invalid value: "DSA": must be either empty or one of rsa, ecdsa or ed25519']
+        'spec.privateKey.algorithm: Unsupported value: "DSA": supported values: "RSA", "ECDSA", "Ed25519"']
     assert messages(spec(privateKey={"algorithm": "Ed25519", "size": 1})) == []
 
 
-def test_signature_algorithm_must_match_key():
-    assert messages(spec(privateKey={"algorithm": "ECDSA"}, signatureAlgorithm="SHA256WithRSA")) == [
+def test_signature_algorithm_must_match_key_from_v1_18():
+    ecdsa_with_rsa = spec(privateKey={"algorithm": "ECDSA"}, signatureAlgorithm="SHA256WithRSA")
+    assert messages(ecdsa_with_rsa) == []  # version unknown: a v1.17 webhook accepts it
+    assert cs.validate(ecdsa_with_rsa, "v1.17.4") == ([], [])
+    assert [str(e) for e in cs.validate(ecdsa_with_rsa, "v1.18.0")[0]] == [
         'spec.signatureAlgorithm: Invalid value: "SHA256WithRSA": for key algorithm ECDSA the allowed signature '
         'algorithms are [ECDSAWithSHA256 ECDSAWithSHA384 ECDSAWithSHA512]']
 
 
 # --- usages, revisionHistoryLimit, secretTemplate, nameConstraints ------------------------------------------------------
 
-def test_unknown_usage():
-    assert messages(spec(usages=["cert sign", "server-auth"])) == [
-        'spec.usages[1]: Invalid value: "server-auth": unknown keyusage']
+def test_unknown_usage_is_refused_by_the_crd_enum():
+    assert messages(spec(usages=["cert sign", "server-auth"]))[0].startswith(
+        'spec.usages[1]: Unsupported value: "server-auth": supported values: "signing", "digital signature"')
 
 
 def test_revision_history_limit():
@@ -210,8 +231,9 @@ def test_secret_template_annotations_and_labels():
 
 def test_name_constraints_need_is_ca():
     errors = messages(spec(isCA=False, nameConstraints={"permitted": {"dnsDomains": ["example.com"]}}))
-    assert errors == ['spec.nameConstraints: Invalid value: {"permitted":{"dnsDomains":["example.com"]}}: '
-                      'isCa should be true when nameConstraints is set']
+    assert errors == ['spec.nameConstraints: Invalid value: certmanager.NameConstraints{Critical:false, '
+                      'Permitted:(*certmanager.NameConstraintItem)(0x\u2026), Excluded:(*certmanager.NameConstraintItem)'
+                      '(nil)}: isCa should be true when nameConstraints is set']
 
 
 # --- schema layer --------------------------------------------------------------------------------------------------------
@@ -244,10 +266,33 @@ def test_clean_drops_nulls_recursively():
 
 def test_check_raises_with_all_messages_and_returns_warnings():
     with pytest.raises(CertificateError) as err:
-        cs.check(spec(duration="30m", usages=["nope"]), "istio-system", "cacerts")
+        cs.check(spec(duration="30m", revisionHistoryLimit=0), "istio-system", "cacerts")
     assert err.value.message.startswith("Certificate istio-system/cacerts is invalid, cert-manager would reject it "
                                         "(nothing was sent to the cluster): spec.duration: Invalid value: 30m0s")
     assert err.value.result["validation_errors"] == [
         "spec.duration: Invalid value: 30m0s: certificate duration must be greater than 1h0m0s",
-        'spec.usages[0]: Invalid value: "nope": unknown keyusage']
+        "spec.revisionHistoryLimit: Invalid value: 0: must not be less than 1"]
     assert cs.check(spec(extra=1), "ns", "n")[0].startswith("spec.extra")
+
+
+_ODD = [None, 1, True, "x", "", [], {}, [1], ["a"], [{}], [{"type": 1}], {"a": 1}, 2.5, [{"cron": 5}]]
+
+
+@pytest.mark.parametrize("field,value", [(f, v) for f in (
+    "additionalOutputFormats", "keystores", "renewal", "otherNames", "nameConstraints", "literalSubject",
+    "emailAddresses", "ipAddresses", "privateKey", "secretTemplate", "subject", "renewBeforePercentage") for v in _ODD]
+    + [("keystores", {"jks": {"create": True, "password": v}}) for v in _ODD]
+    + [("renewal", {"policy": "RenewBefore", "windows": [{"cron": v, "windowDuration": "1h"}]}) for v in _ODD]
+    + [("renewal", {"windows": v}) for v in _ODD] + [("nameConstraints", {"permitted": v}) for v in _ODD])
+def test_odd_values_give_field_errors_never_an_exception(field, value):
+    for version in (None, "v1.21.1", "v1.16.0"):
+        errors, _warnings = cs.validate(spec(**{field: value}), version)
+        assert all(str(e).startswith("spec") for e in errors)
+
+
+def test_renewal_is_judged_only_for_releases_that_have_it():
+    bad = spec(renewal={"policy": "Never", "windows": [{"windowDuration": "1h", "cron": "0 25 * * *"}]})
+    assert messages(bad) == []  # version unknown: CRDs before v1.21 have no renewal field
+    assert cs.validate(bad, "v1.20.3") == ([], [])
+    assert [str(e) for e in cs.validate(bad, "v1.21.0")[0]] == [
+        'spec.renewal.policy: Unsupported value: "Never": supported values: "RenewBefore", "Disabled"']

@@ -13,7 +13,7 @@ def test_value_rendering_follows_error_body():
     assert str(fe.invalid_shown("spec.a", "1h0m0s", "d")) == "spec.a: Invalid value: 1h0m0s: d"
     assert str(fe.required("spec.a")) == "spec.a: Required value"
     assert str(fe.required("spec.a", "must be specified")) == "spec.a: Required value: must be specified"
-    assert str(fe.too_long("spec.a", 64)) == "spec.a: Too long: must have at most 64 bytes"
+    assert str(fe.too_long("spec.a", 64)) == "spec.a: Too long: may not be more than 64 bytes"
     assert str(fe.not_supported("spec.a", 1, ("2", "3"))) == 'spec.a: Unsupported value: 1: supported values: "2", "3"'
 
 

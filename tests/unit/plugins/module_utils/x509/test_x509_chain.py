@@ -146,3 +146,71 @@ def test_build_paths_finds_issuers_in_any_order(pki):
     assert paths == [[leaf.cert, inter.cert, root.cert]]
     assert build_paths(leaf.cert, [], [root.cert]) == []
     assert build_paths(root.cert, [], [root.cert]) == [[root.cert]]
+
+
+def _v1_root():
+    """A self-signed X.509 v1 root (no version field, no extensions), re-signed after dropping the version.
+
+    cryptography's builder only writes v3, so the TBS is rebuilt with x509_der and signed again."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import der as x509_der
+    from unit.x509_factory import Issued
+    private = key("ec256", 5)
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "V1 Root")])
+    v3 = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
+          .serial_number(4242).not_valid_before(NOW - DAY).not_valid_after(NOW + 30 * DAY)
+          .sign(private, hashes.SHA256()))
+    fields = x509_der.CertFields(v3.public_bytes(serialization.Encoding.DER))
+    tbs = fields.tbs(version=None, extensions=[])
+    signature = private.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    der = x509_der.encode(0x30, tbs + fields.outer_signature_algorithm + x509_der.encode(0x03, b"\x00" + signature))
+    cert = x509.load_der_x509_certificate(der)
+    assert cert.version == x509.Version.v1
+    return Issued(cert, private)
+
+
+def test_v1_root_is_a_valid_trust_anchor():
+    """Go's Verify checks CA flags of intermediates only and CheckSignatureFrom accepts a v1 parent
+    (golang/go src/crypto/x509/verify.go isValid, x509.go CheckSignatureFrom); OpenSSL accepts a
+    self-signed v1 root too. So a chain ending at one must not be reported as rejected."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+    root = _v1_root()
+    inter = make("Intermediate CA", key("ec256", 6), issuer=root)
+    for chain in (analyze_chain(certs(inter), certs(root), None, NOW, source="tls.crt", roots_source="ca.crt"),
+                  analyze_chain(certs(inter, root), None, None, NOW, source="content")):
+        assert chain["ends_at_root"] is True
+        assert not [p for p in chain["problems"] if "not a CA" in p], chain["problems"]
+    if shutil.which("openssl"):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "root.pem"), "w") as handle:
+                handle.write(root.pem)
+            with open(os.path.join(tmp, "inter.pem"), "w") as handle:
+                handle.write(inter.pem)
+            out = subprocess.run(["openssl", "verify", "-CAfile", os.path.join(tmp, "root.pem"),
+                                  os.path.join(tmp, "inter.pem")], capture_output=True, text=True, check=False)
+            assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_v1_certificate_as_an_intermediate_is_still_refused():
+    """Go requires basicConstraints CA:TRUE of every intermediate; a v1 certificate has none."""
+    root = make("Root CA", key("ec256", 0))
+    v1 = _v1_root()
+    leaf = make("leaf", key("ec256", 7), issuer=v1, ca=False)
+    chain = analyze_chain(certs(leaf, v1), certs(root), None, NOW, source="tls.crt", roots_source="ca.crt")
+    assert chain["problems"]
+
+
+def test_v1_root_in_ca_crt_is_istio_ready():
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import istio_requirements as x509_istio
+    root = _v1_root()
+    inter = make("Intermediate CA", key("ec256", 6), issuer=root)
+    names = {"cert": "tls.crt", "key": "tls.key", "root": "ca.crt"}
+    inp = x509_istio.IstioInput([inter.cert], [inter.cert, root.cert], [root.cert], loaded(inter), names,
+                                layout="kubernetes.io/tls")
+    ready, problems, _warnings = x509_istio.check(inp, NOW)
+    assert ready, problems

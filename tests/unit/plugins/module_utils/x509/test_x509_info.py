@@ -93,3 +93,50 @@ def test_big_serial_hex_has_no_padding():
     issued = make("s", serial=0x0ABC)
     info = certificate_info(issued.cert, datetime.datetime.now(datetime.timezone.utc))
     assert info["serial_hex"] == "abc" and info["serial_number"] == 2748
+
+
+def _name(*pairs):
+    from cryptography import x509
+    return x509.Name([x509.NameAttribute(x509.ObjectIdentifier(oid), value) for oid, value in pairs])
+
+
+@pytest.mark.parametrize("pairs, want", [
+    # istiod's log form of an intermediate issued with O, L, CN in that order.
+    ((("2.5.4.10", "Istio"), ("2.5.4.7", "cluster1"), ("2.5.4.3", "Intermediate CA")),
+     "CN=Intermediate CA,O=Istio,L=cluster1"),
+    # The expected strings below are those of Go's TestPKIXNameString (golang/go src/crypto/x509/x509_test.go).
+    ((("2.5.4.6", "GB"), ("2.5.4.8", "Surrey"), ("2.5.4.7", "Richmond"), ("2.5.4.9", "The Square"),
+      ("2.5.4.17", "TW9 1DT"), ("2.5.4.10", "Isode Limited"), ("2.5.4.11", "RFCs"), ("2.5.4.3", "Steve Kille"),
+      ("2.5.4.5", "RFC 2253")),
+     "SERIALNUMBER=RFC 2253,CN=Steve Kille,OU=RFCs,O=Isode Limited,POSTALCODE=TW9 1DT,STREET=The Square,"
+     "L=Richmond,ST=Surrey,C=GB"),
+    ((("2.5.4.10", "#Google, Inc. \n-> 'Alphabet\" "), ("2.5.4.6", "US")),
+     "O=\\#Google\\, Inc. \n-\\> 'Alphabet\\\"\\ ,C=US"),
+    ((("2.5.4.7", "Gophertown"), ("1.2.3.4.5", "golang.org")), "L=Gophertown,1.2.3.4.5=#130a676f6c616e672e6f7267"),
+    # Go prints emailAddress by OID, with asn1.Marshal's UTF8String for a string that is not printable ('@').
+    ((("2.5.4.3", "Root CA"), ("1.2.840.113549.1.9.1", "ca@example.com")),
+     "CN=Root CA,1.2.840.113549.1.9.1=#0c0e6361406578616d706c652e636f6d"),
+    # Two OUs are one multi-valued RDN in Go's ToRDNSequence.
+    ((("2.5.4.11", "a"), ("2.5.4.3", "x"), ("2.5.4.11", "b")), "CN=x,OU=a+OU=b"),
+])
+def test_go_name_matches_pkix_name_string(pairs, want):
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import go_name
+    assert go_name(_name(*pairs)) == want
+
+
+def test_subject_go_differs_from_rfc4514_where_go_reorders():
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Istio"),
+                         x509.NameAttribute(NameOID.LOCALITY_NAME, "cluster1"),
+                         x509.NameAttribute(NameOID.COMMON_NAME, "Intermediate CA")])
+    private = key("ec256", 1)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(private.public_key()).serial_number(7)
+            .not_valid_before(NOW - DAY).not_valid_after(NOW + DAY)
+            .sign(private, hashes.SHA256()))
+    info = certificate_info(cert, NOW)
+    assert info["subject"] == "CN=Intermediate CA,L=cluster1,O=Istio"   # RFC 4514: certificate order reversed
+    assert info["subject_go"] == "CN=Intermediate CA,O=Istio,L=cluster1"  # what istiod logs
+    assert info["issuer_go"] == info["subject_go"]

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import certificate_info
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import load_certificates
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.inspect_backend import inspect
 
 OPENSSL = shutil.which("openssl")
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="openssl is not on PATH")
@@ -132,3 +133,107 @@ def test_vectors_that_carry_a_private_key_are_refused_without_echo(name):
     key_text = data[data.index(b"PRIVATE KEY-----"):].decode()
     body = [line for line in key_text.splitlines()[1:] if line and not line.startswith("-----")]
     assert body and not any(line in msg for line in body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every PEM certificate of the package that openssl reads (issue 14 item 8): x509_inspect must
+# return its readable facts and list the rest in ``problems``, never raise.
+
+VECTORS_DIR = os.path.join(os.path.dirname(cryptography_vectors.__file__), "x509")
+PEM_BLOCK = re.compile(rb"-----BEGIN (?:X509 )?CERTIFICATE-----.*?-----END (?:X509 )?CERTIFICATE-----", re.S)
+
+
+def _pem_vector_files():
+    found = []
+    for folder, _dirs, files in os.walk(VECTORS_DIR):
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as handle:
+                data = handle.read()
+            # Files that also hold a private key are refused on purpose (see the test above).
+            if PEM_BLOCK.search(data) and b"PRIVATE KEY-----" not in data:
+                found.append(os.path.relpath(path, VECTORS_DIR))
+    return sorted(found)
+
+
+PEM_FILES = _pem_vector_files()
+
+
+def openssl_basics(pem):
+    """openssl's serial, notAfter and CA flag(s) of one PEM certificate; None when openssl cannot read it."""
+    out = subprocess.run([OPENSSL, "x509", "-noout", "-serial", "-enddate", "-ext", "basicConstraints"],
+                         input=pem, capture_output=True, check=False)
+    if out.returncode != 0:
+        return None
+    text = out.stdout.decode("utf-8", "replace")
+    serial = re.search(r"^serial=(-?[0-9A-Fa-f]*)$", text, re.M).group(1)
+    not_after = re.search(r"^notAfter=(.*)$", text, re.M).group(1)
+    flags = re.findall(r"^\s+CA:(TRUE|FALSE)", text, re.M)
+    return {"serial": int(serial, 16) if serial not in ("", "-") else 0, "not_after": not_after,
+            "ca": set(f == "TRUE" for f in flags)}
+
+
+def test_the_walk_covers_the_package():
+    """The walk really reaches the malformed vectors the issue names, so a skip cannot hide them."""
+    names = set(PEM_FILES)
+    assert len(PEM_FILES) > 100
+    for name in ("custom/malformed-san.pem", "custom/malformed-ian.pem", "custom/empty-eku.pem",
+                 "custom/cp_invalid.pem", "custom/two_basic_constraints.pem",
+                 "custom/unsupported_subject_public_key_info.pem", "custom/nc_invalid_ip_netmask.pem",
+                 "wosign-bc-invalid.pem"):
+        assert name in names
+
+
+@pytest.mark.parametrize("name", PEM_FILES)
+def test_every_pem_vector_openssl_reads_gets_its_facts(name):
+    path = os.path.join(VECTORS_DIR, name)
+    with open(path, "rb") as handle:
+        blocks = PEM_BLOCK.findall(handle.read())
+    wants = [openssl_basics(block) for block in blocks]
+    if not any(wants):
+        pytest.skip("openssl cannot read any certificate of %s" % name)
+    result = inspect({"path": path, "istio_signing_ca": True}, now=NOW)  # must not raise
+    assert len(result["certificates"]) == len(blocks)
+    for info, want in zip(result["certificates"], wants):
+        if want is None:
+            continue
+        assert info["serial_number"] == want["serial"], name
+        if want["not_after"] != "Bad time value":
+            assert info["not_after"] == openssl_time(want["not_after"]), name
+        else:
+            assert info["not_after"] is None and info["problems"], name
+        if len(want["ca"]) == 1:
+            assert info["is_ca"] is next(iter(want["ca"])), name
+        elif not want["ca"]:
+            assert info["is_ca"] in (False, None), name
+        assert re.match(r"^([0-9a-f]{2}:){31}[0-9a-f]{2}$", info["fingerprint_sha256"]), name
+        assert info["subject"] is not None and info["issuer"] is not None
+    if any(info["problems"] for info in result["certificates"]):
+        assert result["istio_ready"] is False
+
+
+@pytest.mark.parametrize("name,part", [
+    ("custom/malformed-san.pem", "subjectAltName"),
+    ("custom/malformed-ian.pem", "issuerAltName"),
+    ("custom/empty-eku.pem", "extendedKeyUsage"),
+    ("custom/cp_invalid.pem", "certificatePolicies"),
+    ("custom/two_basic_constraints.pem", "2 basicConstraints extensions"),
+    ("custom/unsupported_subject_public_key_info.pem", "public key (algorithm 1.3.6.1.4.1.8432.1.1.2)"),
+    ("custom/nc_invalid_ip_netmask.pem", "nameConstraints"),
+    ("wosign-bc-invalid.pem", "basicConstraints"),
+    ("custom/invalid_version.pem", "version"),
+])
+def test_named_malformed_vectors_list_the_unreadable_part(name, part):
+    result = inspect({"path": os.path.join(VECTORS_DIR, name), "istio_signing_ca": True}, now=NOW)
+    problems = result["certificates"][0]["problems"]
+    assert any(part in p for p in problems), problems
+    assert result["istio_ready"] is False
+    assert any("cannot be read in full" in p and part in p for p in result["istio_problems"])
+
+
+def test_ca_false_with_pathlen_is_still_known_as_not_a_ca():
+    """wosign-bc-invalid.pem: CA:FALSE with a pathlen, which cryptography refuses; the CA flag is unambiguous."""
+    result = inspect({"path": os.path.join(VECTORS_DIR, "wosign-bc-invalid.pem")}, now=NOW)
+    info = result["certificates"][0]
+    assert info["is_ca"] is False
+    assert info["basic_constraints"] == ["CA:FALSE", "pathlen:0"]

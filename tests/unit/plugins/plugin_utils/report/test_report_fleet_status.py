@@ -214,3 +214,65 @@ def test_cached_cluster_statuses_keeps_saved_entries_and_names_unknown_clusters(
     assert again["clusters"][0]["intermediate"]["seconds_remaining"] == 20 * 86400  # counted from the new time
     with pytest.raises(AnsibleFilterError, match="not a fleet status document"):
         cached_cluster_statuses({"hello": "world"}, ["c1"], path="bogus.json")
+
+
+# Issue 18: what the modules return when the cluster cannot be read (reads registered with failed_when: false).
+# A failure without api_error never reached an API server (module_utils/module_runner.py: K8sError).
+MISSPELLED = {"changed": False, "failed": False,
+              "msg": "Cannot read kubeconfig /home/ops/.kube/clsuter-2.yaml: No such file or directory."}
+UNAUTHORIZED = {"changed": False, "failed": False,
+                "msg": "Unauthorized The credentials were rejected (401 Unauthorized): check the token or client "
+                       "certificate of this cluster's kubeconfig context.",
+                "api_error": {"code": 401, "reason": "Unauthorized", "message": "Unauthorized", "causes": []}}
+
+
+@pytest.mark.parametrize("failure", [MISSPELLED, UNAUTHORIZED], ids=["kubeconfig-misspelled", "401"])
+def test_a_cluster_no_read_reached_is_unreachable_with_the_cause(failure):
+    entry = cluster_status("cluster-2", certificate=dict(failure), inspect=dict(failure), reload={"skipped": True})
+    assert entry["reachable"] is False and entry["ok"] is False
+    assert entry["unreachable_cause"] == failure["msg"]
+    assert entry["problems"] == ["cannot read this cluster: %s" % failure["msg"]]
+    assert entry["errors"] == ["Certificate: %s" % failure["msg"], "cacerts: %s" % failure["msg"]]
+    assert entry["root"] is None
+
+
+def test_an_api_answer_means_reachable_even_when_the_read_failed():
+    """403 (authenticated, not allowed) and 404 (no CRD) are answers of a reachable API server; a cacerts
+    that does not parse is a finding about a cluster that was read."""
+    forbidden = {"msg": "secrets is forbidden", "api_error": {"code": 403, "reason": "Forbidden"}}
+    no_crd = {"msg": "cert-manager's Certificate CRD is not installed.", "api_error": {"code": 404, "reason": "NotFound"}}
+    entry = cluster_status("c1", certificate=no_crd, inspect=forbidden, reload={"skipped": True})
+    assert entry["reachable"] is True and entry["unreachable_cause"] is None and entry["ok"] is False
+    parsed_badly = cluster_status("c1", certificate=certificate_module_result(),
+                                  inspect={"msg": "Secret istio-system/cacerts key ca-cert.pem is not PEM"})
+    assert parsed_badly["reachable"] is True
+
+
+def test_root_unknown_makes_one_shared_root_unknown_and_the_fleet_not_ok():
+    now = "2030-01-20T00:00:00Z"
+    healthy = [cluster_status(n, certificate=certificate(), inspect=inspect(), istiod=[deployment()], reload=RELOADED)
+               for n in ("cluster-1", "cluster-3")]
+    down = cluster_status("cluster-2", certificate=dict(MISSPELLED), inspect=dict(MISSPELLED), reload={"skipped": True})
+    doc = fleet_report(healthy + [down], generated_at=now)
+    fleet = doc["fleet"]
+    assert fleet["root_consistent"] is None and fleet["root_unknown"] == ["cluster-2"]
+    assert fleet["unreachable"] == ["cluster-2"] and fleet["ok"] is False
+    assert fleet_report(healthy, generated_at=now)["fleet"]["root_consistent"] is True
+    assert fleet_report(healthy, generated_at=now, expiring_within="1h")["fleet"]["ok"] is True
+
+
+def test_a_cluster_the_saved_status_does_not_know_is_not_contacted_not_unreachable():
+    saved = fleet_report([cluster_status("cluster-1", certificate=certificate(), inspect=inspect(),
+                                         istiod=[deployment()], reload=RELOADED)], generated_at="2030-01-20T00:00:00Z")
+    entries = cached_cluster_statuses(saved, ["cluster-1", "cluster-9"])
+    assert entries[1]["reachable"] is None and entries[1]["unreachable_cause"] is None
+    assert len(entries[1]["problems"]) == 1 and "no saved status" in entries[1]["problems"][0]
+    assert fleet_report(entries)["fleet"]["root_consistent"] is None
+
+
+@pytest.mark.parametrize("value", [3600, "3600", "1h", "60m", 3600.0])
+def test_expiring_within_is_seconds_or_a_go_duration_in_every_filter(value):
+    """report.yml documents report_expiring_within as "Go duration or seconds"; -e passes 3600 as a string."""
+    doc = fleet_report([], expiring_within=value, generated_at="2025-06-01T00:00:00Z")
+    assert doc["settings"]["expiring_within_seconds"] == 3600
+    assert report_model.build_view(doc, expiring_within=value)["threshold"] == 3600

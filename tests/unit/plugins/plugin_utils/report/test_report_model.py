@@ -1,7 +1,6 @@
 """report_model: which clusters the report flags, and why (shared by Markdown and HTML)."""
 
 import copy
-import datetime
 import json
 import os
 
@@ -108,8 +107,32 @@ def test_missing_or_unreachable_cluster_fails():
                        "clusters": [{"name": "empty"}, {"name": "gone", "reachable": False}]})
     rows = rows_by_name(view)
     assert codes(rows["empty"]) == ["no_intermediate"]
-    assert codes(rows["gone"]) == ["no_intermediate", "unreachable"]
+    # Nothing of an unreachable cluster is known: "no intermediate" would be a finding it does not have.
+    assert codes(rows["gone"]) == ["unreachable"]
     assert view["fleet"]["fail"] == ["empty", "gone"]
+    assert view["fleet"]["failing"] == ["empty"] and view["fleet"]["unreachable"] == ["gone"]
+    assert [r["name"] for r in view["rows"]] == ["gone", "empty"]  # unreachable first
+    assert view["fleet"]["root_consistent"] is None  # no root read at all: unknown, not yes
+
+
+def test_unreachable_cause_shown_once_and_root_unknown_never_yes(report):
+    """Issue 18: a cluster that could not be read makes "one shared root" unknown, even when report.json
+    (of an older release) said true; its cause is the warning, not repeated from its problems."""
+    gone = dict(report["clusters"][0], name="cluster-0", reachable=False, intermediate=None, root=None,
+                unreachable_cause="Cannot read kubeconfig /nope.yaml: No such file or directory.",
+                problems=["cannot read this cluster: Cannot read kubeconfig /nope.yaml: No such file or directory."])
+    report["clusters"].append(gone)
+    report["fleet"].update(root_consistent=True, root_differs=[], roots={"aa": []}, root_unknown=[])
+    for entry in report["clusters"]:
+        if entry["name"] != "cluster-0":
+            entry["root"] = {"fingerprint_sha256": "aa"}
+    view = build_view(report)
+    assert view["rows"][0]["name"] == "cluster-0" and view["rows"][0]["status"] == "fail"
+    assert [w["text"] for w in view["rows"][0]["warnings"]] == [
+        "unreachable: Cannot read kubeconfig /nope.yaml: No such file or directory."]
+    assert view["fleet"]["root_consistent"] is None and view["fleet"]["root_unknown"] == ["cluster-0"]
+    assert [w["code"] for w in view["warnings"]][:2] == ["unreachable", "root_unknown"]
+    assert "Root unknown on: cluster-0." in view["warnings"][1]["text"]
 
 
 def test_clusters_as_mapping_sorted_naturally():
@@ -153,13 +176,13 @@ def test_threshold_parsing():
     assert threshold_seconds("90") == 90
     assert threshold_seconds(7.5) == 7.5
     assert threshold_seconds(None) is None
-    with pytest.raises(ReportDataError, match='"30d" is not a duration'):
+    with pytest.raises(ReportDataError, match=r'expiring_within: time: unknown unit "d" in duration "30d"\. .*\(30d is "720h"\)'):
         threshold_seconds("30d")
 
 
 def test_parse_time_forms():
     assert parse_time("2025-01-02T03:04:05Z").tzinfo is not None
-    assert parse_time("2025-01-02T03:04:05+02:00").utcoffset() == datetime.timedelta(hours=2)
+    assert parse_time("2025-01-02T03:04:05+02:00") == parse_time("2025-01-02T01:04:05Z")
     assert parse_time("garbage") is None and parse_time(None) is None
 
 

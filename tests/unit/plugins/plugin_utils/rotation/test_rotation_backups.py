@@ -6,23 +6,20 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backup import backup_name as module_name
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.backups import (
-    backup_name, backup_vault_file, controller_backups_to_prune, newest_backup, vault_backup_problems)
+from ansible_collections.meshpki.istio_ca.plugins.filter.backups import backup_name, newest_backup
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.backups import backup_vault_file, vault_backup_problems
 
 
 def secret(name, created, of="cacerts"):
     return {"metadata": {"name": name, "creationTimestamp": created, "labels": {"meshpki.istio_ca/backup-of": of}}}
 
 
-def test_one_name_for_both_copies(tmp_path):
-    assert backup_name("cacerts", 3, "5f1c2a9be03d7788") == module_name("cacerts", 3, "5f1c2a9be03d7788") == \
-        "cacerts-backup-r3-5f1c2a9be03d"
-    assert backup_name("cacerts", None, "ab") == "cacerts-backup-r0-ab"
+def test_the_controller_copy_is_named_as_the_cluster_copy(tmp_path):
     path = backup_vault_file(str(tmp_path / "b" / ".." / "b"), "c1", "cacerts", 3, "5f1c2a9be03d7788")
-    assert path == str(tmp_path / "b" / "c1" / "cacerts-backup-r3-5f1c2a9be03d.yml.vault")
+    assert path == str(tmp_path / "b" / "c1" / (backup_name("cacerts", 3, "5f1c2a9be03d7788") + ".yml.vault"))
+    assert path.endswith("/c1/cacerts-backup-r3-5f1c2a9be03d.yml.vault")
     with pytest.raises(AnsibleFilterError):
-        backup_name("cacerts", 3, None)
+        backup_vault_file(str(tmp_path), "c1", "cacerts", 3, None)
 
 
 def test_newest_backup_is_by_creation_time_then_name():
@@ -31,14 +28,6 @@ def test_newest_backup_is_by_creation_time_then_name():
                {"metadata": {"name": "unlabelled", "creationTimestamp": "2031-01-01T00:00:00Z"}}]
     assert newest_backup(secrets, "cacerts") == "b-z"
     assert newest_backup([], "cacerts") == ""
-
-
-def test_controller_copies_pruned_like_the_cluster_ones():
-    files = [{"path": "/d/r1.yml.vault", "mtime": 100.0}, {"path": "/d/r2.yml.vault", "mtime": 200.0},
-             {"path": "/d/r3.yml.vault", "mtime": 300.0}, {"path": "/d/r4.yml.vault", "mtime": 400.0}]
-    assert controller_backups_to_prune(files, keep=2, new="/d/r4.yml.vault") == ["/d/r2.yml.vault", "/d/r1.yml.vault"]
-    assert controller_backups_to_prune(files, keep=0, new="/d/r4.yml.vault") == []
-    assert controller_backups_to_prune(files, keep="5") == []
 
 
 def test_vault_copy_of_another_cluster_is_refused():

@@ -185,7 +185,6 @@ def test_plan_carries_the_request_parsed_once():
     ("ca_rotation_duration", ("30d", "", False), 'unknown unit "d"'),
     ("ca_rotation_duration", ("720", "", False), "missing unit"),
     ("ca_rotation_renew_before", ("720h", "-1h", False), "must be a positive duration"),
-    ("ca_rotation_force", ("720h", "", "maybe"), "not a boolean"),
 ])
 def test_malformed_request_names_the_variable_and_blocks_every_cluster(variable, args, text):
     request = rotation_request(*args)
