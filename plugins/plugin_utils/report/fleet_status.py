@@ -97,7 +97,10 @@ def _certificate_entry(name, namespace, obj):
 
 def _istiod_entry(deployments, reload):
     """Version and hot-reload verdict from the istiod Deployment(s); reload evidence from the check."""
-    entry = {"found": bool(deployments), "deployments": [], "version": None, "hot_reload": None,
+    # found: None when neither the Deployments nor the pods were looked at (the reload check is
+    # skipped while there is no cacerts), so that no finding claims istiod is missing.
+    found = True if deployments else (None if reload is None else False)
+    entry = {"found": found, "deployments": [], "version": None, "hot_reload": None,
              "hot_reload_state": None, "reloaded": None, "root_consistent": None, "last_reload": None,
              "problems": []}
     states = []
@@ -178,24 +181,20 @@ def _note(errors, text):
         errors.append(text)
 
 
-def _certificate_object(certificate, errors):
-    """The Certificate as ``{metadata, spec, status}`` (or None when absent) from what the caller has.
+def _certificate_object(certificate, errors, applied=False):
+    """The Certificate as ``{spec, status}`` (or None when absent) from a ``meshpki.istio_ca.certificate`` result.
 
-    Accepts the object itself, a ``kubernetes.core.k8s_info`` result, or a ``meshpki.istio_ca.certificate``
-    result (``merge_live_spec`` in check mode: ``exists``, ``live_spec``, ``status``). A failed read
-    is added to ``errors``.
+    One input shape: the registered result of the certificate module (``merge_live_spec`` in check
+    mode for a read, ``applied`` for the result of the change: its ``spec`` is then what is stored).
+    None is "not read". Registered with ``failed_when: false``, so "failed" cannot be trusted: a
+    result without ``exists`` is a failed read, added to ``errors``.
     """
-    if not isinstance(certificate, dict):
+    if certificate is None or not isinstance(certificate, dict) or certificate.get("skipped"):
         return None
-    if "resources" in certificate:
-        return (certificate.get("resources") or [None])[0]
-    if "metadata" in certificate or "apiVersion" in certificate:
-        return certificate
-    # A module result (registered with failed_when: false, so "failed" cannot be trusted).
-    if certificate.get("skipped"):
-        return None
-    if certificate.get("exists") and isinstance(certificate.get("live_spec"), dict):
-        return {"spec": certificate["live_spec"], "status": certificate.get("status") or {}}
+    if certificate.get("exists") is True:
+        spec = certificate.get("spec") if applied else certificate.get("live_spec")
+        if isinstance(spec, dict):
+            return {"spec": spec, "status": certificate.get("status") or {}}
     if certificate.get("exists") is False:
         return None
     errors.append("Certificate: %s" % (certificate.get("msg") or "could not be read"))
@@ -213,11 +212,11 @@ def _deployments(istiod, errors):
 
 
 def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=None, errors=None,
-                   certificate_name="cacerts", namespace="istio-system", now=None):
+                   certificate_name="cacerts", namespace="istio-system", now=None, applied=False):
     """One cluster's report entry from raw task results; judgement goes into ``problems``."""
     errors = [str(e) for e in (_plain(errors) or []) if e]
     certificate_raw = certificate
-    certificate = _certificate_object(_plain(certificate), errors)
+    certificate = _certificate_object(_plain(certificate), errors, applied=bool(applied))
     raw_inspect = _plain(inspect)
     inspect = _ok_result(raw_inspect)
     if inspect is not None and "certificates" not in inspect:
@@ -309,9 +308,10 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
 
     istiod_entry = entry["istiod"]
     if entry["reachable"] and not errors:
-        if not istiod_entry["found"]:
+        if istiod_entry["found"] is False:
             problems.append("no istiod Deployment (label app=istiod) found in %s" % namespace)
-        elif istiod_entry["hot_reload_state"] not in (istiod_versions.RELOAD_ON, istiod_versions.RELOAD_UNKNOWN):
+        elif istiod_entry["found"] and \
+                istiod_entry["hot_reload_state"] not in (istiod_versions.RELOAD_ON, istiod_versions.RELOAD_UNKNOWN):
             problems.append("istiod %s: hot reload %s, so a new intermediate is only used after an istiod restart; "
                             "run the istio role (deploy.yml), which sets AUTO_RELOAD_PLUGIN_CERTS=true where needed"
                             % (istiod_entry["version"], istiod_entry["hot_reload"]))

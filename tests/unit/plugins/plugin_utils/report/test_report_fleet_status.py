@@ -20,9 +20,10 @@ def certificate(revision=2, ready="True", issuing=False):
               "message": "Certificate is up to date and has not expired"}]
     if issuing:
         conds.append({"type": "Issuing", "status": "True", "reason": "ManuallyTriggered"})
-    return {"metadata": {"name": "cacerts", "namespace": "istio-system"},
-            "spec": {"secretName": "cacerts", "duration": "720h", "renewBefore": "360h",
-                     "issuerRef": {"name": "mesh-root", "kind": "ClusterIssuer"}},
+    # The certificate module's check-mode result (merge_live_spec), the one shape cluster_status takes.
+    return {"changed": False, "exists": True, "reissue": "none",
+            "live_spec": {"secretName": "cacerts", "duration": "720h", "renewBefore": "360h",
+                          "issuerRef": {"name": "mesh-root", "kind": "ClusterIssuer"}},
             "status": {"revision": revision, "notBefore": "2030-01-01T00:00:00Z", "notAfter": "2030-01-31T00:00:00Z",
                        "renewalTime": "2030-01-16T00:00:00Z", "conditions": conds}}
 
@@ -113,8 +114,8 @@ def test_missing_certificate_and_secret():
 def certificate_module_result(**extra):
     """What meshpki.istio_ca.certificate returns with merge_live_spec in check mode (failed_when: false)."""
     obj = certificate()
-    result = {"changed": False, "failed": False, "exists": True, "live_spec": obj["spec"], "status": obj["status"],
-              "spec": obj["spec"], "reissue": "none", "revision": 2}
+    result = {"changed": False, "failed": False, "exists": True, "live_spec": obj["live_spec"], "status": obj["status"],
+              "spec": obj["live_spec"], "reissue": "none", "revision": 2}
     result.update(extra)
     return result
 

@@ -24,7 +24,7 @@ def test_every_role_option_and_documented_playbook_variable_is_known(known):
 def test_facts_the_collection_sets_are_known_so_a_later_play_does_not_trip(known):
     # set by the roles for later plays of the same run (deploy.yml then rotate.yml with import_playbook)
     assert known["cert_manager_detected_version"].startswith("set by roles/cert_manager/tasks/")
-    assert known["ca_rotation_preflight"].startswith("set by roles/ca_rotation/tasks/")
+    assert known["ca_rotation_plan"].startswith("set by roles/ca_rotation/tasks/")
 
 
 def test_playbook_header_block_ends_at_the_next_paragraph():
