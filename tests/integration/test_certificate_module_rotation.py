@@ -310,6 +310,30 @@ def test_backup_of_a_new_certificate_over_an_existing_secret(world):
     assert fresh["backup"] is None and "does not exist: nothing to back up" in fresh["backup_note"]
 
 
+def test_backup_when_usages_go_from_unset_to_explicit(world):
+    """cert-manager compares usages raw (RequestMatchesSpec): "cert sign" made explicit on an isCA Certificate
+    re-issues at once, and under rotationPolicy Always the old key is gone unless it was copied first."""
+    first = world.issued("us", spec("us", duration="720h"))
+    before = world.secret("us")
+    result = world.run("us", spec=spec("us", duration="720h", usages=["cert sign"]), backup=True, renew="false")
+    assert result["reissue"] == "spec_change" and result["reissue_uncertain"] is None
+    assert result["reissue_reasons"] == ["RequestChanged: spec.usages differs from the current CertificateRequest"]
+    assert result["revision"] == 2 and result["serial"] != first["serial"]
+    assert result["backup"]["created"] is True and world.secret(result["backup"]["name"])["data"] == before["data"]
+
+
+def test_backup_when_the_current_request_was_garbage_collected(world):
+    """With the current-revision CertificateRequest gone (the revision manager deletes it during a renewal
+    under revisionHistoryLimit 1) the prediction cannot be read from cert-manager's own comparison: back up."""
+    world.issued("gc", spec("gc", duration="720h"))
+    world.cluster.delete(API, "certificaterequests", NS, "gc-1")
+    before = world.secret("gc")
+    result = world.run("gc", spec=spec("gc", duration="720h", usages=["cert sign", "digital signature"]),
+                       backup=True, renew="false", wait=False)
+    assert result["reissue"] == "none" and "current CertificateRequest is gone" in result["reissue_uncertain"]
+    assert result["backup"]["created"] is True and world.secret(result["backup"]["name"])["data"] == before["data"]
+
+
 # --- root policy ----------------------------------------------------------------------------------------------------
 
 def test_root_policy_flags_a_self_signed_root_without_never(world):

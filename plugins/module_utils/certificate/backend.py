@@ -94,6 +94,7 @@ class CertificateBackend(object):
         self.path = object_path(API, "certificates", self.namespace, self.name)
         self.waiter_factory = waiter_factory
         self._seen = None  # (live Certificate or None,) once read
+        self._doubt = None  # why the re-issue prediction is uncertain (backup=true then backs up anyway)
         self.warnings = []  # for module.warn(); exit_json(warnings=...) is deprecated in ansible-core 2.19
 
     # -- API calls with this module's error translation ------------------------------------------------------------
@@ -146,6 +147,7 @@ class CertificateBackend(object):
                                            "%s-%d" % (self.name, cst.revision(live)))
                 request, known = self._call(self.client.get_or_none, request_path), True
             reasons = reissue_model.cert_manager_reasons(changed, applied.get("spec"), request, request_known=known)
+            self._doubt = reissue_model.prediction_doubt(changed, live, request, known)
         if renew == "true":
             return "forced", ["renew=true: re-issue triggered like cmctl renew"] + reasons, True
         if renew == "auto":
@@ -205,7 +207,7 @@ class CertificateBackend(object):
         else:
             dry = self._apply(live, body, True, skip)
             plan = self._reissue_plan(live, dry, (live.get("spec") or {}) != (dry.get("spec") or {}))
-            reissue_expected = plan[0] != "none"
+            reissue_expected = plan[0] != "none" or self._doubt is not None  # uncertain: back up anyway
         if not reissue_expected:
             return None, NO_BACKUP_NEEDED, plan
         source = self._secret(spec.get("secretName"))
@@ -218,7 +220,7 @@ class CertificateBackend(object):
 
     def _backup_preview(self, secret, spec, live, reissue):
         """Check mode: which backup a real run would write (name only), or why none."""
-        if reissue == "none":
+        if reissue == "none" and self._doubt is None:
             return NO_BACKUP_NEEDED
         where = "Secret %s/%s" % (self.namespace, spec.get("secretName"))
         if secret is None:
@@ -290,7 +292,8 @@ class CertificateBackend(object):
             obj = self._waiter().wait(obj, expectation)
         secret = self._secret(after_spec.get("secretName"))
         result = self._report(obj, after_spec, secret)
-        result.update(changed=spec_changed or force, reissue=reissue, reissue_reasons=reasons)
+        result.update(changed=spec_changed or force, reissue=reissue, reissue_reasons=reasons,
+                      reissue_uncertain=self._doubt)
         if self.check_mode:
             result["status"] = cst.status_of(live) if live is not None else None
         else:

@@ -539,7 +539,14 @@ class CertificatePipeline:
         return out
 
     def _revision_gc(self, crt: dict) -> None:
-        """revisionmanager: keep at most revisionHistoryLimit requests once Ready."""
+        """revisionmanager: keep at most revisionHistoryLimit requests once Ready.
+
+        As ``ProcessItem``/``certificateRequestsToDelete`` in cert-manager's
+        ``pkg/controller/certificates/revisionmanager/revisionmanager_controller.go``: every request owned
+        by the Certificate counts, the in-flight one (revision > status.revision) too, so with a limit of 1
+        (the default from 1.18) a scheduled renewal deletes the current-revision request while Ready stays
+        True; requests without a parsable revision annotation are counted but never deleted.
+        """
         ready = get_condition(crt, "Ready")
         limit = revision_history_limit(crt.get("spec") or {}, self.sim.version)
         if limit is None or not ready or ready.get("status") != "True":
@@ -547,11 +554,19 @@ class CertificatePipeline:
         fresh = self.cluster.get(API, "certificates", crt["metadata"]["namespace"], crt["metadata"]["name"])
         if fresh is None:
             return
-        current = int((fresh.get("status") or {}).get("revision") or 0)
-        reqs = sorted((r for r in self._requests_for(fresh) if 0 < self._revision_of(r) <= current),
-                      key=self._revision_of)
-        for r in reqs[:max(len(reqs) - limit, 0)]:
-            self.cluster.delete(API, "certificaterequests", r["metadata"]["namespace"], r["metadata"]["name"])
+        owned = self._requests_for(fresh)
+        if limit >= len(owned):
+            return
+        numbered = []
+        for r in owned:
+            try:
+                numbered.append((int((r["metadata"].get("annotations") or {})[pol.REVISION]), r))
+            except (KeyError, ValueError):
+                continue
+        numbered.sort(key=lambda item: item[0])
+        for _rev, r in numbered[:max(len(numbered) - limit, 0)]:
+            # apierrors.IsNotFound: already gone, upstream continues.
+            self.sim._delete_quietly(API, "certificaterequests", r["metadata"]["namespace"], r["metadata"]["name"])
 
     # ------------------------------------------------------------------ certificate requests
 
