@@ -27,6 +27,11 @@ description:
   - On Istio 1.24 and later, when the log alone cannot decide, the metric
     C(citadel_server_cert_chain_expiry_timestamp) (port 15014, through the pods/proxy subresource) equal
     to the intermediate's NotAfter also proves it. Older versions do not refresh that metric on reload.
+  - Reads istiod's log level from the C(--log_output_level) argument of its C(discovery) container (Helm chart
+    value C(global.logging.level)). Above info for the default scope (for example C(default:warn)) the success
+    marker and the C(x509 cert) lines are never written; on 1.24 and later the metric is then asked at once and
+    is the only proof, before 1.24 (or when the metric cannot be read) the pod fails at once with problem
+    V(log_level_hides_reload) naming the cause and the fix, instead of waiting for O(timeout).
   - Explains every pod that has not reloaded with a cause and a fix in RV(problems) - hot reload off (Istio
     1.12 to 1.17 without C(AUTO_RELOAD_PLUGIN_CERTS=true), 1.12 and 1.13 never reload from a Secret volume,
     1.11 and older cannot reload), istiod running its self-signed CA (it never watches C(cacerts) then),
@@ -217,6 +222,13 @@ pods:
       type: str
       returned: success
       sample: "true"
+    log_level:
+      description:
+        - The default scope's level from the C(discovery) container's C(--log_output_level) (V(info) without the
+          flag); null when the flag cannot be parsed. Above V(info) the log cannot prove a reload.
+      type: str
+      returned: success
+      sample: info
     started_at:
       description: When the C(discovery) container last started (RFC 3339 UTC).
       type: str
@@ -355,7 +367,8 @@ problems:
       description:
         - Stable identifier, for example V(hot_reload_off), V(hot_reload_ineffective), V(hot_reload_unsupported),
           V(self_signed), V(root_change_refused), V(update_failed), V(format_unknown), V(watcher_stopped),
-          V(no_istiod), V(timeout), V(other_intermediate_loaded), V(secret_serial_mismatch), V(root_mismatch).
+          V(no_istiod), V(timeout), V(other_intermediate_loaded), V(secret_serial_mismatch), V(root_mismatch),
+          V(log_level_hides_reload).
       type: str
       returned: success
       sample: hot_reload_off

@@ -212,6 +212,8 @@ class ReloadCheck(object):
     def _want_metric(self, state, elapsed, now, final):
         if state.metric_error or not versions.metric_fresh(state.info.version):
             return False
+        if not state.info.logs_info:  # the log will never prove it: the metric is the only evidence
+            return state.metric_at is None or now - state.metric_at >= FIRST_INTERVAL
         verdict = state.verdict
         if verdict is not None and any(p["code"] == "reload_unproven" for p in verdict.problems):
             return state.metric_at is None or now - state.metric_at >= FIRST_INTERVAL
@@ -228,7 +230,8 @@ class ReloadCheck(object):
         return target.secret_created is not None and pod.started < target.secret_created
 
     def _judge(self, state, target, since):
-        state.verdict = evidence.judge(state.info, state.events, target, since, state.head, state.metric)
+        state.verdict = evidence.judge(state.info, state.events, target, since, state.head, state.metric,
+                                       state.metric_error)
         if state.log_error and state.verdict.state == evidence.PENDING:
             state.verdict.problems.append(problems.logs_unavailable(state.info, state.log_error))
 
@@ -294,6 +297,7 @@ class ReloadCheck(object):
                 "version": info.version_text,
                 "image": info.image,
                 "auto_reload_plugin_certs": info.auto_reload,
+                "log_level": info.log_level,
                 "started_at": logs.format_time(info.started) if info.started else None,
                 "reloaded": verdict.reloaded,
                 "how": verdict.how,
