@@ -358,7 +358,9 @@ def test_root_policy_passes_with_never_and_with_a_plain_secret(world):
     assert never["root_policy"]["checked"] is True and never["exists"] is False and never["status"] is None
     plain = world.run("rpl", check_mode=True, spec=spec("rpl", issuer="plain-ca"), check_root_policy=True)
     assert plain["root_policy"] == {"checked": True, "issuer": "ClusterIssuer/plain-ca", "root_certificate": None,
-                                    "self_signed": None, "rotation_policy": None, "problems": [], "warnings": []}
+                                    "self_signed": None, "rotation_policy": None, "root_renewal_time": None,
+                                    "root_not_after": None, "root_renewal_policy": None, "problems": [],
+                                    "warnings": []}
 
 
 def test_root_policy_read_failure_is_a_warning(world):

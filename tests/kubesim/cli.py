@@ -9,7 +9,7 @@ import sys
 import threading
 
 from .fleet import Fleet
-from .manifests import COMPONENTS, DEFAULT_CERT_MANAGER_VERSION, DEFAULT_ISTIO_VERSION
+from .manifests import COMPONENTS, DEFAULT_CERT_MANAGER_VERSION, DEFAULT_ISTIO_VERSION, ISTIO_MANAGERS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preinstall", default="", help=f"comma-separated components: {','.join(COMPONENTS)}")
     p.add_argument("--istio-version", default=DEFAULT_ISTIO_VERSION)
     p.add_argument("--cert-manager-version", default=DEFAULT_CERT_MANAGER_VERSION)
+    p.add_argument("--istio-managed-by", default="none", choices=ISTIO_MANAGERS,
+                   help="label the preinstalled istiod as this installer does (helm: the chart's labels)")
     p.add_argument("--propagation-delay", type=float, default=0.0,
                    help="seconds before a changed Secret reaches istiod's volume (simulated kubelet delay)")
     p.add_argument("--verbose", "-v", action="store_true")
@@ -48,7 +50,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     fleet = Fleet(n_clusters=args.clusters, workdir=args.workdir, preinstall=components,
                   istio_version=args.istio_version, cert_manager_version=args.cert_manager_version,
-                  propagation_delay=args.propagation_delay)
+                  propagation_delay=args.propagation_delay, istio_managed_by=args.istio_managed_by)
     fleet.start()
     print(f"kubesim: {len(fleet)} clusters ready; kubeconfig {fleet.kubeconfig}; inventory {fleet.inventory}",
           flush=True)

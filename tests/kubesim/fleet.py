@@ -72,7 +72,7 @@ class Fleet:
                  preinstall: Sequence[str] = (), istio_version: str = DEFAULT_ISTIO_VERSION,
                  cert_manager_version: str = DEFAULT_CERT_MANAGER_VERSION, propagation_delay: float = 0.0,
                  names: Optional[Sequence[str]] = None, sync_writes: bool = True, controllers: bool = True,
-                 token: str = "kubesim", require_token: bool = False):
+                 token: str = "kubesim", require_token: bool = False, istio_managed_by: str = "none"):
         if isinstance(preinstall, str):
             preinstall = [p for p in preinstall.split(",") if p]
         self.names: List[str] = list(names) if names else [f"cluster-{i}" for i in range(1, n_clusters + 1)]
@@ -80,6 +80,7 @@ class Fleet:
         self.workdir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="kubesim-"))
         self.preinstall = tuple(preinstall)
         self.istio_version = istio_version
+        self.istio_managed_by = istio_managed_by
         self.cert_manager_version = cert_manager_version
         self.propagation_delay = float(propagation_delay)
         self.token = token
@@ -144,7 +145,7 @@ class Fleet:
             self.clean_discovery_caches()
             for c in self.clusters:
                 _preinstall(c, self.preinstall, cert_manager_version=self.cert_manager_version,
-                            istio_version=self.istio_version)
+                            istio_version=self.istio_version, istio_managed_by=self.istio_managed_by)
             self.settle(settle_timeout)
             self._write_kubeconfig()
             self._write_inventory()

@@ -27,6 +27,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import datetime
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import backup as backup_model
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import merge as merge_model
@@ -39,6 +40,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.secret_leaf 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.renew import trigger
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.wait import Waiter
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import webhook_version as webhook_release
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
 
 API = "cert-manager.io/v1"
@@ -233,6 +235,7 @@ class CertificateBackend(object):
                                                             facts["serial"]))
 
     def present(self):
+        self._horizon_seconds()  # bad input fails before anything is read or changed
         spec, live = self._spec_and_live()
         skip = bool(self.params.get("merge_live_spec")) and spec == (live.get("spec") or {})
         body = {"apiVersion": API, "kind": "Certificate",
@@ -251,10 +254,31 @@ class CertificateBackend(object):
         secret = None
         if self.params.get("check_root_policy"):
             result["root_policy"] = root_policy.check(self.client, self.namespace, self.name, result["spec"],
-                                                      self.params.get("cluster_resource_namespace") or "cert-manager")
+                                                      self.params.get("cluster_resource_namespace") or "cert-manager",
+                                                      self._next_rotation(result))
         seen = self._what_was_seen()
         result.update(exists=seen["exists"], live_spec=seen["live_spec"])
         return result
+
+    def _next_rotation(self, result):
+        """When this Certificate is next re-issued: ``root_renewal_horizon`` from now if later, else its renewalTime."""
+        status = result.get("status") or {}
+        scheduled = root_policy.parse_time(status.get("renewalTime") or status.get("notAfter"))
+        seconds = self._horizon_seconds()
+        if seconds:
+            until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+            scheduled = max(scheduled, until) if scheduled else until
+        return scheduled
+
+    def _horizon_seconds(self):
+        """``root_renewal_horizon`` in seconds (0 when unset); a bad value fails before any request."""
+        horizon = self.params.get("root_renewal_horizon")
+        if not horizon:
+            return 0
+        try:
+            return go_duration.parse(horizon) / 1e9
+        except go_duration.GoDurationError as exc:
+            raise CertificateError("root_renewal_horizon: %s; give a Go duration such as 2160h." % exc)
 
     def _finish_backup(self, result, secret, live, backup, note):
         """After the change: prune old copies (or, in check mode, name the copy a real run would write)."""
