@@ -128,8 +128,12 @@ def world(tmp_path_factory):
         w.run("root-never", namespace="cert-manager", spec=spec(
             "root-never", issuer="selfsigned", duration="8760h",
             privateKey={"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Never"}))
+        w.run("root-short", namespace="cert-manager", spec=spec(
+            "root-short", issuer="selfsigned", duration="1h",
+            privateKey={"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Never"}))
         w.cluster_issuer("mesh-root", {"ca": {"secretName": "root-ca"}})
         w.cluster_issuer("mesh-never", {"ca": {"secretName": "root-never"}})
+        w.cluster_issuer("mesh-short", {"ca": {"secretName": "root-short"}})
         # A CA issuer backed by a plain Secret (an existing PKI's key pair, no Certificate behind it).
         plain = make("plain-root")
         w.cluster.create({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
@@ -361,6 +365,26 @@ def test_root_policy_passes_with_never_and_with_a_plain_secret(world):
                                     "self_signed": None, "rotation_policy": None, "root_renewal_time": None,
                                     "root_not_after": None, "root_renewal_policy": None, "problems": [],
                                     "warnings": []}
+
+
+def test_root_policy_flags_a_never_root_that_renews_before_the_next_rotation(world):
+    """rotationPolicy Never keeps the root key, but a renewal still gives ca.crt new bytes that istiod refuses."""
+    result = world.run("rr", spec=spec("rr", issuer="mesh-short", duration="720h"), check_root_policy=True)
+    policy = result["root_policy"]
+    root = world.certificate("root-short", namespace="cert-manager")
+    assert policy["rotation_policy"] == "Never" and policy["root_renewal_time"] == root["status"]["renewalTime"]
+    assert len(policy["problems"]) == 1
+    assert ("The root Certificate cert-manager/root-short renews at %s, before the next rotation at %s"
+            % (root["status"]["renewalTime"], result["status"]["renewalTime"])) in policy["problems"][0]
+    # The long-lived Never root renews years after the next rotation; a horizon beyond it flags that one too.
+    never = world.run("rn2", spec=spec("rn2", issuer="mesh-never", duration="720h"), check_root_policy=True)
+    assert never["root_policy"]["problems"] == []
+    far = world.run("rn2", check_mode=True, spec=spec("rn2", issuer="mesh-never", duration="720h"),
+                    check_root_policy=True, root_renewal_horizon="87600h")
+    assert "cert-manager/root-never renews at" in far["root_policy"]["problems"][0]
+    err = world.fails("rn2", check_mode=True, spec=spec("rn2", issuer="mesh-never"), check_root_policy=True,
+                      root_renewal_horizon="30d")
+    assert "root_renewal_horizon: time: unknown unit" in err.message
 
 
 def test_root_policy_read_failure_is_a_warning(world):
