@@ -505,7 +505,11 @@ class CertificatePipeline:
 
     @staticmethod
     def _cert_annotations(cert) -> dict:
-        """AnnotationsForCertificate: always common-name/alt-names/ip-sans/uri-sans, others when set."""
+        """AnnotationsForCertificate: always common-name/alt-names/ip-sans/uri-sans, others when set.
+
+        Every list is ``cmutil.JoinWithEscapeCSV`` (``internal/controller/certificates/secrets.go``
+        ``addCSVEncodedAnnotation``): one CSV record, so an organisation "Acme, Inc." is written quoted.
+        """
         from cryptography import x509 as _x509
 
         def attrs(oid):
@@ -518,9 +522,9 @@ class CertificatePipeline:
         cn = attrs(NameOID.COMMON_NAME)
         out = {
             "cert-manager.io/common-name": cn[-1] if cn else "",
-            "cert-manager.io/alt-names": ",".join(sans.get_values_for_type(_x509.DNSName)),
-            "cert-manager.io/ip-sans": ",".join(str(i) for i in sans.get_values_for_type(_x509.IPAddress)),
-            "cert-manager.io/uri-sans": ",".join(sans.get_values_for_type(_x509.UniformResourceIdentifier)),
+            "cert-manager.io/alt-names": join_with_escape_csv(sans.get_values_for_type(_x509.DNSName)),
+            "cert-manager.io/ip-sans": join_with_escape_csv(str(i) for i in sans.get_values_for_type(_x509.IPAddress)),
+            "cert-manager.io/uri-sans": join_with_escape_csv(sans.get_values_for_type(_x509.UniformResourceIdentifier)),
         }
         optional = {
             "cert-manager.io/email-sans": sans.get_values_for_type(_x509.RFC822Name),
@@ -535,7 +539,7 @@ class CertificatePipeline:
         }
         for k, vals in optional.items():
             if vals:
-                out[k] = ",".join(vals)
+                out[k] = join_with_escape_csv(vals)
         return out
 
     def _revision_gc(self, crt: dict) -> None:
@@ -637,6 +641,18 @@ class CertificatePipeline:
                 set_condition(st, "Ready", "False", "Pending", result.message, None, now)
 
         self._write_status("certificaterequests", ns, name, mutate)
+
+
+def _go_csv_field(field: str) -> str:
+    """One field as Go's encoding/csv Writer writes it (``fieldNeedsQuotes``: a comma, quote, CR or LF,
+    the field ``\\.``, or a leading Unicode space make it quoted, quotes doubled)."""
+    needs = field != "" and (field == "\\." or any(c in field for c in ',"\r\n') or field[0].isspace())
+    return '"' + field.replace('"', '""') + '"' if needs else field
+
+
+def join_with_escape_csv(values) -> str:
+    """cert-manager ``pkg/util`` ``JoinWithEscapeCSV``: the list as one CSV record, without the newline."""
+    return ",".join(_go_csv_field(str(v)) for v in values)
 
 
 def new_uid() -> str:
