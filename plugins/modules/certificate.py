@@ -124,6 +124,7 @@ options:
       - With O(check_root_policy), how far ahead (a Go duration, for example V(2160h)) a renewal of the root
         Certificate counts as a problem, when that is later than this Certificate's own next renewal.
     type: str
+    version_added: 0.2.0
   cluster_resource_namespace:
     description:
       - cert-manager's C(--cluster-resource-namespace), where a C(ClusterIssuer)'s CA Secret lives (the Helm chart

@@ -77,13 +77,29 @@ options:
     type: raw
   timeout:
     description:
-      - Seconds to wait for every pod to show the reload. kubelet updates Secret volumes on its periodic sync
-        plus a cache delay, which often takes a minute or more.
+      - Seconds to wait for every pod to show the reload. Unset, it is the reload window kubelet's sync cadence
+        implies - O(kubelet_sync_frequency) x 1.5 (kubelet requeues each pod after a jittered sync interval,
+        factor 0.5, so each istiod pod sees the new files at its own moment) + O(kubelet_cache_ttl) + 30 s margin;
+        120 s with the defaults. RV(timeout) and RV(reload_window) return what was used.
       - The check polls every 2 seconds at first, slowing to every 5 seconds, and stops early once every pod
         has either reloaded or cannot reload without someone acting (for example hot reload off).
       - V(0) looks once.
     type: float
-    default: 180
+  kubelet_sync_frequency:
+    description:
+      - The kubelets' C(syncFrequency) (KubeletConfiguration; default V(1m)), a Go duration. Used for the default
+        O(timeout).
+    type: str
+    default: 1m
+    version_added: 0.2.0
+  kubelet_cache_ttl:
+    description:
+      - How long kubelet may serve a Secret from its cache - V(0s) with the default C(Watch) change-detection
+        strategy; with C(Cache), the nodes' C(node.alpha.kubernetes.io/ttl) (0 s up to 100 nodes, then 15 s, 30 s,
+        60 s, 300 s, 600 s as the cluster grows). Used for the default O(timeout).
+    type: str
+    default: 0s
+    version_added: 0.2.0
   fail_on_not_reloaded:
     description:
       - Fail the task (with the full result, RV(problems) included) when not every istiod pod has reloaded.
@@ -350,6 +366,16 @@ elapsed:
   returned: success
   type: float
   sample: 6.21
+timeout:
+  description: The seconds the check waited at most (O(timeout), or the reload window when O(timeout) is unset).
+  returned: success
+  type: float
+  sample: 120.0
+reload_window:
+  description: The reload window kubelet's sync cadence implies (see O(timeout)), in seconds.
+  returned: success
+  type: float
+  sample: 120.0
 api_requests:
   description: Kubernetes API requests this call made (retries included).
   returned: success
@@ -413,7 +439,9 @@ def argument_spec():
         secret_name=dict(type="str", default="cacerts"),
         expected_serial=dict(type="raw"),
         since=dict(type="raw"),
-        timeout=dict(type="float", default=180),
+        timeout=dict(type="float"),
+        kubelet_sync_frequency=dict(type="str", default="1m"),
+        kubelet_cache_ttl=dict(type="str", default="0s"),
         fail_on_not_reloaded=dict(type="bool", default=True),
     )
     return spec

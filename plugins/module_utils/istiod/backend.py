@@ -21,6 +21,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import evi
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import logs
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import problems
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import roots
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import timing
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import IstiodError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.pods import ISTIOD_SELECTOR, PodInfo
@@ -364,13 +365,27 @@ def summary(result):
     return text
 
 
+def effective_timeout(params):
+    """``timeout`` when given, else the reload window kubelet's sync cadence implies (timing.reload_window)."""
+    try:
+        window = timing.reload_window(params.get("kubelet_sync_frequency") or timing.DEFAULT_SYNC_FREQUENCY,
+                                      params.get("kubelet_cache_ttl") or timing.DEFAULT_CACHE_TTL)
+    except timing.TimingError as exc:
+        raise IstiodError(str(exc))
+    if params.get("timeout") is not None:
+        return float(params["timeout"]), window
+    return window, window
+
+
 def check(client, params):
     """Module entry: run the check and raise when not reloaded and the caller asked to fail."""
+    timeout, window = effective_timeout(params)
     run = ReloadCheck(client, namespace=params.get("namespace") or "istio-system",
                       secret_name=params.get("secret_name") or "cacerts",
                       expected_serial=params.get("expected_serial"), since=params.get("since"),
-                      timeout=params.get("timeout") if params.get("timeout") is not None else 180)
+                      timeout=timeout)
     result = run.run()
+    result.update(timeout=timeout, reload_window=window)
     if not result["reloaded"] and params.get("fail_on_not_reloaded", True):
         raise IstiodError(summary(result), result=result)
     return result
