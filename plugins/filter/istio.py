@@ -5,7 +5,8 @@
 
 The decision (which versions need ``AUTO_RELOAD_PLUGIN_CERTS``, who manages each istiod, the overlay
 for that manager) lives in plugins/plugin_utils/istio/install_manager.py. Documentation is in
-``istio_hot_reload_plan.yml`` beside this file.
+``istio_hot_reload_plan.yml`` beside this file. Filter ``istio_reload_window``: the reload window
+from kubelet's sync cadence (plugins/module_utils/istiod/timing.py), documented in ``istio_reload_window.yml``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,6 +14,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import timing
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.istio import install_manager
 
 
@@ -22,8 +26,16 @@ def istio_hot_reload_plan(istiod, deployments, istio_operators=None, patch_manag
                                 bool(patch_managed), namespace)
 
 
+def istio_reload_window(sync_frequency="1m", cache_ttl="0s", margin="30s"):
+    """Seconds until every istiod pod can be expected to have a changed cacerts (timing.reload_window)."""
+    try:
+        return timing.reload_window(sync_frequency, cache_ttl, margin)
+    except timing.TimingError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
 class FilterModule(object):
     """istio role filters of meshpki.istio_ca."""
 
     def filters(self):
-        return {"istio_hot_reload_plan": istio_hot_reload_plan}
+        return {"istio_hot_reload_plan": istio_hot_reload_plan, "istio_reload_window": istio_reload_window}
