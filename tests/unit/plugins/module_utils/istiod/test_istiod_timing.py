@@ -29,3 +29,11 @@ def test_module_timeout_defaults_to_the_window_and_an_explicit_one_wins():
     assert backend.effective_timeout({"timeout": 30, "kubelet_cache_ttl": "60s"}) == (30, 180)
     with pytest.raises(IstiodError, match="kubelet_cache_ttl"):
         backend.effective_timeout({"kubelet_cache_ttl": "soon"})
+
+
+def test_the_roles_filter_gives_the_same_window():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.meshpki.istio_ca.plugins.filter.istio import istio_reload_window
+    assert istio_reload_window() == timing.reload_window() and istio_reload_window("1m", "15s") == 135
+    with pytest.raises(AnsibleFilterError, match="kubelet_sync_frequency"):
+        istio_reload_window("often")
