@@ -154,8 +154,8 @@ options:
         C(<secretName>-backup-r<revision>-<first 12 hex digits of the serial>), labelled
         C(meshpki.istio_ca/backup-of=<secretName>) and annotated with source, serial, not-after, subject,
         root fingerprint and revision, as C(playbooks/restore.yml) expects.
-      - Also backed up whenever the prediction is uncertain (RV(reissue_uncertain) is set), even when RV(reissue)
-        is V(none).
+      - Also backed up whenever the prediction is uncertain (RV(reissue_uncertain) is set), even when
+        RV(reissue) is V(none).
       - The copy is created with POST and never overwrites; an existing Secret of that name is reused only when it
         holds the same data (a re-run), otherwise the task fails without changing anything. The copy is read back and
         proven restorable (same data, C(tls.key) belongs to the first certificate of C(tls.crt)) before anything
@@ -324,7 +324,7 @@ reissue_reasons:
   sample: ["RequestChanged: spec.dnsNames differs from the current CertificateRequest"]
 reissue_uncertain:
   description:
-    - Why the O(reissue) prediction cannot be trusted, or null when it can.
+    - Why the RV(reissue) prediction cannot be trusted, or null when it can.
     - Set when an issuance is in flight (C(Issuing=True)) or when a field that cert-manager compares with the
       current CertificateRequest changed while that request is gone (garbage-collected under
       C(revisionHistoryLimit)). With O(backup=true) the Secret is backed up whenever this is set.

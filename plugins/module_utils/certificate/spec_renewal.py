@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import field_errors as fe
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_cron as go_cron
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_cron
 
 RENEWAL_SINCE = (1, 21, 0)
 _CRON_HINT = "cron needs to follow: cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow"

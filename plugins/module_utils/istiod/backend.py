@@ -81,7 +81,7 @@ def parse_since(value):
     when = logs.parse_time(text) or logs.parse_time(text + "Z")
     if when is None:
         raise IstiodError("since %r is not an RFC 3339 timestamp (e.g. 2025-01-31T12:00:00Z) nor Unix "
-                               "seconds" % (value,))
+                          "seconds" % (value,))
     return when
 
 
@@ -145,8 +145,8 @@ class ReloadCheck(object):
             since, since_source = material.changed_at, material.changed_source
         if since is None:
             raise IstiodError("Cannot tell when the Secret %s/%s changed (it does not exist): set since."
-                                   % (self.namespace, self.secret_name),
-                                   result={"problems": material.problems, "reloaded": False})
+                              % (self.namespace, self.secret_name),
+                              result={"problems": material.problems, "reloaded": False})
         tls_only = material.format == "tls" and not material.has_native_names
         target = evidence.Target(
             expected,

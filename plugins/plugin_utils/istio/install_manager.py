@@ -48,8 +48,8 @@ _REVERTED_BY = {
             "from the same source, drops it",
     FLUX_HELM: "the HelmRelease's values do not hold it: Flux's helm-controller upgrades or reinstalls from them "
                "without it",
-    FLUX_KUSTOMIZE: "the Kustomization's source does not hold it: Flux's next "
-                     "reconcile that recreates the Deployment drops it",
+    FLUX_KUSTOMIZE: "the Kustomization's source does not hold it: Flux's next reconcile that recreates the "
+                    "Deployment drops it",
 }
 
 
@@ -63,8 +63,8 @@ def detect(deployment, istio_operators=()):
     labels, annotations = _marks(deployment)
     revision = labels.get("istio.io/rev") or "default"
     if labels.get("helm.toolkit.fluxcd.io/name"):
-        return {"manager": FLUX_HELM, "name": "%s/%s" % (labels.get("helm.toolkit.fluxcd.io/namespace") or "?",
-                                                          labels["helm.toolkit.fluxcd.io/name"]),
+        release = "%s/%s" % (labels.get("helm.toolkit.fluxcd.io/namespace") or "?", labels["helm.toolkit.fluxcd.io/name"])
+        return {"manager": FLUX_HELM, "name": release,
                 "evidence": "label helm.toolkit.fluxcd.io/name=%s" % labels["helm.toolkit.fluxcd.io/name"]}
     if labels.get("kustomize.toolkit.fluxcd.io/name"):
         return {"manager": FLUX_KUSTOMIZE, "name": "%s/%s" % (
@@ -145,8 +145,8 @@ def plan(istiod, deployments, istio_operators=(), patch_managed=False, namespace
                 if patch_managed:
                     entry["action"] = "patch"
                     entry["warning"] = ("Patched %s although %s manages it (istio_patch_managed=true): %s Put it in "
-                                        "the manager's source instead. %s" % (item.get("name"), found["manager"],
-                                                                               why, text))
+                                        "the manager's source instead. %s"
+                                        % (item.get("name"), found["manager"], why, text))
                 else:
                     entry["action"] = "refuse"
                     entry["message"] = ("Not patching it: %s Set it there: %s\n(or set istio_patch_managed=true to "

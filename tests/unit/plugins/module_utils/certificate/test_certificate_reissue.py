@@ -121,8 +121,8 @@ def test_usages_are_compared_raw_as_cert_manager_does(old, new):
 
 
 ISSUED = {"status": {"revision": 2, "conditions": [{"type": "Ready", "status": "True"}]}}
-RENEWING = {"status": {"revision": 2, "conditions": [{"type": "Ready", "status": "True"},
-                                                      {"type": "Issuing", "status": "True"}]}}
+RENEWING = {"status": {"revision": 2, "conditions": [
+    {"type": "Ready", "status": "True"}, {"type": "Issuing", "status": "True"}]}}
 
 
 def test_prediction_is_certain_with_the_current_request_and_nothing_in_flight():

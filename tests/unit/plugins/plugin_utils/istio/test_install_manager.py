@@ -78,8 +78,9 @@ def test_unmanaged_is_patched_managed_is_refused_with_the_helm_overlay():
 
 
 def test_every_revision_is_judged_on_its_own():
-    iop = deployment("istiod-canary", labels={"istio.io/rev": "canary", "operator.istio.io/managed": "Reconcile",
-                                             "install.operator.istio.io/owning-resource": "installed-state-canary"})
+    iop = deployment("istiod-canary", labels={
+        "istio.io/rev": "canary", "operator.istio.io/managed": "Reconcile",
+        "install.operator.istio.io/owning-resource": "installed-state-canary"})
     plan = istio_hot_reload_plan([entry(), entry("istiod-canary", revision="canary")], [deployment(), iop])
     assert [(p["name"], p["action"]) for p in plan] == [("istiod", "patch"), ("istiod-canary", "refuse")]
     message = plan[1]["message"]
