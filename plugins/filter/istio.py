@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""Filter ``istio_hot_reload_plan``: per istiod revision, whether the istio role patches hot reload on.
+"""Filter ``istio_manager_plan``: per istiod revision, whether the istio role patches hot reload on.
 
 The decision (which versions need ``AUTO_RELOAD_PLUGIN_CERTS``, who manages each istiod, the overlay
 for that manager) lives in plugins/plugin_utils/istio/install_manager.py. Documentation is in
-``istio_hot_reload_plan.yml`` beside this file. Filter ``istio_reload_window``: the reload window
+``istio_manager_plan.yml`` beside this file. Filter ``istio_reload_window``: the reload window
 from kubelet's sync cadence (plugins/module_utils/istiod/timing.py), documented in ``istio_reload_window.yml``.
 """
 
@@ -20,7 +20,8 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import tim
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.istio import install_manager
 
 
-def istio_hot_reload_plan(istiod, deployments, istio_operators=None, patch_managed=False, namespace="istio-system"):
+def istio_manager_plan(istiod, deployments, istio_operators=None, patch_managed=False,
+                       namespace="istio-system"):
     """The role's istiod list with ``manager``, ``needs_auto_reload_env``, ``action``, ``message``, ``warning``."""
     return install_manager.plan(_plain(istiod) or [], _plain(deployments) or [], _plain(istio_operators) or [],
                                 bool(patch_managed), namespace)
@@ -38,4 +39,4 @@ class FilterModule(object):
     """istio role filters of meshpki.istio_ca."""
 
     def filters(self):
-        return {"istio_hot_reload_plan": istio_hot_reload_plan, "istio_reload_window": istio_reload_window}
+        return {"istio_manager_plan": istio_manager_plan, "istio_reload_window": istio_reload_window}

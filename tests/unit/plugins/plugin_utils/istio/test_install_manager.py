@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
-"""Who manages istiod, and whether the istio role patches hot reload on (filter istio_hot_reload_plan)."""
+"""Who manages istiod, and whether the istio role patches hot reload on (filter istio_manager_plan)."""
 
 from __future__ import absolute_import, division, print_function
 
 import pytest
 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.istio import install_manager as im
-from ansible_collections.meshpki.istio_ca.plugins.filter.istio import istio_hot_reload_plan
+from ansible_collections.meshpki.istio_ca.plugins.filter.istio import istio_manager_plan
 from kubesim.manifests.istio import istiod_deployment
 
 CHART = {"app": "istiod", "istio.io/rev": "default", "install.operator.istio.io/owning-resource": "unknown"}
@@ -64,24 +64,24 @@ def test_which_versions_need_the_env(version, env, needed):
 def test_unmanaged_is_patched_managed_is_refused_with_the_helm_overlay():
     helm = deployment(labels={"app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/instance": "istiod",
                               "helm.sh/chart": "istiod-1.16.7"})
-    plain = istio_hot_reload_plan([entry()], [deployment()])[0]
+    plain = istio_manager_plan([entry()], [deployment()])[0]
     assert plain["action"] == "patch" and plain["warning"] is None and plain["manager"] == "none"
-    refused = istio_hot_reload_plan([entry()], [helm])[0]
+    refused = istio_manager_plan([entry()], [helm])[0]
     assert refused["action"] == "refuse" and refused["manager"] == "helm"
     assert "helm upgrade istiod istio/istiod -n istio-system --reuse-values --set-string " \
            "pilot.env.AUTO_RELOAD_PLUGIN_CERTS=true" in refused["message"]
     assert "pilot:\n  env:\n    AUTO_RELOAD_PLUGIN_CERTS: \"true\"" in refused["message"]
     assert "istio_patch_managed=true" in refused["message"]
-    opted = istio_hot_reload_plan([entry()], [helm], patch_managed=True)[0]
+    opted = istio_manager_plan([entry()], [helm], patch_managed=True)[0]
     assert opted["action"] == "patch" and "helm upgrade --force" in opted["warning"]
-    assert istio_hot_reload_plan([entry(version="1.22.3")], [helm])[0]["action"] == "none"
+    assert istio_manager_plan([entry(version="1.22.3")], [helm])[0]["action"] == "none"
 
 
 def test_every_revision_is_judged_on_its_own():
     iop = deployment("istiod-canary", labels={
         "istio.io/rev": "canary", "operator.istio.io/managed": "Reconcile",
         "install.operator.istio.io/owning-resource": "installed-state-canary"})
-    plan = istio_hot_reload_plan([entry(), entry("istiod-canary", revision="canary")], [deployment(), iop])
+    plan = istio_manager_plan([entry(), entry("istiod-canary", revision="canary")], [deployment(), iop])
     assert [(p["name"], p["action"]) for p in plan] == [("istiod", "patch"), ("istiod-canary", "refuse")]
     message = plan[1]["message"]
     assert "components:\n    pilot:\n      k8s:\n        env:\n        - name: AUTO_RELOAD_PLUGIN_CERTS\n" \
@@ -91,10 +91,10 @@ def test_every_revision_is_judged_on_its_own():
 
 def test_gitops_overlays_name_their_source():
     flux = deployment(labels={"helm.toolkit.fluxcd.io/name": "istiod", "helm.toolkit.fluxcd.io/namespace": "flux"})
-    message = istio_hot_reload_plan([entry()], [flux])[0]["message"]
+    message = istio_manager_plan([entry()], [flux])[0]["message"]
     assert "HelmRelease flux/istiod, spec.values" in message
     argo = deployment(annotations={"argocd.argoproj.io/tracking-id": "mesh:apps/Deployment:istio-system/istiod"})
-    assert "Argo CD Application mesh" in istio_hot_reload_plan([entry()], [argo])[0]["message"]
+    assert "Argo CD Application mesh" in istio_manager_plan([entry()], [argo])[0]["message"]
 
 
 def test_patch_at_risk_only_for_a_marked_patch_of_a_managed_istiod():
