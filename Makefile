@@ -12,6 +12,12 @@ STAMP := $(VENV)/.stamp
 SANITY_TREE := build/sanity/ansible_collections/meshpki/istio_ca
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Every tool's state stays in the project (.ansible/, git-ignored and not built): ansible's tmp and galaxy
+# cache, ansible-lint's install of this collection (ansible-compat's cache dir is $ANSIBLE_HOME when no
+# VIRTUAL_ENV is set, prerun.get_cache_dir) and molecule's scenario state (the same cache dir's tmp/). Without
+# it ansible-lint left a copy of the collection in ~/.ansible/collections, after which installing the built
+# tarball said "Nothing to do".
+export ANSIBLE_HOME := $(CURDIR)/.ansible
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help venv browser test test-lane1 test-lane2 unit kubesim-test integration molecule lint sanity build demo bench report-shot changelog-lint clean
@@ -79,10 +85,15 @@ kubesim-test: venv
 integration: venv browser
 	@if ls tests/integration/test_*.py >/dev/null 2>&1; then MESHPKI_REQUIRE_BROWSER=1 $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=10 tests/integration; else echo "integration: no tests yet"; fi
 
-# Destroy first: molecule keeps its state per project path in ~/.ansible/tmp, so a run cut short
-# leaves "created: true" for a shared fleet that no longer runs, and the next run would skip create.
+# Destroy first: molecule keeps its state in $(ANSIBLE_HOME)/tmp, so a run cut short leaves
+# "created: true" for a shared fleet that no longer runs, and the next run would skip create.
+# One mtime for every molecule.yml: with shared_state all scenarios share one state.yml, which records
+# the first scenario's molecule.yml mtime, and each other scenario whose molecule.yml has another mtime
+# (any fresh clone: git sets checkout times) warns "The scenario config file ... has been modified since
+# the scenario was created" (molecule/config.py, Config.state).
 molecule: venv
 	@if ls extensions/molecule/*/molecule.yml >/dev/null 2>&1; then \
+		touch -r extensions/molecule/config.yml extensions/molecule/*/molecule.yml; \
 		$(BIN)/molecule destroy --all >/dev/null 2>&1 || true; \
 		$(BIN)/molecule test --all; \
 	else echo "molecule: no scenarios yet"; fi

@@ -1,4 +1,4 @@
-"""Benchmark: one process hosting N simulated clusters, GET throughput over HTTP.
+"""Benchmark: one process hosting N simulated clusters, GET throughput over HTTPS (as the admin client certificate).
 
 Usage: .venv/bin/python bench/bench_kubesim.py [--clusters 100] [--seconds 5] [--clients 2]
 
@@ -22,7 +22,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
 
-def _client(ports, seconds, threads, out_q):
+def _client(ports, seconds, threads, out_q, sslctx=None):
+    """One client process (forked: ``sslctx``, the fleet's client TLS context, is inherited, not pickled)."""
     import threading
     counts = [0] * threads
     errors = [0] * threads
@@ -37,7 +38,8 @@ def _client(ports, seconds, threads, out_q):
             port = ports[(n * 7 + i * 13) % len(ports)]
             conn = conns.get(port)
             if conn is None:
-                conn = conns[port] = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn = conns[port] = (http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=sslctx) if sslctx
+                                      else http.client.HTTPConnection("127.0.0.1", port, timeout=10))
             try:
                 conn.request("GET", paths[n % len(paths)], headers={"Accept": "application/json"})
                 resp = conn.getresponse()
@@ -86,9 +88,10 @@ def main(argv=None) -> int:
             c.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "bench", "namespace": "default"},
                       "stringData": {"k": "v"}})
         ports = [c.port for c in fleet]
+        sslctx = fleet.client_ssl_context() if fleet[fleet.names[0]].tls else None
         ctx = mp.get_context("fork")
         q = ctx.Queue()
-        procs = [ctx.Process(target=_client, args=(ports, args.seconds, args.threads, q))
+        procs = [ctx.Process(target=_client, args=(ports, args.seconds, args.threads, q, sslctx))
                  for _ in range(args.clients)]
         t1 = time.monotonic()
         for p in procs:

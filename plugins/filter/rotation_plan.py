@@ -3,11 +3,10 @@
 # Apache License 2.0 (see LICENSE)
 """Filters that decide whether and how one cluster's intermediate is rotated (the ``ca_rotation`` preflight).
 
-- ``rotation_spec_checks``: does a requested ``duration``/``renewBefore`` leave the old intermediate valid
-  for one workload-certificate lifetime after cert-manager renews it?
-- ``rotation_preflight``: which findings of a cluster's status block a rotation.
 - ``rotation_root_problems``: this cluster's root against the other clusters of the play and the expected root.
-- ``rotation_plan``: one cluster's ``ca_rotation_preflight`` fact.
+- ``rotation_plan``: one cluster's ``ca_rotation_preflight`` fact, with the findings of its status that block a
+  rotation and whether a requested ``duration``/``renewBefore`` leaves the old intermediate valid for one
+  workload-certificate lifetime after cert-manager renews it.
 
 The logic is controller-only Python in plugin_utils/rotation/{checks,plan}.py (unit-tested there).
 
@@ -18,7 +17,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.checks import rotation_preflight, rotation_spec_checks
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.plan import rotation_plan, rotation_root_problems
 
 
@@ -28,7 +26,5 @@ class FilterModule(object):
     def filters(self):
         return {
             "rotation_plan": rotation_plan,
-            "rotation_preflight": rotation_preflight,
             "rotation_root_problems": rotation_root_problems,
-            "rotation_spec_checks": rotation_spec_checks,
         }

@@ -173,10 +173,11 @@ options:
     default: 5
 extends_documentation_fragment:
   - meshpki.istio_ca.k8s_auth
+  - meshpki.istio_ca.attributes
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
-    support: full
     details:
       - A server-side dry run (C(dryRun=All)), so the API server and cert-manager's webhook judge the spec;
         no status is written and nothing is waited for.
@@ -184,14 +185,6 @@ attributes:
     support: full
     details:
       - Before and after of the spec only; no status, never Secret data.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    description: Use C(group/meshpki.istio_ca.k8s) in C(module_defaults) to set the connection options.
-    support: full
-    membership:
-      - meshpki.istio_ca.k8s
 notes:
   - Server-side apply runs with C(force=false). When another field manager owns a field with a different value,
     the task fails naming the manager and the field instead of taking it over.
@@ -486,15 +479,19 @@ api_error:
   type: dict
 """
 
+import copy
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backend import CertificateBackend
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC, K8sClient
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.module_runner import run_module
 
 
 def argument_spec():
-    spec = dict(
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
         name=dict(type="str", required=True),
         namespace=dict(type="str", required=True),
         spec=dict(type="dict"),
@@ -511,7 +508,6 @@ def argument_spec():
         backup=dict(type="bool", default=False),
         backup_keep=dict(type="int", default=5),
     )
-    spec.update(K8S_AUTH_ARG_SPEC)
     return spec
 
 

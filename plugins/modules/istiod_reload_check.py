@@ -109,25 +109,12 @@ options:
     default: true
 extends_documentation_fragment:
   - meshpki.istio_ca.k8s_auth
+  - meshpki.istio_ca.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
-    support: full
     details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-  action:
-    support: full
-    details:
-      - On the C(local) connection the action plugin runs the module inside the Ansible worker (no module
-        process); C(MESHPKI_IN_PROCESS=0) or C(meshpki_in_process=false) forces the normal module path.
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
 notes:
   - Needs C(get) on C(secrets), C(list) on C(pods) and C(get) on C(pods/log) in O(namespace), C(list) on
     C(configmaps) in all namespaces, and C(get) on C(pods/proxy) for the metric (optional).
@@ -419,7 +406,8 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC, K8sClient
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.module_runner import run_module
 
 try:
@@ -433,7 +421,7 @@ if HAS_CRYPTOGRAPHY:
 
 
 def argument_spec():
-    spec = copy.deepcopy(K8S_AUTH_ARG_SPEC)
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(
         namespace=dict(type="str", default="istio-system"),
         secret_name=dict(type="str", default="cacerts"),

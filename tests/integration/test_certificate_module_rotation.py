@@ -211,6 +211,13 @@ def test_merge_read_in_check_mode_is_read_only_and_cheap(world):
     assert world.certificate("rd") == before and world.backups("rd") == []
 
 
+def _settled(obj, revision):
+    """The Certificate reached ``revision`` and is Ready with no issuance in flight."""
+    status = (obj or {}).get("status") or {}
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    return status.get("revision") == revision and conditions.get("Ready") == "True" and "Issuing" not in conditions
+
+
 def test_merge_refused_by_another_manager_still_reports_what_was_read(world):
     """The upstream tutorial's client-side ``kubectl apply`` leaves kubectl-client-side-apply owning fields;
     a change to one of them is a server-side apply conflict (force=false), and the failure still says the
@@ -219,6 +226,10 @@ def test_merge_refused_by_another_manager_still_reports_what_was_read(world):
     kubectl = k8s_client.K8sClient.from_params(world.params("kc"))
     kubectl.request("PATCH", k8s_client.object_path(API, "certificates", NS, "kc"), body={"spec": {"duration": "720h"}},
                     query={"fieldManager": "kubectl-client-side-apply"}, content_type="application/merge-patch+json")
+    # A duration change (both sides set) makes cert-manager re-issue: read "before" once it has settled, as
+    # a real API server's watchers would see it (the write returns before the controller acts).
+    assert world.cluster.wait_for(lambda: _settled(world.certificate("kc"), revision=2), timeout=30), \
+        world.certificate("kc").get("status")
     before = world.certificate("kc")
     err = world.fails("kc", check_mode=True, merge_live_spec=True, spec={"duration": "2160h"})
     assert "conflicts with another manager" in err.message and "kubectl-client-side-apply" in err.message

@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers_ansible import run_playbook  # noqa: E402
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import backend as istiod_backend  # noqa: E402
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import (  # noqa: E402
-    K8S_AUTH_ARG_SPEC, K8sClient, object_path)
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC  # noqa: E402
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient, object_path  # noqa: E402
 from kubesim.controllers.istiod import IstiodSim  # noqa: E402
 from unit.x509_factory import key, make, mesh  # noqa: E402
 
@@ -76,7 +76,7 @@ class Scenario(object):
         self.client = self.new_client()
 
     def new_client(self):
-        params = dict((k, None) for k in K8S_AUTH_ARG_SPEC)
+        params = dict((k, None) for k in AUTH_ARG_SPEC)
         params.update(kubeconfig=str(self.fleet.kubeconfig), context=self.name)
         return K8sClient.from_params(params)
 

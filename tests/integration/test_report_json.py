@@ -95,6 +95,12 @@ def test_report_json_per_cluster_and_fleet(kubesim_fleet_factory, tmp_path):  # 
     assert [r["name"] for r in view["rows"]] == ["cluster-3", "cluster-2", "cluster-1"]  # problems first
     assert view["rows"][2]["serial"] == states["cluster-1"]["serial"]
     assert view["fleet"]["fail"] == ["cluster-2", "cluster-3"]
+    # report.yml writes report.md and report.html from that same document.
+    md = (tmp_path / "out" / "report.md").read_text()
+    html_page = (tmp_path / "out" / "report.html").read_text()
+    assert md.startswith("# ") and all(name in md for name in fleet.names) and states["cluster-1"]["serial"] in md
+    assert html_page.startswith("<!DOCTYPE html>") and all(name in html_page for name in fleet.names)
+    assert "1 cluster(s) expire within 41d 16h" in md, md  # the 1000h threshold reached the renderer
 
     # Rendered again from the saved report.json, with every cluster down: no request reaches any cluster,
     # the entries are the saved ones (serials, problems, each cluster's checked_at), the source says so.

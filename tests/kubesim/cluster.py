@@ -20,7 +20,7 @@ import logging
 import random
 import threading
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
 
 from .apiserver.crds import CrdRegistration
 from .apiserver.garbage_collection import GarbageCollector
@@ -32,16 +32,21 @@ from .apiserver.verbs import Verbs
 from .apiserver.watch import EVENT_HISTORY, ListWatch
 from .clock import Scheduler, SimClock
 from .controllers.base import Controller
+from .controllers.mesh.access import MeshAccess
 from .util import deep_copy, rfc3339
+
+if TYPE_CHECKING:
+    from .apiserver.authentication import UserInfo  # noqa: F401
 
 log = logging.getLogger("kubesim.cluster")
 
 
-class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLifecycle, ListWatch, InternalAccess):
+class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLifecycle, ListWatch, InternalAccess,
+              MeshAccess):
     """A simulated Kubernetes cluster. Implements ``controllers.base.ClusterView``."""
 
     def __init__(self, name: str, *, fleet=None, options: Optional[dict] = None, controllers: bool = True,
-                 sync_writes: bool = True, seed: Optional[int] = None):
+                 sync_writes: bool = True, seed: Optional[int] = None, tls: bool = False, ca=None):
         from .apiserver.faults import Faults, RequestLog
 
         self.name = name
@@ -74,11 +79,19 @@ class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLi
         self._service_ip = 10
         self.server = None
         self.stopped = False
-        # When set, API requests must carry "Authorization: Bearer <token>" (else 401).
+        # Serving and authentication (apiserver/tls.py, authentication.py): HTTPS with a cluster CA
+        # (the fleet's, else one of its own made at start) or plain HTTP like the old insecure port.
+        self.tls = tls
+        self.ca = ca
+        self.anonymous_auth = False
+        self.static_tokens: Dict[str, "UserInfo"] = {}  # --token-auth-file: token -> user
+        self.sa_signer = None  # ServiceAccount token signing key, made on first use
+        # When set, a request without credentials is 401 even over plain HTTP.
         self.required_token: Optional[str] = None
         for ns in DEFAULT_NAMESPACES:
             self._bootstrap_namespace(ns)
         self._bootstrap_node()
+        self._bootstrap_rbac()
         if controllers:
             from .controllers import builtin_controllers, default_controllers
             for c in builtin_controllers() + default_controllers():
@@ -89,7 +102,13 @@ class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLi
     def start(self, port: int = 0) -> "Cluster":
         from .apiserver.server import ClusterServer
         if self.server is None:
-            self.server = ClusterServer(self, port=port)
+            context = None
+            if self.tls:
+                if self.ca is None:
+                    from .apiserver.tls import ClusterCA
+                    self.ca = ClusterCA()
+                context = self.ca.server_context()
+            self.server = ClusterServer(self, port=port, ssl_context=context)
         self.server.start()
         return self
 
@@ -109,7 +128,7 @@ class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLi
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def propagation_delay(self) -> float:
@@ -274,4 +293,14 @@ class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLi
             self._create(rt, "v1", None, node, dry_run=False, manager="kubelet", admit=False, internal=True,
                          owned=True)
 
+
+    def _bootstrap_rbac(self) -> None:
+        """The default ClusterRoles and bindings kube-apiserver's RBAC post-start hook creates
+        (pkg/registry/rbac/rest/storage_rbac.go, roles from apiserver/rbac.py)."""
+        from .apiserver.rbac import bootstrap_policy
+        for obj in bootstrap_policy():
+            rt = self.registry.by_rid[("rbac.authorization.k8s.io", obj["kind"].lower() + "s")]
+            with self._writing():
+                self._create(rt, "v1", None, obj, dry_run=False, manager="kube-apiserver", admit=False, internal=True,
+                             owned=True)
     # ------------------------------------------------------------ ClusterView: object access

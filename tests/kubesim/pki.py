@@ -1,6 +1,6 @@
 """X.509 building blocks for the cert-manager and istiod simulations (real crypto).
 
-Behaviour follows docs/upstream/cert-manager.md (defaults, chain split, issuers) and the Go standard library that
+Behaviour follows cert-manager's pkg/util/pki (generate.go, csr.go, parse_certificate_chain.go) and the Go standard library that
 cert-manager and istiod are written with: names are built in Go's ``pkix.Name`` order and
 printed like ``pkix.Name.String()`` (RFC 2253 order); keys are encoded as cert-manager
 encodes them; chains are split into ``tls.crt``/``ca.crt`` like ``ParseSingleCertificateChain``.
@@ -487,7 +487,7 @@ def _signature_ok(cert: x509.Certificate, pub) -> bool:
 
 
 def parse_single_certificate_chain(certs: Sequence[x509.Certificate]) -> Tuple[bytes, bytes]:
-    """ParseSingleCertificateChain/toBundleAndCA (docs/upstream/cert-manager.md#chain-split).
+    """ParseSingleCertificateChain/toBundleAndCA (cert-manager pkg/util/pki/parse_certificate_chain.go).
 
     Returns (chain_pem, ca_pem): the chain from the leaf up to the highest cert that is
     not self-signed, and the self-signed root (or, without one, the highest cert).

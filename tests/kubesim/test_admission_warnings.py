@@ -4,12 +4,11 @@ kube-apiserver records each admission webhook's AdmissionResponse ``warnings`` a
 them as RFC 7234 warn-code 299 headers (apimachinery util/net NewWarningHeader: agent
 ``-``, text quoted with ``\\`` and ``"`` escaped; repeated texts once per request). kubectl
 prints them as ``Warning: <text>``. The cert-manager sim warns about an unset
-``rotationPolicy`` in v1.18/v1.19 (docs/upstream/cert-manager.md#rotation-policy).
+``rotationPolicy`` in v1.18/v1.19 (cert-manager internal/apis/certmanager/validation/warnings.go).
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 
 import pytest
@@ -67,9 +66,8 @@ def _cert(name, **private_key):
 
 
 def _raw(fleet, method, path, body=None, query=""):
-    """(status, [Warning header values as UTF-8 text], body) over plain HTTP."""
-    c = fleet["cluster-1"]
-    conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=10)
+    """(status, [Warning header values as UTF-8 text], body) over a raw http.client connection."""
+    conn = fleet.connection("cluster-1")
     try:
         data = json.dumps(body).encode() if body is not None else None
         conn.request(method, path + (f"?{query}" if query else ""), body=data,

@@ -1,7 +1,7 @@
 """cert-manager issuance in kubesim: issuers, real X.509 contents, Secret, requests, status.
 
-Reference: docs/upstream/cert-manager.md#certificate-defaults, #renewal-time, #conditions,
-#issued-secret, #certificate-requests, #ca-issuer, #selfsigned-issuer (all in docs/upstream/cert-manager.md).
+Upstream: cert-manager internal/apis/certmanager/v1/defaults.go (defaults), pkg/util/pki/renewaltime.go
+(renewal time), pkg/controller/certificates (conditions, Secret, CertificateRequests), pkg/issuer (issuers).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Which changes make simulated cert-manager re-issue, and which it ignores (docs/upstream/cert-manager.md#reissue-triggers, #manual-renew).
+"""Which changes make simulated cert-manager re-issue, and which it ignores (cert-manager internal/controller/certificates/policies).
 
 Re-issues: duration changed when both old and new are set, key size/algorithm, issuerRef,
 SANs/subject/isCA/usages, Secret deleted or emptied, renewalTime reached, manual trigger.

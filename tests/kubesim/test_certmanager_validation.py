@@ -1,6 +1,6 @@
 """cert-manager admission in kubesim: CRD schema, webhook availability, webhook rules and texts.
 
-Rules from docs/upstream/cert-manager.md#webhook-validation, #issuer-validation, #api-check; the simulation must refuse what the real
+Rules from cert-manager internal/apis/certmanager/validation; the simulation must refuse what the real
 webhook refuses (and accept its documented quirks, like the renewBeforePercentage bug).
 """
 

@@ -3,7 +3,7 @@ two-cluster kubesim fleet, through the fleet's kubeconfig and inventory.
 
 Covers k8s create, apply with server_side_apply (incl. a field-manager conflict),
 wait on a Deployment, k8s_info, k8s_log, idempotent re-apply and deletion
-(docs/upstream/kubernetes-api.md#client-content-types, docs/upstream/kubernetes-core.md#update-and-apply).
+(ansible-collections/kubernetes.core plugins/module_utils/k8s).
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ PLAYBOOK = r"""
   - name: write a log line through the kubesim admin endpoint
     ansible.builtin.uri:
       url: "{{ kubesim_urls[inventory_hostname] }}/_kubesim/logs"
+      ca_path: "{{ kubesim_ca or omit }}"
       method: POST
       body_format: json
       body: {namespace: contract, pod: "{{ pods.resources[0].metadata.name }}", line: "hello from {{ inventory_hostname }}"}
@@ -146,6 +147,10 @@ def test_kubernetes_core_playbook(fleet, tmp_path):
     for c in fleet:
         c.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "contract"}})
     urls = {c.name: c.url for c in fleet}
+    ca = ""
+    if fleet.ca_pem:  # the admin endpoint is served over the same HTTPS: uri must trust the cluster CA
+        ca = str(tmp_path / "ca.crt")
+        Path(ca).write_bytes(fleet.ca_pem)
     env = dict(os.environ)
     env.pop("ANSIBLE_CONFIG", None)
     env.pop("KUBECONFIG", None)
@@ -153,7 +158,7 @@ def test_kubernetes_core_playbook(fleet, tmp_path):
                 "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"), "ANSIBLE_FORKS": "4",
                 "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"})
     r = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", fleet.inventory, str(play), "-e",
-                        json.dumps({"kubesim_urls": urls})],
+                        json.dumps({"kubesim_urls": urls, "kubesim_ca": ca})],
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
     for c in fleet:

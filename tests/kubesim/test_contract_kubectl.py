@@ -1,7 +1,7 @@
 """Contract: kubectl (from the machine image) against kubesim.
 
 kubectl validates against OpenAPI unless told not to; kubesim serves none, so every
-apply passes ``--validate=false`` (docs/upstream/kubernetes-api.md#kubectl-apply-validation).
+apply passes ``--validate=false`` (kubectl's OpenAPI-based client-side validation).
 """
 
 from __future__ import annotations

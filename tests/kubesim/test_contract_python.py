@@ -1,6 +1,6 @@
 """Contract: the official ``kubernetes`` Python client (typed and DynamicClient) against kubesim.
 
-Each assertion here is behaviour of a real API server (docs/upstream/kubernetes-api.md);
+Each assertion here is behaviour of a real API server (see the fidelity table in README.md);
 if kubesim drifts, these fail.
 """
 

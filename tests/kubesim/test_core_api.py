@@ -1,5 +1,5 @@
 """Unit tests of kubesim's API semantics through ``api.handle`` (no sockets): every
-bad-input case of issue 3 and the rules of docs/upstream/kubernetes-api.md#status-errors."""
+bad-input case of issue 3 and the Status rules of staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go."""
 
 from __future__ import annotations
 

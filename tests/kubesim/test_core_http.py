@@ -39,7 +39,13 @@ def cluster(fleet):
 
 
 def conn(c):
-    return http.client.HTTPConnection("127.0.0.1", c.port, timeout=10)
+    return c.fleet.connection(c)
+
+
+def raw_socket(c):
+    """A connected socket speaking to the API server (TLS with the admin certificate when the fleet is HTTPS)."""
+    s = socket.create_connection(("127.0.0.1", c.port))
+    return c.fleet.client_ssl_context().wrap_socket(s, server_hostname="127.0.0.1") if c.tls else s
 
 
 def req(h, method, path, body=None, headers=None):
@@ -68,7 +74,7 @@ def test_keep_alive_survives_early_errors(cluster):
 
 
 def test_chunked_request_body(cluster):
-    s = socket.create_connection(("127.0.0.1", cluster.port))
+    s = raw_socket(cluster)
     payload = json.dumps({"metadata": {"name": "chunked"}}).encode()
     msg = (b"POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
            b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % len(payload) + payload + b"\r\n0\r\n\r\n")
@@ -215,7 +221,12 @@ def test_fleet_files(fleet):
     kc = yaml.safe_load(Path(fleet.kubeconfig).read_text())
     assert [c["name"] for c in kc["contexts"]] == ["cluster-1", "cluster-2"]
     assert kc["clusters"][1]["cluster"]["server"] == fleet["cluster-2"].url
-    assert kc["users"][0]["user"]["token"]
+    if fleet.tls:  # kind's admin: client certificate in the kubeconfig, CA data for the server
+        assert kc["clusters"][0]["cluster"]["certificate-authority-data"]
+        assert kc["users"][0]["user"]["client-certificate-data"] and kc["users"][0]["user"]["client-key-data"]
+        assert fleet["cluster-2"].url.startswith("https://127.0.0.1:")
+    else:
+        assert kc["users"][0]["user"]["token"]
     inv = yaml.safe_load(Path(fleet.inventory).read_text())
     hosts = inv["all"]["children"]["clusters"]["hosts"]
     assert hosts["cluster-2"] == {"ansible_connection": "local",
@@ -264,6 +275,22 @@ def test_preinstall_and_release_manifest(tmp_path):
     assert "MutatingWebhookConfiguration" in kinds and kinds.count("ServiceAccount") == 3
 
 
+def kubeconfig_connection(kc: dict, context: str, host: str, port: int):
+    """http.client connection with the TLS settings and admin certificate of a kubeconfig's context."""
+    import base64
+    import ssl
+    ctx_entry = next(c["context"] for c in kc["contexts"] if c["name"] == context)
+    cluster = next(c["cluster"] for c in kc["clusters"] if c["name"] == ctx_entry["cluster"])
+    if not cluster["server"].startswith("https://"):
+        return http.client.HTTPConnection(host, port, timeout=5)
+    from kubesim.apiserver.tls import client_context
+    user = next(u["user"] for u in kc["users"] if u["name"] == ctx_entry["user"])
+    ctx: ssl.SSLContext = client_context(base64.b64decode(cluster["certificate-authority-data"]),
+                                         base64.b64decode(user["client-certificate-data"]),
+                                         base64.b64decode(user["client-key-data"]))
+    return http.client.HTTPSConnection(host, port, timeout=5, context=ctx)
+
+
 def test_cli_runs_until_sigterm(tmp_path):
     wd = tmp_path / "cli"
     tests_dir = str(Path(__file__).resolve().parents[1])
@@ -280,7 +307,7 @@ def test_cli_runs_until_sigterm(tmp_path):
         kc = yaml.safe_load((wd / "kubeconfig").read_text())
         server = kc["clusters"][1]["cluster"]["server"]
         host, port = server.rsplit("/", 1)[1].split(":")
-        h = http.client.HTTPConnection(host, int(port), timeout=5)
+        h = kubeconfig_connection(kc, "cluster-2", host, int(port))
         h.request("GET", "/apis/apps/v1/namespaces/istio-system/deployments/istiod")
         dep = json.loads(h.getresponse().read())
         assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/istio/pilot:1.20.1"
@@ -325,7 +352,9 @@ def test_discovery_caches_do_not_outlive_a_fleet(tmp_path):
 def test_required_token(tmp_path):
     with Fleet(n_clusters=1, workdir=tmp_path, require_token=True) as f:
         c = f["cluster-1"]
-        h = conn(c)
+        kc = yaml.safe_load(Path(f.kubeconfig).read_text())
+        assert kc["users"][0]["user"] == {"token": f.token_for("cluster-1")}  # the token, no client certificate
+        h = f.connection(c, client_certificate=False)
         code, r, body = req(h, "GET", "/api/v1/namespaces")
         assert code == 401 and body["reason"] == "Unauthorized"
         code, r, body = req(h, "GET", "/api/v1/namespaces",

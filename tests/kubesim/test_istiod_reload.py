@@ -1,7 +1,7 @@
 """Simulated istiod hot reload of ``cacerts``: per version and flag, lines, refusals, failures.
 
-Reference: docs/upstream/istiod.md#hot-reload-versions, #reload-steps, #root-comparison,
-#reload-vs-startup-checks, #root-configmap, #metrics-refresh (all in docs/upstream/istiod.md).
+Upstream: istio pilot/pkg/bootstrap/istio_ca.go (``handleEvent`` step by step, root comparison, reload
+vs startup checks), the root ConfigMaps (namespacecontroller.go) and security/pkg/server/ca/monitoring.go (metrics).
 """
 
 from __future__ import annotations
@@ -253,13 +253,16 @@ def test_expiry_metric_refresh(pki_set, version, refreshed):
     assert f"citadel_server_cert_chain_expiry_timestamp {go_float(pki.not_after(expect.cert).timestamp())}\n" in body
 
 
-def test_dns_cert_not_after_clamped_from_1_31(pki_set):
-    f = _started("1.31.0", pki_set=pki_set)
+@pytest.mark.parametrize("version,clamped", [("1.31.0", True), ("1.30.0", True), ("1.29.3", True),
+                                              ("1.29.2", False), ("1.28.7", True), ("1.28.6", False)])
+def test_dns_cert_not_after_clamped_per_backport(pki_set, version, clamped):
+    # PR #59766 (1.31) and its backports #59958 (1.30.0), #59957 (1.29.3), #59956 (1.28.7)
+    f = _started(version, pki_set=pki_set)
     leaf = _sim(f).pods["istiod-1"].dns_chain[0]
-    assert pki.not_after(leaf) == pki.not_after(pki_set["int1"].cert)
-    f = _started("1.30.2", pki_set=pki_set)
-    leaf = _sim(f).pods["istiod-1"].dns_chain[0]
-    assert pki.not_after(leaf) - pki.not_before(leaf) > dt.timedelta(days=3000)
+    if clamped:
+        assert pki.not_after(leaf) == pki.not_after(pki_set["int1"].cert)
+    else:
+        assert pki.not_after(leaf) - pki.not_before(leaf) > dt.timedelta(days=3000)
 
 
 def test_path_length_constraint_is_enforced_on_reload(pki_set):

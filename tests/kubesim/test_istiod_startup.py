@@ -1,7 +1,7 @@
 """Simulated istiod at pod start: plugged vs self-signed, completeness rules, crash-loop.
 
-Reference: docs/upstream/istiod.md#cacerts-files, #format-detection, #bundle-completeness,
-#startup-log-lines, #startup-precedence, #reload-vs-startup-checks (all in docs/upstream/istiod.md).
+Upstream: istio pilot/pkg/bootstrap/istio_ca.go (file names, format detection, completeness by
+version, startup lines, precedence of istio-ca-secret and cacerts), security/pkg/pki/ca/ca.go (startup-only IsCA check).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ __metaclass__ = type
 import datetime
 import time
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import evidence
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import logs
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import problems
@@ -72,13 +73,13 @@ def parse_since(value):
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.datetime.fromtimestamp(float(value), logs.UTC)
+        return datetime.datetime.fromtimestamp(float(value), rfc3339.UTC)
     text = str(value).strip()
     try:
-        return datetime.datetime.fromtimestamp(float(text), logs.UTC)
+        return datetime.datetime.fromtimestamp(float(text), rfc3339.UTC)
     except ValueError:
         pass
-    when = logs.parse_time(text) or logs.parse_time(text + "Z")
+    when = rfc3339.parse(text, lenient=True)
     if when is None:
         raise IstiodError("since %r is not an RFC 3339 timestamp (e.g. 2025-01-31T12:00:00Z) nor Unix "
                           "seconds" % (value,))
@@ -179,7 +180,7 @@ class ReloadCheck(object):
         start = start.replace(microsecond=0)  # the API takes whole seconds; lines already seen are skipped
         try:
             text = self.client.pod_log(self.namespace, pod.name, container=pod.container,
-                                       since_time=logs.format_time(start, seconds_only=True))
+                                       since_time=rfc3339.format(start))
         except K8sApiError as exc:
             if exc.code in (400, 404):
                 state.log_error = str(exc)
@@ -299,7 +300,7 @@ class ReloadCheck(object):
                 "image": info.image,
                 "auto_reload_plugin_certs": info.auto_reload,
                 "log_level": info.log_level,
-                "started_at": logs.format_time(info.started) if info.started else None,
+                "started_at": rfc3339.format(info.started, fraction=True) if info.started else None,
                 "reloaded": verdict.reloaded,
                 "how": verdict.how,
                 "loaded_at_start": verdict.how == evidence.AT_START,
@@ -326,7 +327,7 @@ class ReloadCheck(object):
             "expected_serial": target.serial,
             "intermediate": material.intermediate_summary(),
             "secret_format": material.format,
-            "since": logs.format_time(since),
+            "since": rfc3339.format(since, fraction=True),
             "since_source": since_source,
             "elapsed": round(elapsed, 2),
             "api_requests": getattr(self.client, "request_count", None),

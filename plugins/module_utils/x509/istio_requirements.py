@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import crl as x509_crl
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import (
     build_paths, is_ca, key_matches, path_length_problems, same_cert,
 )
@@ -28,7 +29,6 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import 
 )
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.repair import readable_extensions
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import ISTIOD_KEY_BLOCKS, describe_block
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601
 
 ED_REASON = (
     "istiod's CA code only handles RSA and ECDSA signing keys: KeyCertBundle.CertOptions fails with "
@@ -228,8 +228,8 @@ def _path_problems(path, now, structure=True, source=None):
         labels = ["certificate %d in %s (%s)" % (i + 1, source, short_name(c)) for i, c in enumerate(path)]
     for i, cert in enumerate(path):
         if cert.not_valid_after_utc < now or cert.not_valid_before_utc > now:
-            state = ("expired at %s" % iso8601(cert.not_valid_after_utc) if cert.not_valid_after_utc < now
-                     else "is not valid before %s" % iso8601(cert.not_valid_before_utc))
+            state = ("expired at %s" % rfc3339.format(cert.not_valid_after_utc) if cert.not_valid_after_utc < now
+                     else "is not valid before %s" % rfc3339.format(cert.not_valid_before_utc))
             problems.append("In istiod's chain check, %s %s, so Go's Verify fails with 'x509: certificate has "
                             "expired or is not yet valid'; renew it" % (labels[i], state))
         if structure and 0 < i < len(path) - 1 and not is_ca(cert):

@@ -132,7 +132,8 @@ def plan(istiod, deployments, istio_operators=(), patch_managed=False, namespace
     for item in istiod or []:
         found = detect(by_name.get(item.get("name")), istio_operators)
         entry = dict(item, manager=found["manager"], manager_name=found["name"], manager_evidence=found["evidence"],
-                     needs_auto_reload_env=needs_env(item.get("version"), item.get("auto_reload_env")),
+                     needs_auto_reload_env=item["needs_auto_reload_env"] if "needs_auto_reload_env" in item
+                     else needs_env(item.get("version"), item.get("auto_reload_env")),
                      action="none", message=None, warning=None)
         if entry["needs_auto_reload_env"]:
             if found["manager"] == NONE:

@@ -12,7 +12,7 @@
 
 The JSON is built here and only here, so report.yml, the renderers (report.md,
 report.html) and the rotation summary read one schema. Controller-only; served as
-filters by plugins/filter/cluster_status.py and plugins/filter/fleet.py, documented in
+filters by plugins/filter/cluster_status.py and plugins/filter/fleet_report.py, documented in
 the ``<filter name>.yml`` files there.
 """
 
@@ -26,8 +26,9 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration, rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions as istiod_versions
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.hot_reload_plan import deployment_facts
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.istio import install_manager
 
 SCHEMA_VERSION = 1
@@ -44,31 +45,12 @@ _HOT_RELOAD_TEXT = {
 }
 
 
-def _iso(when):
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_time(text):
-    if not isinstance(text, str) or not text:
-        return None
-    value = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
-    try:
-        when = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def _seconds(value, what):
-    """Seconds from a number or a Go duration string (``360h``)."""
-    if isinstance(value, bool):
-        raise AnsibleFilterError("%s must be seconds or a Go duration such as 360h, got %r" % (what, value))
-    if isinstance(value, (int, float)):
-        return int(value)
+    """Whole seconds from seconds or a Go duration (common/go_duration.to_seconds: ``3600`` and ``1h`` alike)."""
     try:
-        return go_duration.parse(str(value).strip()) // go_duration.SECOND
+        return int(go_duration.to_seconds(value))
     except go_duration.GoDurationError as exc:
-        raise AnsibleFilterError("%s: %s (write a Go duration such as 360h)" % (what, exc))
+        raise AnsibleFilterError("%s: %s" % (what, go_duration.explain(exc, value)))
 
 
 def _ok_result(result):
@@ -121,19 +103,16 @@ def _istiod_entry(deployments, reload):
              "managed_by": None, "hot_reload_patch_at_risk": [], "problems": []}
     states = []
     for dep in deployments or []:
-        containers = ((((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [])
-        container = next((c for c in containers if c.get("name") == "discovery"), containers[0] if containers else {})
-        env = dict((e.get("name"), e.get("value")) for e in container.get("env") or [] if isinstance(e, dict))
-        tag = istiod_versions.image_tag(container.get("image"))
-        version = istiod_versions.parse_version(tag)
-        state = istiod_versions.hot_reload(version, env.get("AUTO_RELOAD_PLUGIN_CERTS"))
+        facts = deployment_facts(dep)
+        version = facts["version"]
+        state = istiod_versions.hot_reload(version, facts["auto_reload_env"])
         states.append(state)
         entry["deployments"].append({
-            "name": (dep.get("metadata") or {}).get("name"),
-            "image": container.get("image"),
-            "version": str(version) if version else tag,
+            "name": facts["name"],
+            "image": facts["image"] or None,
+            "version": str(version) if version else facts["tag"],
             "hot_reload_state": state,
-            "auto_reload_plugin_certs": env.get("AUTO_RELOAD_PLUGIN_CERTS"),
+            "auto_reload_plugin_certs": facts["auto_reload_env"],
             "managed_by": install_manager.detect(dep)["manager"],
         })
         at_risk = install_manager.patch_at_risk(dep)
@@ -275,8 +254,8 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
             _note(errors, text)
     reload_result = _plain(reload)
     reload_ok = reload_result if isinstance(reload_result, dict) and "reloaded" in reload_result else None
-    moment = _parse_time(now) if isinstance(now, str) else None
-    moment = moment or datetime.datetime.now(UTC)
+    moment = rfc3339.parse(now, lenient=True) if isinstance(now, str) else None
+    moment = moment or rfc3339.now()
     deployments = _deployments(_plain(istiod), errors)
 
     cause = _unread_cause(_plain(certificate_raw), raw_inspect, reload_result, _plain(istiod), errors)
@@ -288,7 +267,7 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
         "name": str(name),
         "reachable": not cause,
         "unreachable_cause": cause,
-        "checked_at": _iso(moment),
+        "checked_at": rfc3339.format(moment),
         "certificate": _certificate_entry(certificate_name, namespace, certificate),
         "intermediate": None,
         "root": None,
@@ -347,7 +326,7 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
                 problems.append(text)
         secret_serial = first.get("serial_hex")
         if cert["exists"] and cert.get("not_after") and first.get("not_after") \
-                and _parse_time(cert["not_after"]) != _parse_time(first.get("not_after")):
+                and rfc3339.parse(cert["not_after"], lenient=True) != rfc3339.parse(first.get("not_after"), lenient=True):
             problems.append("Certificate status.notAfter (%s) differs from the cacerts Secret's certificate (%s): "
                             "cert-manager has not caught up with the Secret" % (cert["not_after"], first.get("not_after")))
         entry["intermediate"]["serial_hex"] = secret_serial
@@ -493,14 +472,14 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
     if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("name") for e in entries):
         raise AnsibleFilterError("fleet_report expects a list of cluster entries (from cluster_status), each with a name")
     threshold = _seconds(expiring_within, "expiring_within")
-    moment = _parse_time(generated_at) if generated_at else None
-    moment = moment or datetime.datetime.now(UTC)
+    moment = rfc3339.parse(generated_at, lenient=True) if generated_at else None
+    moment = moment or rfc3339.now()
     entries = sorted(entries, key=lambda e: _natural(e["name"]))
 
     consensus = root_consensus(dict((e["name"], ((e.get("root") or {}).get("fingerprint_sha256"))) for e in entries))
     expiring, expired = [], []
     for entry in entries:
-        not_after = _parse_time((entry.get("intermediate") or {}).get("not_after"))
+        not_after = rfc3339.parse((entry.get("intermediate") or {}).get("not_after"), lenient=True)
         if not not_after:
             continue
         left = (not_after - moment).total_seconds()
@@ -530,7 +509,7 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
     return {
         "schema_version": SCHEMA_VERSION,
         "title": title or "Istio CA fleet report",
-        "generated_at": _iso(moment),
+        "generated_at": rfc3339.format(moment),
         "source": source,
         "settings": {"expiring_within_seconds": threshold},
         "fleet": {

@@ -8,7 +8,7 @@
   (cert-manager's own field rules are checked by the certificate module.)
 - ``rotation_preflight``: which findings of a cluster's status block a rotation.
 
-Served as filters by plugins/filter/rotation_plan.py; documented in ``<filter name>.yml`` there.
+Used by rotation_plan (plugins/filter/rotation_plan.py, documented in rotation_plan.yml there).
 """
 
 from __future__ import absolute_import, division, print_function

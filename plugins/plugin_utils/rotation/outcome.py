@@ -13,18 +13,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
 
 _STATUSES = ("rotated", "unchanged", "checked", "failed", "interrupted", "not_attempted")
-
-
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def _first_cert(inspect):
@@ -51,7 +46,7 @@ def rotation_result(preflight, apply=None, after=None, reload=None, backup_contr
     backup = apply.get("backup") if isinstance(apply.get("backup"), dict) else {}
     new = _first_cert(_plain(after))
     old_serial = backup.get("serial") or preflight.get("old_serial")
-    finished = _now()
+    finished = rfc3339.now()
     seconds = None
     if started_ts not in (None, ""):
         seconds = round(finished.timestamp() - float(started_ts), 1)
@@ -77,7 +72,7 @@ def rotation_result(preflight, apply=None, after=None, reload=None, backup_contr
         "backup": {"cluster": ("%s/%s" % (backup.get("namespace"), backup.get("name"))) if backup.get("name") else None,
                    "controller": backup_controller or None},
         "started_at": started_at,
-        "finished_at": finished.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished_at": rfc3339.format(finished),
         "seconds": seconds,
         "error": str(error) if error else None,
         "failed_step": failed_step if error else None,

@@ -16,11 +16,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.fleet_status import root_consensus
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.checks import rotation_preflight, rotation_spec_checks
@@ -67,7 +66,7 @@ def rotation_plan(status, certificate=None, force=False, require_hot_reload=True
     intermediate = status.get("intermediate") or {}
     cert = status.get("certificate") or {}
     return {
-        "checked_at": checked_at or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "checked_at": checked_at or rfc3339.format(rfc3339.now()),
         "root_fingerprint": (status.get("root") or {}).get("fingerprint_sha256"),
         "old_serial": intermediate.get("serial_hex"),
         "old_not_after": intermediate.get("not_after"),

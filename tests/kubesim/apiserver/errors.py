@@ -1,4 +1,4 @@
-"""Constructors for the Status errors of docs/upstream/kubernetes-api.md#status-errors.
+"""Constructors for the Status errors of staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go.
 
 ``details.kind`` is the plural resource (except for Invalid, which uses the Kind);
 ``group`` is omitted for the core group.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import parse_qs
 
 import yaml
@@ -21,6 +21,7 @@ from ..util import dumps
 
 if TYPE_CHECKING:  # only for annotations: kubesim.cluster imports this package
     from ..cluster import Cluster  # noqa: F401
+    from .authentication import UserInfo  # noqa: F401
 
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -34,6 +35,16 @@ class Request:
     headers: Dict[str, str]
     body: bytes = b""
     raw_query: str = ""
+    peer: Optional[Tuple[str, List[str]]] = None  # (CN, O values) of a verified client certificate
+    header_lists: Dict[str, List[str]] = field(default_factory=dict)  # headers sent more than once
+    user: Optional["UserInfo"] = None  # set by authentication (after impersonation)
+
+    def header_values(self, name: str) -> List[str]:
+        """Every value of a header that may repeat (Impersonate-Group), in order."""
+        name = name.lower()
+        if name in self.header_lists:
+            return list(self.header_lists[name])
+        return [self.headers[name]] if name in self.headers else []
 
     def q(self, name: str, default: Optional[str] = None) -> Optional[str]:
         v = self.query.get(name)

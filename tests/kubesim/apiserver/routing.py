@@ -10,11 +10,16 @@ import logging
 import traceback
 from typing import TYPE_CHECKING, Optional
 
+from . import authorization as authz
 from . import errors as E
+from . import serviceaccount_tokens as sat
 from .admin import ADMIN_PREFIX, admin
+from .authentication import authenticate
+from .authorization import check, impersonate
 from ..controllers.base import ApiError
 from .discovery import KUBE_VERSION, discovery
 from .registry import ResourceType
+from .requestinfo import request_info
 from .request import (Request, Response, _after_write, _dry_run, _manager, _parse_body,
                       json_response, parse_request_query, status_response)  # noqa: F401  (parse_request_query: re-exported for server)
 from .subresources import pod_log, pod_proxy, scale
@@ -38,14 +43,16 @@ def handle(cluster: Cluster, req: Request) -> Response:
             return status_response(exc)
         except (ValueError, TypeError, KeyError) as exc:
             return status_response(E.bad_request(f"admin request failed: {exc}"))
-    token = cluster.required_token
-    if token is not None and req.headers.get("authorization", "") != f"Bearer {token}":
-        return status_response(ApiError(401, "Unauthorized", "Unauthorized", {}))
+    try:
+        req.user = authenticate(cluster, req)
+    except ApiError as exc:
+        return status_response(exc)
     fault = cluster.faults.decide(req.method, req.path)
     if fault is not None:
         code, reason, message, headers = fault
         details = {"retryAfterSeconds": int(headers["Retry-After"])} if "Retry-After" in headers else {}
-        resp = status_response(ApiError(code, reason, message, details))
+        # an injected 401 is the real one: NewUnauthorized's Status has no details
+        resp = status_response(ApiError(code, reason, message, details, omit_details=code == 401))
         resp.headers.update(headers)
         return resp
     with cluster.collecting_warnings() as warnings:
@@ -58,6 +65,10 @@ def handle(cluster: Cluster, req: Request) -> Response:
 
 def _route_or_status(cluster: Cluster, req: Request) -> Response:
     try:
+        # filters in the order of DefaultBuildHandlerChain (staging/src/k8s.io/apiserver/pkg/server/config.go):
+        # authentication (in handle) → impersonation → authorization → the handler
+        req.user = impersonate(cluster, req, req.user)
+        check(cluster, req.user, request_info(req))
         return route(cluster, req)
     except ApiError as exc:
         return status_response(exc)
@@ -147,6 +158,10 @@ def route(cluster: Cluster, req: Request) -> Response:
         return pod_log(cluster, req, rt, ns, name)
     if sub == "scale":
         return scale(cluster, req, rt, version, ns, name)
+    if sub == "token" and rt.plural == "serviceaccounts":
+        if req.method != "POST":
+            raise E.method_not_allowed(rt)
+        return json_response(201, sat.token_request(cluster, ns, name, _parse_body(req)))
     if sub == "finalize" and req.method == "PUT":
         return item(cluster, req, rt, version, ns, name, None)
     raise E.method_not_allowed(rt)
@@ -275,20 +290,19 @@ def item(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Opt
 
 
 def review(cluster: Cluster, req: Request, rt: ResourceType, version: str) -> Response:
-    """Access/identity reviews: kubesim has no RBAC, so everything is allowed."""
+    """Access and identity reviews, answered for the requesting user and never stored."""
     body = _parse_body(req)
     if not isinstance(body, dict):
         raise E.bad_request(f"the body of the request must be a {rt.kind} object")
     out = dict(body, apiVersion=rt.api_version(version), kind=rt.kind)
-    out.setdefault("metadata", {})
+    out["metadata"] = dict(out.get("metadata") or {}, creationTimestamp=None)
+    user = req.user
     if rt.plural == "selfsubjectrulesreviews":
-        out["status"] = {"resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
-                         "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}], "incomplete": False}
+        out["status"] = authz.rules_review(cluster, user, body)
     elif rt.plural == "selfsubjectreviews":
-        out["status"] = {"userInfo": {"username": "kubesim-admin", "groups": ["system:masters",
-                                                                             "system:authenticated"]}}
+        out["status"] = {"userInfo": authz.user_info_dict(user)}
     else:
-        out["status"] = {"allowed": True, "reason": "kubesim does not enforce RBAC"}
+        out["status"] = authz.access_review(cluster, user, body, rt.kind)
     return json_response(201, out)
 
 

@@ -1,6 +1,10 @@
 """The HTTP/1.1 front of one cluster: a listening socket on 127.0.0.1, a thread blocked in
 accept(), and one thread per keep-alive connection. Parsing is minimal on purpose (request
 line, headers, Content-Length or chunked body) so a process can serve many clusters fast.
+
+With an SSL context (the default for a fleet) every connection is TLS, as kube-apiserver
+serves only HTTPS: the handshake runs on the connection's own thread, and the verified client
+certificate's subject goes with each request to authentication (apiserver/tls.py).
 """
 
 from __future__ import annotations
@@ -9,15 +13,18 @@ import http
 import logging
 import select
 import socket
+import ssl
 import threading
 import time
 from typing import Optional, Set
 
 from . import routing as api
+from .tls import peer_identity
 
 log = logging.getLogger("kubesim.server")
 
 IDLE_TIMEOUT = 300.0
+HANDSHAKE_TIMEOUT = 10.0
 MAX_HEADER_LINE = 65536
 _PHRASES = {s.value: s.phrase for s in http.HTTPStatus}
 
@@ -39,6 +46,10 @@ def _alive(conn: socket.socket) -> bool:
     try:
         r, _, _ = select.select([conn], [], [], 0)
         if r:
+            if isinstance(conn, ssl.SSLSocket):
+                # TLS records cannot be peeked at; a client waiting on a stream sends nothing, so
+                # something to read here is its close_notify or FIN
+                return False
             return conn.recv(1, socket.MSG_PEEK) != b""
         return True
     except OSError:
@@ -46,8 +57,9 @@ def _alive(conn: socket.socket) -> bool:
 
 
 class ClusterServer:
-    def __init__(self, cluster, port: int = 0, host: str = "127.0.0.1"):
+    def __init__(self, cluster, port: int = 0, host: str = "127.0.0.1", ssl_context: Optional[ssl.SSLContext] = None):
         self.cluster = cluster
+        self.ssl_context = ssl_context
         self.host = host
         self.port = port
         self._sock: Optional[socket.socket] = None
@@ -132,24 +144,34 @@ class ClusterServer:
     # ------------------------------------------------------------ one connection
 
     def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(IDLE_TIMEOUT)
-        rfile = conn.makefile("rb", buffering=65536)
+        raw, rfile, peer = conn, None, None
         try:
+            if self.ssl_context is not None:
+                conn.settimeout(HANDSHAKE_TIMEOUT)
+                conn = self.ssl_context.wrap_socket(conn, server_side=True)  # a failed handshake ends here
+                with self._lock:
+                    self._conns.discard(raw)
+                    self._conns.add(conn)
+                peer = peer_identity(conn.getpeercert())
+            conn.settimeout(IDLE_TIMEOUT)
+            rfile = conn.makefile("rb", buffering=65536)
             while True:
-                if not self._handle_one(conn, rfile):
+                if not self._handle_one(conn, rfile, peer):
                     break
         except (OSError, _ClientGone, ValueError):
             pass
         finally:
             with self._lock:
                 self._conns.discard(conn)
+                self._conns.discard(raw)
             try:
-                rfile.close()
+                if rfile is not None:
+                    rfile.close()
                 conn.close()
             except OSError:
                 pass
 
-    def _handle_one(self, conn, rfile) -> bool:
+    def _handle_one(self, conn, rfile, peer=None) -> bool:
         line = rfile.readline(MAX_HEADER_LINE)
         if not line:
             return False
@@ -159,7 +181,7 @@ class ClusterServer:
         except ValueError:
             self._send_plain(conn, 400, b"Bad Request", close=True)
             return False
-        headers = {}
+        headers, repeated = {}, {}
         while True:
             h = rfile.readline(MAX_HEADER_LINE)
             if not h:
@@ -167,7 +189,9 @@ class ClusterServer:
             if h in (b"\r\n", b"\n"):
                 break
             k, _, v = h.decode("latin-1").partition(":")
-            headers[k.strip().lower()] = v.strip()
+            key = k.strip().lower()
+            headers[key] = v.strip()
+            repeated.setdefault(key, []).append(v.strip())
         keep_alive = proto == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
         if proto == "HTTP/1.0" and headers.get("connection", "").lower() == "keep-alive":
             keep_alive = True
@@ -202,7 +226,8 @@ class ClusterServer:
         head_only = method.upper() == "HEAD"
         req = api.Request(method="GET" if head_only else method.upper(), path=path,
                           query=api.parse_request_query(raw_query),
-                          headers=headers, body=body, raw_query=raw_query)
+                          headers=headers, body=body, raw_query=raw_query, peer=peer,
+                          header_lists={k: v for k, v in repeated.items() if len(v) > 1})
         cluster = self.cluster
         if cluster.faults.down:
             return False
@@ -220,7 +245,9 @@ class ClusterServer:
             "cluster": self.cluster.name, "method": req.method, "path": req.path, "query": req.raw_query,
             "status": code, "time": time.time(), "sim_time": self.cluster.clock.timestamp(),
             "duration": round(time.monotonic() - t0, 6), "user_agent": req.user_agent,
-            "content_type": req.content_type})
+            "content_type": req.content_type,
+            # the audit event's user.username (staging/src/k8s.io/apiserver/pkg/audit/request.go); None before authentication
+            "user": req.user.name if req.user is not None else None})
 
     def _head(self, resp, extra: str, keep_alive: bool) -> bytes:
         lines = [f"HTTP/1.1 {resp.code} {_PHRASES.get(resp.code, 'Unknown')}",

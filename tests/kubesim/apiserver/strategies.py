@@ -1,7 +1,7 @@
 """Per-kind defaulting and validation (the apiserver's "registry strategies").
 
 Only what clients of this project can observe is modelled; every rule names the
-field and message form the real API uses (docs/upstream/kubernetes-api.md#status-errors).
+field and message form the real API uses (pkg/apis/core/validation, apimachinery field.Error).
 """
 
 from __future__ import annotations

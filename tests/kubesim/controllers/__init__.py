@@ -1,7 +1,7 @@
 """Simulated controllers.
 
 Built-in (always attached, part of kubesim-core): Deployments/ReplicaSets, the kubelet
-(pods become Running/Ready) and per-namespace default ServiceAccounts. (Garbage
+(pods become Running/Ready), per-namespace default ServiceAccounts and legacy token Secrets. (Garbage
 collection by ownerReferences and namespace termination live in the Cluster itself.)
 
 ``DEFAULT_CONTROLLER_FACTORIES`` holds zero-argument callables; every new Cluster calls
@@ -39,7 +39,8 @@ def builtin_controllers() -> List[Controller]:
     from .core.deployment import DeploymentController
     from .core.kubelet import Kubelet
     from .core.serviceaccounts import ServiceAccountController
-    return [DeploymentController(), Kubelet(), ServiceAccountController()]
+    from .core.tokens import TokenController
+    return [DeploymentController(), Kubelet(), ServiceAccountController(), TokenController()]
 
 
 def default_controllers() -> List[Controller]:

@@ -14,18 +14,23 @@ from typing import Any, Callable, Iterable, List, Optional, Protocol
 class ApiError(Exception):
     """An API error the server turns into a Kubernetes ``Status`` body.
 
-    ``details`` follows docs/upstream/kubernetes-api.md#status-errors (name, group, kind, causes).
+    ``details`` are metav1.StatusDetails (name, group, kind, causes, retryAfterSeconds). Most
+    constructors in staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go set them, even
+    empty (``"details": {}``); a few (``NewUnauthorized``, ``NewBadRequest``) leave them nil and the
+    body has none: pass ``details=None`` with ``omit_details=True`` for those.
     """
 
-    def __init__(self, code: int, reason: str, message: str, details: Optional[dict] = None):
+    def __init__(self, code: int, reason: str, message: str, details: Optional[dict] = None,
+                 omit_details: bool = False):
         super().__init__(message)
+        self.omit_details = omit_details and not details
         self.code = code
         self.reason = reason
         self.message = message
         self.details = details or {}
 
     def status_body(self) -> dict:
-        return {
+        body = {
             "kind": "Status",
             "apiVersion": "v1",
             "metadata": {},
@@ -35,6 +40,9 @@ class ApiError(Exception):
             "details": self.details,
             "code": self.code,
         }
+        if self.omit_details:
+            del body["details"]
+        return body
 
 
 class ClusterView(Protocol):

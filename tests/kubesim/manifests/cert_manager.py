@@ -1,8 +1,9 @@
 """cert-manager's static release manifest, as kubesim models it.
 
-Shape per docs/upstream/cert-manager.md#static-manifest: namespace, the six CRDs (v1 only, no
+Shape per cert-manager's release manifest (deploy/charts/cert-manager rendered): namespace, the six CRDs (v1 only, no
 conversion webhook), ServiceAccounts, three Deployments, Services, and the two
-webhook configurations. RBAC objects are omitted (kubesim does not enforce RBAC).
+webhook configurations. RBAC objects are omitted: the simulated controllers act in-process,
+not through the API, so they need no ServiceAccount permissions.
 Schemas carry the fields and ``required`` lists clients rely on, with unknown fields
 preserved, so server-side validation rejects what a real CRD schema would.
 """

@@ -1,7 +1,7 @@
 """An Istio control plane as installed by ``istioctl install`` / the istiod Helm chart,
 reduced to what the collection reads: namespace ``istio-system``, ServiceAccount,
 mesh ConfigMap, Service and the ``istiod`` Deployment mounting Secret ``cacerts``
-(optional) at /etc/cacerts (docs/upstream/istiod.md#cacerts-files, Helm chart deployment.yaml).
+(optional) at /etc/cacerts (istio manifests/charts/istio-control/istio-discovery/templates/deployment.yaml).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Active once the cert-manager CRDs exist and the ``cert-manager`` Deployment in namespace
 ``cert-manager`` is available; the version comes from that Deployment's image tag (default
-v1.19.1 when it cannot be read). Admission (docs/upstream/cert-manager.md#webhook-validation, #issuer-validation, #api-check):
+v1.19.1 when it cannot be read). Admission (cert-manager internal/apis/certmanager/validation, its CRDs, the webhook):
 
 - the CRD schema checks the API server runs (enums, required fields) → 422 Invalid;
 - while a webhook is registered (the ValidatingWebhookConfiguration or the webhook

@@ -3,7 +3,7 @@
 cert-manager's ``duration``/``renewBefore`` are ``metav1.Duration`` values: they are
 parsed with Go's ``time.ParseDuration`` (so ``d`` is not a unit) and printed with
 ``Duration.String()`` (``1h0m0s``) in webhook messages and on CertificateRequests
-(docs/upstream/cert-manager.md#go-durations). Values are integer nanoseconds, as in Go.
+(golang/go src/time/format.go ``ParseDuration``, ``Duration.String``). Values are integer nanoseconds, as in Go.
 """
 
 from __future__ import annotations

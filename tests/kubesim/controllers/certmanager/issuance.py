@@ -3,8 +3,9 @@
 One ``reconcile_certificate`` step does what cert-manager's separate controllers would do
 next, then returns; the writes it makes come back as watch events that schedule the next
 step a little later on the simulated clock, so issuance always takes simulated time.
-Reference: docs/upstream/cert-manager.md#conditions, #reissue-triggers, #backoff, #manual-renew,
-#issued-secret and #certificate-requests (all in docs/upstream/cert-manager.md).
+Upstream: cert-manager pkg/controller/certificates/{trigger,issuing,readiness,requestmanager,
+revisionmanager} (conditions, triggers, backoff, revisions), pkg/controller/certificates/issuing/internal/secret.go
+(the Secret) and cmctl's renew (the Issuing condition as a manual trigger).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def _suffix() -> str:
 
 
 def rotation_policy(spec: dict, version: tuple) -> str:
-    """Runtime default: Always from v1.18.0, Never before (docs/upstream/cert-manager.md#rotation-policy)."""
+    """Runtime default: Always from v1.18.0, Never before (cert-manager v1.18 release: the default flipped)."""
     pk = spec.get("privateKey") or {}
     if pk.get("rotationPolicy"):
         return pk["rotationPolicy"]

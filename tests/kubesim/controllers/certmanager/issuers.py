@@ -1,7 +1,7 @@
 """SelfSigned and CA issuers: readiness (Setup) and signing (Sign).
 
-Reference: docs/upstream/cert-manager.md#ca-issuer, docs/upstream/cert-manager.md#selfsigned-issuer (pkg/issuer/ca/setup.go, pkg/issuer/selfsigned/setup.go,
-pkg/controller/certificaterequests/{ca,selfsigned}) and docs/upstream/cert-manager.md#chain-split.
+Upstream: cert-manager pkg/issuer/ca/setup.go, pkg/issuer/selfsigned/setup.go,
+pkg/controller/certificaterequests/{ca,selfsigned}; the chain split is pkg/util/pki/parse_certificate_chain.go.
 """
 
 from __future__ import annotations

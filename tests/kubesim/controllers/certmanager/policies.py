@@ -1,7 +1,7 @@
 """cert-manager's readiness and trigger policy chains and its renewal-time rule.
 
-Reference: docs/upstream/cert-manager.md#renewal-time (pkg/util/pki/renewaltime.go) and docs/upstream/cert-manager.md#reissue-triggers
-(internal/controller/certificates/policies: checks.go, policies.go, match.go). Each check
+Upstream: cert-manager pkg/util/pki/renewaltime.go and
+internal/controller/certificates/policies (checks.go, policies.go; pkg/util/pki/match.go). Each check
 returns (reason, message) on the first violation, with upstream's texts.
 """
 

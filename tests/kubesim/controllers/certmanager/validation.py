@@ -1,7 +1,7 @@
 """cert-manager's admission: the CRD schema checks the API server runs, then the webhook.
 
-Rules and texts: docs/upstream/cert-manager.md#webhook-validation, docs/upstream/cert-manager.md#issuer-validation (internal/apis/certmanager/validation
-certificate.go and issuer.go). Error strings are built the way k8s.io/apimachinery's
+Rules and texts: cert-manager internal/apis/certmanager/validation (certificate.go,
+issuer.go, warnings.go). Error strings are built the way k8s.io/apimachinery's
 ``field.Error`` prints them (``spec.renewBefore: Invalid value: 2160h0m0s: ...``) and joined
 like ``ErrorList.ToAggregate()`` (one error alone, several as ``[a, b]``).
 """
@@ -608,7 +608,7 @@ ROTATION_POLICY_WARNING = ("spec.privateKey.rotationPolicy: In cert-manager >= v
 
 
 def certificate_warnings(spec: dict, version: Version) -> List[str]:
-    """v1.18/v1.19 warn when rotationPolicy is unset (removed in v1.20; docs/upstream/cert-manager.md#rotation-policy)."""
+    """v1.18/v1.19 warn when rotationPolicy is unset (validation/warnings.go; removed in v1.20)."""
     if (1, 18, 0) <= version < (1, 20, 0):
         pk = spec.get("privateKey")
         if not isinstance(pk, dict) or not pk.get("rotationPolicy"):
@@ -620,7 +620,7 @@ def certificate_warnings(spec: dict, version: Version) -> List[str]:
 
 
 def validate_issuer_spec(spec: dict) -> List[FieldError]:
-    """ValidateIssuerConfig for the issuer types this simulation knows (docs/upstream/cert-manager.md#issuer-validation)."""
+    """ValidateIssuerConfig (validation/issuer.go) for the issuer types this simulation knows."""
     el: List[FieldError] = []
     count = 0
     for key in ("acme", "ca", "selfSigned", "vault", "venafi"):

@@ -3,22 +3,23 @@
 Active for every Pod labelled ``app=istiod`` in ``istio-system`` (the Deployment controller
 makes them); each pod's Istio version comes from its ``discovery`` container image tag
 (``docker.io/istio/pilot:1.22.3``) and its flags from the container env
-(``AUTO_RELOAD_PLUGIN_CERTS``, ``ISTIO_MULTIROOT_MESH``). Reference: docs/upstream/istiod.md.
+(``AUTO_RELOAD_PLUGIN_CERTS``, ``ISTIO_MULTIROOT_MESH``; pilot/pkg/features/pilot.go). Upstream:
+istio pilot/pkg/bootstrap/istio_ca.go, security/pkg/pki/ca/ca.go, security/pkg/k8s/configutil.go.
 
-- startup (docs/upstream/istiod.md#startup-precedence): the ``cacerts`` Secret as mounted at pod start decides plugged vs self-signed
+- startup: the ``cacerts`` Secret as mounted at pod start decides plugged vs self-signed
   (``tls.crt`` vs Istio-native names from 1.14.2; completeness: 1.27+ hard error on a partial
   bundle, before only the key file counts); plugged material is verified (Go's chain rules,
   key parse, key/cert match) and must be a CA (startup only); bad material crash-loops the
   pod (not ready, restartCount up, the error in its log, back-off restarts). Self-signed
   mode loads or creates ``istio-ca-secret``.
-- hot reload (docs/upstream/istiod.md#reload-steps): the Secret volume changes ``propagation_delay`` seconds (the cluster
+- hot reload (``handleEvent`` in istio_ca.go): the Secret volume changes ``propagation_delay`` seconds (the cluster
   setting) after the Secret; a watcher only runs in plugged mode and per version/flag
   (≤1.11 none, 1.12–1.13 never fires, 1.14–1.17 only with AUTO_RELOAD_PLUGIN_CERTS=true,
   1.18 default on, ≥1.19 always); ``handleEvent`` logs the exact lines, refuses root changes
   (byte comparison; ISTIO_MULTIROOT_MESH subset rule from 1.20), keeps the old CA on
   ``Failed to update new Plug-in CA certs``, re-issues istiod's DNS cert from the new
   intermediate and logs its chain.
-- (docs/upstream/istiod.md#root-configmap) ``istio-ca-root-cert`` ConfigMaps (key ``root-cert.pem``, label ``istio.io/config``)
+- ``istio-ca-root-cert`` ConfigMaps (pilot/pkg/serviceregistry/kube/controller/namespacecontroller.go) (key ``root-cert.pem``, label ``istio.io/config``)
   in every namespace but kube-public/kube-node-lease/local-path-storage, written by the
   leader pod only when the bytes differ; the expiry metrics on port 15014 ``/metrics``
   (refreshed on reload from 1.24, stale before).
@@ -27,7 +28,9 @@ Helpers for tests: ``IstiodSim.of(cluster)`` returns the instance attached to a 
 ``.pods`` maps pod name → ``PodState`` (``mode``: starting | plugged | self-signed |
 crashloop, ``version``, ``signing_serial`` (lowercase hex of the CA cert istiod signs with
 now), ``root_pem``, ``reloads``, ``watching``, ``restart_count``, ``last_error``);
-``.errors`` lists exceptions raised inside scheduled work (should stay empty).
+``.errors`` lists exceptions raised inside scheduled work (should stay empty); ``.listeners`` are called with a
+pod name whenever that pod starts serving, reloads, crash-loops or goes away (the simulated sidecars of
+``controllers/mesh`` reconnect and take their PCDS pushes from there).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ... import pki
 from . import logs as L
 from . import pki as ipki
+from . import volumes
 from ..base import ApiError, Controller
 
 NAMESPACE = "istio-system"
@@ -84,7 +88,7 @@ def go_bool(value: Optional[str], default: bool) -> bool:
 
 
 def watcher_starts(version: tuple, env: dict) -> bool:
-    """Whether the cacerts file watcher runs (docs/upstream/istiod.md#hot-reload-versions)."""
+    """Whether the cacerts file watcher runs (istio_ca.go and the flag's history in pilot/pkg/features)."""
     if version < (1, 12, 0):
         return False
     if version < (1, 18, 0):
@@ -148,6 +152,9 @@ class IstiodSim(Controller):
         self.pods: Dict[str, PodState] = {}
         self.errors: List[str] = []
         self._seq = 0
+        # Called (on the scheduler thread) with the pod name when a pod starts serving, reloads its CA or goes
+        # away: the simulated sidecars (multiroot.py's agents) reconnect and take PCDS pushes from here.
+        self.listeners: List = []
 
     @classmethod
     def of(cls, cluster) -> Optional["IstiodSim"]:
@@ -228,9 +235,11 @@ class IstiodSim(Controller):
                 self._later(START_DELAY, f"start/{name}", self.start, name)
             return
         if plural == "secrets" and md.get("namespace") == NAMESPACE and md.get("name") == SECRET:
+            rv = md.get("resourceVersion", "")
             for st in list(self.pods.values()):
                 self._seq += 1
-                self._later(self.propagation_delay, f"files/{st.name}/{self._seq}", self._sync_files, st.name, st.uid)
+                delay = volumes.pod_delay(self.cluster, NAMESPACE, st.name, SECRET, rv)
+                self._later(delay, f"files/{st.name}/{self._seq}", self._sync_files, st.name, st.uid)
             return
         if plural == "namespaces" and event_type != "DELETED":
             if self.pods:
@@ -255,6 +264,11 @@ class IstiodSim(Controller):
         if st is not None and st.uid == uid:
             del self.pods[name]
             self.reconcile_configmaps()
+            self._notify(name)
+
+    def _notify(self, name: str) -> None:
+        for fn in list(self.listeners):
+            fn(name)
 
     # ------------------------------------------------------------------ startup
 
@@ -330,6 +344,7 @@ class IstiodSim(Controller):
         if st.restart_count:
             self._set_container(st, ready=True)
         self.reconcile_configmaps()
+        self._notify(st.name)
 
     def _crl(self, st: PodState, names: dict) -> Optional[str]:
         """detectSigningCABundleAndCRL's CRL part (1.27+), with its ``Detected CRL file`` line."""
@@ -340,7 +355,7 @@ class IstiodSim(Controller):
 
     @staticmethod
     def _plugged(st: PodState, names: dict) -> bool:
-        """docs/upstream/istiod.md#bundle-completeness: 1.27+ needs every file or none; before, the signing key alone decides."""
+        """Completeness: 1.27+ needs every file or none; before, the signing key alone decides."""
         f = st.files
         if st.version >= (1, 27, 0):
             have = [names["key"] in f, names["cert"] in f, names["root"] in f, any(n in f for n in names["chain"])]
@@ -399,8 +414,8 @@ class IstiodSim(Controller):
         else:
             key = ipki.serving_key("RSA", 2048)
         not_after = now + TEN_YEARS
-        if st.version >= (1, 31, 0):
-            not_after = min(not_after, pki.not_after(b.cert))  # PR #59766
+        if ipki.leaf_clamped(st.version):
+            not_after = min(not_after, pki.not_after(b.cert))  # PR #59766 and its backports
         leaf = pki.sign(subject=x509.Name([]), public_key=key.public_key(), not_before_=now - CLOCK_SKEW,
                         not_after_=not_after, is_ca_flag=False,
                         key_usage={"digital_signature", "key_encipherment"},
@@ -429,6 +444,7 @@ class IstiodSim(Controller):
         self._set_container(st, ready=False, backoff=backoff)
         self._later(backoff, f"restart/{st.name}", self._restart, st.name, st.uid)
         self.reconcile_configmaps()
+        self._notify(st.name)
 
     def _restart(self, name: str, uid: str) -> None:
         st = self.pods.get(name)
@@ -537,12 +553,15 @@ class IstiodSim(Controller):
             self._log(st, "info", "Istiod has detected the newly added CRL file and updated its CRL accordingly")
         if st.version >= (1, 21, 0):
             self._log(st, "info", "update root cert and generate new dns certs")
-        if root_changed:
+        if st.multiroot and st.version >= (1, 21, 0):
+            # updateRootCertAndGenKeyCert (certcontroller.go) logs this whenever ISTIO_MULTIROOT_MESH is on, root
+            # changed or not (Infof from 1.21; 1.20's updatePluggedinRootCertAndGenKeyCert used Debugf)
             self._log(st, "info", "Update trust anchor with new root cert")
         self._issue_dns_cert(st, now)
         self._log(st, "info", L.MARKER)
         st.reloads += 1
         self.reconcile_configmaps()
+        self._notify(st.name)
 
     # ------------------------------------------------------------------ root ConfigMaps
 

@@ -1,9 +1,9 @@
 """istiod's log line and metrics formats.
 
 Log lines look like istio's zap encoder writes them: ``<RFC3339 µs>Z<TAB>level<TAB>[scope<TAB>]message``
-(docs/upstream/istiod.md#log-format). The ``x509 cert`` line is
+(istio pkg/log, zap's console encoder). The ``x509 cert`` line is
 ``loadIstiodCert``'s ``Issuer: %q, Subject: %q, SN: %x, NotBefore: %q, NotAfter: %q`` with Go's
-``pkix.Name.String()`` names (docs/upstream/istiod.md#serving-cert-log). Metrics are the Prometheus text format.
+``pkix.Name.String()`` names (pilot/pkg/bootstrap/istio_ca.go). Metrics are the Prometheus text format.
 """
 
 from __future__ import annotations

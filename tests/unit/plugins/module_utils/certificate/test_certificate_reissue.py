@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 import pytest
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import reissue as r
-from unit.certificate_fakes import spec
+from unit.fake_api import spec
 
 CR_WITH_DURATION = {"spec": {"duration": "720h0m0s"}}
 CR_WITHOUT_DURATION = {"spec": {}}

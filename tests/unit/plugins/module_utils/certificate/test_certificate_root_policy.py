@@ -5,7 +5,7 @@ from __future__ import absolute_import, division, print_function
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import root_policy as rp
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
-from unit.certificate_fakes import FakeClient
+from unit.fake_api import FakeApi
 
 CM_CERTS = "/apis/cert-manager.io/v1/namespaces/cert-manager/certificates"
 IS_CERTS = "/apis/cert-manager.io/v1/namespaces/istio-system/certificates"
@@ -45,7 +45,7 @@ def paths(client):
 
 
 def test_self_signed_root_without_never_is_a_problem():
-    client = FakeClient().on("GET", CM_CERTS, {"items": [cert("root-ca"), cert("leaf", is_ca=False)]})
+    client = FakeApi().on("GET", CM_CERTS, {"items": [cert("root-ca"), cert("leaf", is_ca=False)]})
     client.on("GET", MESH_ROOT, {"spec": {"ca": {"secretName": "root-ca"}}}).on("GET", SELFSIGNED,
                                                                                 {"spec": {"selfSigned": {}}})
     result = run(client)
@@ -59,7 +59,7 @@ def test_self_signed_root_without_never_is_a_problem():
 
 def test_never_passes_and_always_fails():
     for policy, problems in (("Never", 0), ("Always", 1)):
-        client = FakeClient().on("GET", CM_CERTS, {"items": [cert("root-ca", policy=policy)]})
+        client = FakeApi().on("GET", CM_CERTS, {"items": [cert("root-ca", policy=policy)]})
         client.on("GET", MESH_ROOT, {"spec": {"ca": {"secretName": "root-ca"}}})
         client.on("GET", SELFSIGNED, {"spec": {"selfSigned": {}}})
         result = run(client)
@@ -67,7 +67,7 @@ def test_never_passes_and_always_fails():
 
 
 def test_no_ca_certificate_there_needs_only_the_list():
-    client = FakeClient().on("GET", CM_CERTS, {"items": [cert("leaf", is_ca=False)]})
+    client = FakeApi().on("GET", CM_CERTS, {"items": [cert("leaf", is_ca=False)]})
     result = run(client)
     assert result == {"checked": True, "issuer": "ClusterIssuer/mesh-root", "root_certificate": None,
                       "self_signed": None, "rotation_policy": None, "root_renewal_time": None,
@@ -76,14 +76,14 @@ def test_no_ca_certificate_there_needs_only_the_list():
 
 
 def test_plain_secret_behind_the_ca_issuer_is_fine():
-    client = FakeClient().on("GET", CM_CERTS, {"items": [cert("other-ca")]})
+    client = FakeApi().on("GET", CM_CERTS, {"items": [cert("other-ca")]})
     client.on("GET", MESH_ROOT, {"spec": {"ca": {"secretName": "plain-ca"}}})
     result = run(client)
     assert result["checked"] is True and result["root_certificate"] is None and result["problems"] == []
 
 
 def test_ca_certificate_signed_by_a_ca_issuer_is_not_a_root():
-    client = FakeClient().on("GET", CM_CERTS, {"items": [cert("int-ca", issuer="upper")]})
+    client = FakeApi().on("GET", CM_CERTS, {"items": [cert("int-ca", issuer="upper")]})
     client.on("GET", MESH_ROOT, {"spec": {"ca": {"secretName": "int-ca"}}})
     client.on("GET", "/apis/cert-manager.io/v1/clusterissuers/upper", {"spec": {"ca": {"secretName": "x"}}})
     result = run(client)
@@ -92,8 +92,8 @@ def test_ca_certificate_signed_by_a_ca_issuer_is_not_a_root():
 
 def test_issuer_in_the_certificates_namespace_and_this_certificate_skipped():
     issuer = "/apis/cert-manager.io/v1/namespaces/istio-system/issuers/local-ca"
-    client = FakeClient().on("GET", IS_CERTS, {"items": [cert("cacerts", ns="istio-system", issuer="local-ca"),
-                                                         cert("root", ns="istio-system", issuer="ss", kind="Issuer")]})
+    client = FakeApi().on("GET", IS_CERTS, {"items": [cert("cacerts", ns="istio-system", issuer="local-ca"),
+                                                      cert("root", ns="istio-system", issuer="ss", kind="Issuer")]})
     client.on("GET", issuer, {"spec": {"ca": {"secretName": "root"}}})
     client.on("GET", "/apis/cert-manager.io/v1/namespaces/istio-system/issuers/ss", {"spec": {"selfSigned": {}}})
     result = run(client, spec(issuer="local-ca", kind=None))
@@ -102,23 +102,23 @@ def test_issuer_in_the_certificates_namespace_and_this_certificate_skipped():
 
 
 def test_external_issuers_are_not_followed():
-    client = FakeClient()
+    client = FakeApi()
     result = run(client, spec(issuer="pca", kind="AWSPCAClusterIssuer", group="awspca.cert-manager.io"))
     assert result["checked"] is False and result["problems"] == [] and client.calls == []
     external_root = cert("root-ca", issuer="vault", group="external.example")
-    client = FakeClient().on("GET", CM_CERTS, {"items": [external_root]})
+    client = FakeApi().on("GET", CM_CERTS, {"items": [external_root]})
     client.on("GET", MESH_ROOT, {"spec": {"ca": {"secretName": "root-ca"}}})
     result = run(client)
     assert result["self_signed"] is False and result["checked"] is True and paths(client) == [CM_CERTS, MESH_ROOT]
 
 
 def test_failed_reads_are_warnings():
-    client = FakeClient().on("GET", CM_CERTS, forbidden(CM_CERTS))
+    client = FakeApi().on("GET", CM_CERTS, forbidden(CM_CERTS))
     result = run(client)
     assert result["checked"] is False and result["problems"] == []
     assert result["warnings"][0].startswith("root policy not checked: could not read the Certificates in "
                                             "namespace cert-manager")
-    client = FakeClient().on("GET", CM_CERTS, {"items": [cert("root-ca")]})
+    client = FakeApi().on("GET", CM_CERTS, {"items": [cert("root-ca")]})
     client.on("GET", MESH_ROOT, {"spec": {"ca": {"secretName": "root-ca"}}})
     client.on("GET", SELFSIGNED, K8sApiError(404, "NotFound", 'clusterissuers "selfsigned" not found',
                                              {"name": "selfsigned"}, "GET"))
@@ -128,7 +128,7 @@ def test_failed_reads_are_warnings():
 
 
 def root_client(root):
-    client = FakeClient().on("GET", CM_CERTS, {"items": [root]})
+    client = FakeApi().on("GET", CM_CERTS, {"items": [root]})
     return client.on("GET", MESH_ROOT, {"spec": {"ca": {"secretName": "root-ca"}}}).on(
         "GET", SELFSIGNED, {"spec": {"selfSigned": {}}})
 

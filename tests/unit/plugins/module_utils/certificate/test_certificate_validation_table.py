@@ -19,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 
 import copy
 import functools
-import http.client
 import json
 import os
 import time
@@ -164,9 +163,9 @@ def test_kubesim_dry_run_create_gives_the_api_servers_answer(case):
         assert _sorted(listed) == expected
 
 
-def _http(cluster, method, path, body=None, query=""):
-    """(status, decoded JSON body) from a kubesim cluster's API server over plain HTTP."""
-    conn = http.client.HTTPConnection("127.0.0.1", cluster.port, timeout=10)
+def _http(fleet, cluster, method, path, body=None, query=""):
+    """(status, decoded JSON body) from a kubesim cluster's API server, as the fleet's admin (HTTPS)."""
+    conn = fleet.connection(cluster)
     try:
         conn.request(method, path + ("?" + query if query else ""),
                      body=json.dumps(body).encode() if body is not None else None,
@@ -181,23 +180,23 @@ WEBHOOK_PATH = "/apis/apps/v1/namespaces/cert-manager/deployments/cert-manager-w
 CERTS_PATH = "/apis/cert-manager.io/v1/namespaces/default/certificates"
 
 
-def _set_webhook_gates(cluster, gates):
-    code, webhook = _http(cluster, "GET", WEBHOOK_PATH)
+def _set_webhook_gates(fleet, cluster, gates):
+    code, webhook = _http(fleet, cluster, "GET", WEBHOOK_PATH)
     assert code == 200
     container = webhook["spec"]["template"]["spec"]["containers"][0]
     container["args"] = [a for a in container.get("args") or [] if not a.startswith("--feature-gates=")]
     if gates:
         container["args"].append("--feature-gates=" + gates)
-    assert _http(cluster, "PUT", WEBHOOK_PATH, webhook)[0] == 200
+    assert _http(fleet, cluster, "PUT", WEBHOOK_PATH, webhook)[0] == 200
     probe = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "probe"},
              "spec": {"secretName": "probe", "commonName": "probe", "issuerRef": {"name": "x"}}}
     deadline = time.time() + 20
-    while _http(cluster, "POST", CERTS_PATH, probe, "dryRun=All")[0] != 201:  # until the webhook serves again
+    while _http(fleet, cluster, "POST", CERTS_PATH, probe, "dryRun=All")[0] != 201:  # until the webhook serves again
         assert time.time() < deadline, "the simulated webhook did not come back after its Deployment changed"
         time.sleep(0.2)
 
 
-def test_kubesim_server_over_http_gives_the_api_servers_answer(kubesim_module_fleet_factory):
+def test_kubesim_server_over_https_gives_the_api_servers_answer(kubesim_module_fleet_factory):
     """The same dry-run creates as real HTTP requests to a one-cluster kubesim fleet running v1.21.1."""
     fleet = kubesim_module_fleet_factory(n_clusters=1, preinstall=("cert-manager",), cert_manager_version="1.21.1")
     cluster = fleet["cluster-1"]
@@ -209,11 +208,11 @@ def test_kubesim_server_over_http_gives_the_api_servers_answer(kubesim_module_fl
             by_gates.setdefault(gates, []).append(case)
     wrong, checked = [], 0
     for gates, cases in sorted(by_gates.items()):
-        _set_webhook_gates(cluster, gates)
+        _set_webhook_gates(fleet, cluster, gates)
         for case in cases:
             body = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "table"},
                     "spec": copy.deepcopy(case["spec"])}
-            code, status = _http(cluster, "POST", CERTS_PATH, body, "dryRun=All")
+            code, status = _http(fleet, cluster, "POST", CERTS_PATH, body, "dryRun=All")
             expected = _api_answer(case)
             if expected is None:
                 got = None if code == 201 else status.get("message")

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import backend
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import IstiodError, K8sApiError
 from unit import istiod_lines as L
-from unit.istiod_fakeapi import FakeApi
+from unit.istiod_cluster import IstiodCluster
 from unit.x509_factory import key, make, mesh
 
 S = datetime.timedelta(seconds=1)
@@ -20,7 +20,7 @@ NEW = make("Intermediate CA", key("ec256", 2), issuer=ROOT, ca=True, pathlen=0, 
 
 def api_with(pods, secret=None, **kw):
     kw.setdefault("root_pem", ROOT.pem)
-    return FakeApi(secret or L.secret(NEW, ROOT, changed=SINCE, created=CREATED), pods, **kw)
+    return IstiodCluster(secret or L.secret(NEW, ROOT, changed=SINCE, created=CREATED), pods, **kw)
 
 
 def run(api, **kw):
@@ -51,11 +51,11 @@ def test_every_pod_of_every_revision_reloads_after_propagation():
     assert result["intermediate"]["serial"] == result["expected_serial"]
     # polls at t=0 (nothing yet), t=2 (nothing), t=5 (all): secret + 3 x (list + 4 logs) + configmaps
     assert api.request_count == 1 + 3 * 5 + 1 == result["api_requests"]
-    kinds = [c[0] for c in api.calls]
+    kinds = [c[0] for c in api.requests()]
     assert "metrics" not in kinds and "head" not in kinds
     # logs are always asked from since on, for the discovery container only
-    assert {c[2] for c in api.calls if c[0] == "log"} == {"2025-01-31T12:00:00Z"}
-    assert {c[3] for c in api.calls if c[0] == "log"} == {"discovery"}
+    assert {c[2] for c in api.requests() if c[0] == "log"} == {"2025-01-31T12:00:00Z"}
+    assert {c[3] for c in api.requests() if c[0] == "log"} == {"discovery"}
 
 
 def test_a_proven_pod_is_not_fetched_again():
@@ -64,7 +64,7 @@ def test_a_proven_pod_is_not_fetched_again():
     api.add("istiod-a-2", L.reload_ok(SINCE + 9 * S, NEW.cert, ROOT.cert), at=4.0)
     result = run(api)
     assert result["reloaded"]
-    fetched = [c[1] for c in api.calls if c[0] == "log"]
+    fetched = [c[1] for c in api.requests() if c[0] == "log"]
     assert fetched.count("istiod-a-1") == 1 and fetched.count("istiod-a-2") == 3
 
 
@@ -78,9 +78,9 @@ def test_one_pod_not_reloading_fails_with_timeout_and_the_others_still_reported(
     assert [(p["code"], p["pod"]) for p in result["problems"]] == [("timeout", "istiod-a-2")]
     assert 12 <= result["elapsed"] < 13
     # 1.22's metric is not refreshed on reload (fresh from 1.24): never asked
-    assert "metrics" not in [c[0] for c in api.calls]
+    assert "metrics" not in [c[0] for c in api.requests()]
     # the head of the log is read once at the end to explain the timeout
-    assert [c[:2] for c in api.calls if c[0] == "head"] == [("head", "istiod-a-2")]
+    assert [c[:2] for c in api.requests() if c[0] == "head"] == [("head", "istiod-a-2")]
 
 
 def test_fail_on_not_reloaded_raises_with_result():
@@ -122,14 +122,12 @@ def test_pod_replaced_during_the_wait():
     new_pod = L.pod("istiod-a-9", started=SINCE + 5 * S)
     api.add("istiod-a-9", L.startup_plugged(SINCE + 5 * S, NEW.cert, ROOT.cert))
 
-    original_get = api.get
-
-    def get(path, query=None):
-        if path.endswith("/pods") and api.now >= 2:
+    def pods(body, query):  # the rollout replaces the pod after 2 s of the check's wait
+        if api.now >= 2:
             api.pods = [new_pod]
-        return original_get(path, query)
+        return {"items": list(api.pods)}
 
-    api.get = get
+    api.on("GET", "/api/v1/namespaces/istio-system/pods", pods)
     result = run(api)
     assert [p["name"] for p in result["pods"]] == ["istiod-a-9"]
     assert result["reloaded"] and result["pods"][0]["loaded_at_start"]
@@ -142,7 +140,7 @@ def test_self_signed_pod_is_confirmed_from_its_log_head():
     result = run(api)
     assert result["problems"][0]["code"] == "self_signed"
     assert "Use self-signed certificate" in result["problems"][0]["cause"]
-    assert ("head", "istiod-a-1", str(backend.HEAD_BYTES)) in api.calls
+    assert ("head", "istiod-a-1", str(backend.HEAD_BYTES)) in api.requests()
     assert result["elapsed"] == 0
 
 
@@ -161,14 +159,14 @@ def test_metric_proves_reload_on_124_when_log_is_silent():
 def test_unreachable_metrics_are_asked_once():
     api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.24.2")])
     result = run(api, timeout=40)
-    assert [c[0] for c in api.calls].count("metrics") == 1
+    assert [c[0] for c in api.requests()].count("metrics") == 1
     assert result["problems"][0]["code"] == "timeout"
 
 
 def test_metric_not_asked_before_124():
     api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.23.4")])
     run(api, timeout=20)
-    assert "metrics" not in [c[0] for c in api.calls]
+    assert "metrics" not in [c[0] for c in api.requests()]
 
 
 def test_root_mismatch_is_reported_without_failing_the_reload():
@@ -185,13 +183,7 @@ def test_root_mismatch_is_reported_without_failing_the_reload():
 def test_root_configmaps_forbidden():
     api = api_with([L.pod("istiod-a-1", started=BOOT)])
     api.add("istiod-a-1", L.reload_ok(SINCE + S, NEW.cert, ROOT.cert))
-
-    def forbidden(path, query=None):
-        if "configmaps" in path:
-            raise K8sApiError(403, "Forbidden", "configmaps is forbidden")
-        return FakeApi.get(api, path, query)
-
-    api.get = forbidden
+    api.on("GET", "/api/v1/configmaps", K8sApiError(403, "Forbidden", "configmaps is forbidden"))
     result = run(api)
     assert result["root_consistent"] is None
     assert result["problems"][0]["code"] == "root_check_failed"
@@ -213,7 +205,7 @@ def test_since_after_the_reload_hides_it():
 
 
 def test_missing_secret_needs_serial_and_since():
-    api = FakeApi(None, [L.pod("istiod-a-1", started=BOOT)], root_pem=ROOT.pem)
+    api = IstiodCluster(None, [L.pod("istiod-a-1", started=BOOT)], root_pem=ROOT.pem)
     with pytest.raises(IstiodError) as err:
         run(api)
     assert "expected_serial" in err.value.message
@@ -240,12 +232,8 @@ def test_bad_expected_serial():
 
 def test_log_unavailable_is_pending_with_reason():
     api = api_with([L.pod("istiod-a-1", started=BOOT)])
-
-    def pod_log(*args, **kwargs):
-        api._count(("log",))
-        raise K8sApiError(400, "BadRequest", 'container "discovery" in pod "istiod-a-1" is waiting to start')
-
-    api.pod_log = pod_log
+    api.on("GET", "/api/v1/namespaces/istio-system/pods/istiod-a-1/log",
+           K8sApiError(400, "BadRequest", 'container "discovery" in pod "istiod-a-1" is waiting to start'))
     result = run(api, timeout=3)
     assert [p["code"] for p in result["problems"]] == ["logs_unavailable"]
     assert "waiting to start" in result["problems"][0]["cause"]

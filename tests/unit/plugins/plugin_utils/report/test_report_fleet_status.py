@@ -269,6 +269,14 @@ def test_a_cluster_the_saved_status_does_not_know_is_not_contacted_not_unreachab
     assert fleet_report(entries)["fleet"]["root_consistent"] is None
 
 
+@pytest.mark.parametrize("value", [3600, "3600", "1h", "60m", 3600.0])
+def test_expiring_within_is_seconds_or_a_go_duration_in_every_filter(value):
+    """report.yml documents report_expiring_within as "Go duration or seconds"; -e passes 3600 as a string."""
+    doc = fleet_report([], expiring_within=value, generated_at="2025-06-01T00:00:00Z")
+    assert doc["settings"]["expiring_within_seconds"] == 3600
+    assert report_model.build_view(doc, expiring_within=value)["threshold"] == 3600
+
+
 def test_root_renewal_time_and_its_problem_from_the_root_policy():
     from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.markdown import render_markdown
     policy = {"checked": True, "issuer": "ClusterIssuer/mesh-root", "root_certificate": "cert-manager/root-ca",

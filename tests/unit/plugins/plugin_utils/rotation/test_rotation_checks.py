@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.meshpki.istio_ca.plugins.filter.backups import backups_to_prune
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.checks import rotation_preflight, rotation_spec_checks
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.outcome import rotation_summary
 
@@ -78,22 +77,6 @@ def test_preflight_verdicts():
     expired = rotation_preflight(status(intermediate={"expired": True}, chain={"istio_problems": ["expired"]}))
     assert expired["problems"] == [] and "rotating replaces it" in expired["warnings"][0]
     assert rotation_preflight(status(istiod={"reloaded": False}), reload_checked=False)["problems"] == []
-
-
-def secret(name, created, backup_of="cacerts"):
-    labels = {"meshpki.istio_ca/backup-of": backup_of} if backup_of else {}
-    return {"metadata": {"name": name, "creationTimestamp": created, "labels": labels}, "data": {"tls.key": "x"}}
-
-
-def test_backups_to_prune():
-    secrets = [secret("cacerts", "2030-01-01T00:00:00Z", None), secret("b1", "2030-01-01T00:00:00Z"),
-               secret("b2", "2030-01-02T00:00:00Z"), secret("b3", "2030-01-03T00:00:00Z"),
-               secret("other", "2030-01-01T00:00:00Z", "something-else")]
-    assert backups_to_prune(secrets, "cacerts", keep=2, new="b4") == ["b2", "b1"]
-    assert backups_to_prune(secrets, "cacerts", keep=2, new="b3") == ["b1"]  # b3 rewritten: counted once
-    assert backups_to_prune(secrets, "cacerts", keep=0, new="b4") == []
-    assert backups_to_prune(secrets, "cacerts", keep=5, new="b4") == []
-    assert backups_to_prune(secrets, "cacerts", keep=1, new="b4") == ["b3", "b2", "b1"]
 
 
 def test_rotation_summary():

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""Fleet-wide filters: ``fleet_report`` (the report.json document) and ``root_consensus``.
+"""Filter ``fleet_report``: the fleet CA status document (report.json).
 
 The logic is controller-only Python in plugin_utils/report/fleet_status.py (unit-tested there).
 
@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.fleet_status import fleet_report, root_consensus
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.fleet_status import fleet_report
 
 
 class FilterModule(object):
@@ -21,5 +21,4 @@ class FilterModule(object):
     def filters(self):
         return {
             "fleet_report": fleet_report,
-            "root_consensus": root_consensus,
         }
