@@ -28,6 +28,7 @@ def module_params(fleet, cluster, name, **overrides):
     params.update(kubeconfig=str(fleet.kubeconfig), context=cluster.name, name=name, namespace=NS,
                   spec=spec(name), state="present", renew="auto", wait=True, wait_timeout=30,
                   merge_live_spec=False, check_root_policy=False, cluster_resource_namespace="cert-manager",
+                  root_renewal_horizon=None,
                   backup=False, backup_keep=5)
     params.update(overrides)
     return params

@@ -78,7 +78,7 @@ def test_check_on_fresh_cluster_reports_what_would_change_and_writes_nothing(fle
     assert istio and f"would install Istio {ISTIO_VERSION}" in istio[0], check.explain()
     assert messages(check, "Say where the dry run stops (check mode)"), check.explain()
     # The waits and the API proof were skipped, not timed out.
-    assert not check.task_results("Dry-run create an Issuer until the cert-manager webhook accepts it")
+    assert not check.task_results("Dry-run create a ClusterIssuer until the cert-manager webhook accepts it")
 
     # Something was dry-run, nothing was written.
     assert writes_since(cluster, since), "no dry-run request reached the cluster"

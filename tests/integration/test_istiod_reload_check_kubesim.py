@@ -43,7 +43,7 @@ OTHER_ROOT = make("Other Root CA", key("ec256", 3), ca=True)
 OTHER_INTER = make("Intermediate CA", key("ec256", 4), issuer=OTHER_ROOT, ca=True, pathlen=0)
 
 SCENARIOS = ("v122", "v116flag", "v118", "v127", "v116", "v113", "selfsigned", "rootchange", "badmaterial",
-             "noistiod", "timeout", "metric", "restart")
+             "noistiod", "timeout", "metric", "restart", "warn122", "warn124")
 
 
 def b64(data):
@@ -90,10 +90,11 @@ class Scenario(object):
                 "metadata": {"name": "cacerts", "namespace": NS}, "data": data}
         return self.client.apply(object_path("v1", "secrets", NS, "cacerts"), body, manager, force=True)
 
-    def istiod(self, version, replicas=1, revision="default", env=None):
+    def istiod(self, version, replicas=1, revision="default", env=None, args=None):
         name = "istiod" if revision == "default" else "istiod-" + revision
         labels = {"app": "istiod", "istio.io/rev": revision}
         container = {"name": "discovery", "image": "docker.io/istio/pilot:%s" % version,
+                     "args": list(args or ["discovery", "--monitoringAddr=:15014"]),
                      "env": [{"name": k, "value": v} for k, v in (env or {}).items()],
                      "volumeMounts": [{"name": "cacerts", "mountPath": "/etc/cacerts", "readOnly": True}]}
         self.cluster.create({
@@ -268,6 +269,19 @@ def run_restart(s):
     s.check("after_overlap", timeout=0)
 
 
+def rotate_quiet(version):
+    """istiod as the chart renders it with global.logging.level=default:warn."""
+    def run(s):
+        s.namespace(NS)
+        s.write_secret(tls_data(INTER1, ROOT), "meshpki-test-setup")
+        s.istiod(version, args=["discovery", "--monitoringAddr=:15014", "--log_output_level=default:warn"])
+        s.wait_serving(1)
+        s.later_second()
+        s.write_secret(tls_data(INTER2, ROOT), "meshpki-test-rotate")
+        s.check("rotated", timeout=60)
+    return run
+
+
 RUNNERS = {
     "v122": run_v122,
     "v116flag": rotate_one("1.16.7", {"AUTO_RELOAD_PLUGIN_CERTS": "true"}),
@@ -282,6 +296,10 @@ RUNNERS = {
     "timeout": run_timeout,
     "metric": run_metric,
     "restart": run_restart,
+
+
+    "warn122": rotate_quiet("1.22.3"),
+    "warn124": rotate_quiet("1.24.3"),
 }
 
 
@@ -529,3 +547,18 @@ def test_restart_overlap_old_terminating_pod_is_no_evidence(world):
 
 def test_no_scenario_failed_to_run(world):
     assert not [name for name in SCENARIOS if world[name].error], [world[n].error for n in SCENARIOS]
+
+
+def test_log_level_above_info_fails_at_once_before_1_24(world):
+    result = outcome(world, "warn122")
+    assert result["reloaded"] is False and codes(result) == ["log_level_hides_reload"]
+    assert result["pods"][0]["log_level"] == "warn"
+    assert result["elapsed"] < 5  # at once, not after the 60 s timeout
+    assert "global.logging.level=default:info" in result["problems"][0]["fix"]
+    assert IstiodSim.of(world["warn122"].cluster).pods[result["pods"][0]["name"]].signing_serial == serial(INTER2)
+
+
+def test_log_level_above_info_is_proven_by_the_metric_on_1_24(world):
+    result = outcome(world, "warn124")
+    assert result["reloaded"] is True, json.dumps(result["problems"], indent=1)
+    assert result["pods"][0]["how"] == "metric" and result["pods"][0]["log_level"] == "warn"

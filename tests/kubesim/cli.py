@@ -9,7 +9,7 @@ import sys
 import threading
 
 from .fleet import Fleet
-from .manifests import COMPONENTS, DEFAULT_CERT_MANAGER_VERSION, DEFAULT_ISTIO_VERSION
+from .manifests import COMPONENTS, DEFAULT_CERT_MANAGER_VERSION, DEFAULT_ISTIO_VERSION, ISTIO_MANAGERS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preinstall", default="", help=f"comma-separated components: {','.join(COMPONENTS)}")
     p.add_argument("--istio-version", default=DEFAULT_ISTIO_VERSION)
     p.add_argument("--cert-manager-version", default=DEFAULT_CERT_MANAGER_VERSION)
+    p.add_argument("--istio-managed-by", default="none", choices=ISTIO_MANAGERS,
+                   help="label the preinstalled istiod as this installer does (helm: the chart's labels)")
     p.add_argument("--propagation-delay", type=float, default=0.0,
                    help="seconds before a changed Secret reaches istiod's volume (simulated kubelet delay)")
     p.add_argument("--propagation-jitter", type=float, default=0.0,
@@ -72,7 +74,8 @@ def main(argv=None) -> int:
                   propagation_delay=args.propagation_delay,
                   propagation_jitter=args.propagation_jitter, tls=False if args.plain_http else None,
                   anonymous_auth=args.anonymous_auth, workloads=args.workloads,
-                  workload_cert_ttl=args.workload_cert_ttl, mtls_interval=args.mtls_interval)
+                  workload_cert_ttl=args.workload_cert_ttl, mtls_interval=args.mtls_interval,
+                  istio_managed_by=args.istio_managed_by)
     fleet.start()
     print(f"kubesim: {len(fleet)} clusters ready; kubeconfig {fleet.kubeconfig}; inventory {fleet.inventory}",
           flush=True)

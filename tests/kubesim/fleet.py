@@ -92,7 +92,7 @@ class Fleet:
                  token: str = "kubesim", require_token: bool = False, tls: Optional[bool] = None,
                  anonymous_auth: bool = False, workloads: int = 0, workload_cert_ttl: float = 24 * 3600.0,
                  workload_proxy_version: Optional[str] = None, mtls_interval: float = 5.0,
-                 propagation_jitter: float = 0.0):
+                 propagation_jitter: float = 0.0, istio_managed_by: str = "none"):
         if isinstance(preinstall, str):
             preinstall = [p for p in preinstall.split(",") if p]
         self.names: List[str] = list(names) if names else [f"cluster-{i}" for i in range(1, n_clusters + 1)]
@@ -100,6 +100,7 @@ class Fleet:
         self.workdir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="kubesim-"))
         self.preinstall = tuple(preinstall)
         self.istio_version = istio_version
+        self.istio_managed_by = istio_managed_by
         self.cert_manager_version = cert_manager_version
         self.propagation_delay = float(propagation_delay)
         self.token = token
@@ -190,7 +191,7 @@ class Fleet:
             self.clean_discovery_caches()
             for c in self.clusters:
                 _preinstall(c, self.preinstall, cert_manager_version=self.cert_manager_version,
-                            istio_version=self.istio_version)
+                            istio_version=self.istio_version, istio_managed_by=self.istio_managed_by)
             self.settle(settle_timeout)
             if self.workloads:
                 self._start_workloads(settle_timeout)

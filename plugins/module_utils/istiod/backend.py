@@ -22,6 +22,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import evi
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import logs
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import problems
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import roots
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import timing
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import IstiodError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.pods import ISTIOD_SELECTOR, PodInfo
@@ -225,6 +226,8 @@ class ReloadCheck(object):
     def _want_metric(self, state, elapsed, now, final):
         if state.metric_error or not versions.metric_fresh(state.info.version):
             return False
+        if not state.info.logs_info:  # the log will never prove it: the metric is the only evidence
+            return state.metric_at is None or now - state.metric_at >= FIRST_INTERVAL
         verdict = state.verdict
         if verdict is not None and any(p["code"] == "reload_unproven" for p in verdict.problems):
             return state.metric_at is None or now - state.metric_at >= FIRST_INTERVAL
@@ -241,7 +244,8 @@ class ReloadCheck(object):
         return target.secret_created is not None and pod.started < target.secret_created
 
     def _judge(self, state, target, since):
-        state.verdict = evidence.judge(state.info, state.events, target, since, state.head, state.metric)
+        state.verdict = evidence.judge(state.info, state.events, target, since, state.head, state.metric,
+                                       state.metric_error)
         if state.log_error and state.verdict.state == evidence.PENDING:
             state.verdict.problems.append(problems.logs_unavailable(state.info, state.log_error))
 
@@ -308,6 +312,7 @@ class ReloadCheck(object):
                 "version": info.version_text,
                 "image": info.image,
                 "auto_reload_plugin_certs": info.auto_reload,
+                "log_level": info.log_level,
                 "started_at": rfc3339.format(info.started, fraction=True) if info.started else None,
                 "reloaded": verdict.reloaded,
                 "how": verdict.how,
@@ -375,13 +380,27 @@ def summary(result):
     return text
 
 
+def effective_timeout(params):
+    """``timeout`` when given, else the reload window kubelet's sync cadence implies (timing.reload_window)."""
+    try:
+        window = timing.reload_window(params.get("kubelet_sync_frequency") or timing.DEFAULT_SYNC_FREQUENCY,
+                                      params.get("kubelet_cache_ttl") or timing.DEFAULT_CACHE_TTL)
+    except timing.TimingError as exc:
+        raise IstiodError(str(exc))
+    if params.get("timeout") is not None:
+        return float(params["timeout"]), window
+    return window, window
+
+
 def check(client, params):
     """Module entry: run the check and raise when not reloaded and the caller asked to fail."""
+    timeout, window = effective_timeout(params)
     run = ReloadCheck(client, namespace=params.get("namespace") or "istio-system",
                       secret_name=params.get("secret_name") or "cacerts",
                       expected_serial=params.get("expected_serial"), since=params.get("since"),
-                      timeout=params.get("timeout") if params.get("timeout") is not None else 180)
+                      timeout=timeout)
     result = run.run()
+    result.update(timeout=timeout, reload_window=window)
     if not result["reloaded"] and params.get("fail_on_not_reloaded", True):
         raise IstiodError(summary(result), result=result)
     return result

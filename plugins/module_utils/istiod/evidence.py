@@ -188,8 +188,28 @@ def _rule_blockers(pod, target, head_events, started_after):
     return [], evidence
 
 
-def judge(pod, events, target, since, head_events=None, metric=None):
-    """The verdict for ``pod`` from its log ``events`` (any order of arrival; filtered to ``since``)."""
+def _quiet_log_blocker(pod, metric_error):
+    """A pod whose log level hides the Info lines: a problem when no other evidence can exist, else None.
+
+    Above info the log cannot prove a reload; the metric can, but only from 1.24 on (docs/upstream/istiod.md#metrics-refresh)
+    and only when it can be read.
+    """
+    if pod.logs_info:
+        return None
+    if not versions.metric_fresh(pod.version):
+        return problems.log_level_hides_reload(
+            pod, "Istio %s does not refresh the citadel_server_cert_chain_expiry_timestamp metric at a reload "
+                 "(1.24+ does)" % (pod.version or "of unknown version"))
+    if metric_error:
+        return problems.log_level_hides_reload(pod, "its metrics could not be read: %s" % metric_error)
+    return None
+
+
+def judge(pod, events, target, since, head_events=None, metric=None, metric_error=None):
+    """The verdict for ``pod`` from its log ``events`` (any order of arrival; filtered to ``since``).
+
+    ``metric_error`` is why the pod's metrics could not be read, if they were asked for.
+    """
     events = logs.since_filter(events, since)
     started_after = pod.started is not None and since is not None and pod.started >= since
     proof, seen = chain_proof(events, target)
@@ -241,6 +261,12 @@ def judge(pod, events, target, since, head_events=None, metric=None):
     rule_problems, rule_evidence = _rule_blockers(pod, target, head_events, started_after)
     if rule_problems:
         return PodVerdict(BLOCKED, None, rule_evidence, seen, rule_problems, notes)
+
+    quiet = _quiet_log_blocker(pod, metric_error)
+    if quiet is not None:
+        return PodVerdict(BLOCKED, None, evidence, seen, [quiet], notes)
+    if not pod.logs_info:
+        notes.append("istiod logs above info (%s): only the metric can prove the reload" % pod.log_flag)
 
     pending = []
     if marker is not None:

@@ -5,7 +5,8 @@
 
 Version from the discovery container's image tag (falling back to the chart's
 version labels), the AUTO_RELOAD_PLUGIN_CERTS / ISTIO_MULTIROOT_MESH env values
-from the pod spec, the revision label, and when the container last started.
+from the pod spec, the default scope's log level from ``--log_output_level`` in
+its args, the revision label, and when the container last started.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import log_level, versions
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.hot_reload_plan import AUTO_RELOAD_ENV, REVISION_LABEL, container_of, literal_env
 
 ISTIOD_SELECTOR = "app=istiod"
@@ -42,6 +43,8 @@ class PodInfo(object):
         self.auto_reload = env.get(AUTO_RELOAD_ENV)
         self.multiroot_raw = env.get("ISTIO_MULTIROOT_MESH")
         self.multiroot = versions.go_bool(self.multiroot_raw) is True
+        self.log_level, self.log_flag = log_level.default_scope_level(
+            list(container.get("command") or []) + list(container.get("args") or []))
         self.version = versions.parse_version(versions.image_tag(self.image)) or _version_from_labels(labels)
         self.started = _started(status, self.container) or rfc3339.parse(status.get("startTime") or "") or self.created
         self.deployment = _deployment(meta) or ("istiod" if self.revision == "default" else "istiod-" + self.revision)
@@ -49,6 +52,11 @@ class PodInfo(object):
     @property
     def version_text(self):
         return str(self.version) if self.version is not None else None
+
+    @property
+    def logs_info(self):
+        """Whether istiod writes the Info lines the log proof reads (the success marker, ``x509 cert``)."""
+        return log_level.writes_info(self.log_level)
 
     @property
     def hot_reload(self):

@@ -29,6 +29,7 @@ from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain impo
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration, rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions as istiod_versions
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.hot_reload_plan import deployment_facts
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.istio import install_manager
 
 SCHEMA_VERSION = 1
 UTC = datetime.timezone.utc
@@ -102,7 +103,7 @@ def _istiod_entry(deployments, reload):
     found = True if deployments else (None if reload is None else False)
     entry = {"found": found, "deployments": [], "version": None, "hot_reload": None,
              "hot_reload_state": None, "reloaded": None, "root_consistent": None, "last_reload": None,
-             "problems": []}
+             "managed_by": None, "hot_reload_patch_at_risk": [], "problems": []}
     states = []
     for dep in deployments or []:
         facts = deployment_facts(dep)
@@ -115,7 +116,11 @@ def _istiod_entry(deployments, reload):
             "version": str(version) if version else facts["tag"],
             "hot_reload_state": state,
             "auto_reload_plugin_certs": facts["auto_reload_env"],
+            "managed_by": install_manager.detect(dep)["manager"],
         })
+        at_risk = install_manager.patch_at_risk(dep)
+        if at_risk:
+            entry["hot_reload_patch_at_risk"].append(at_risk)
     if not entry["deployments"] and reload and reload.get("pods"):
         # Version and AUTO_RELOAD_PLUGIN_CERTS (it matters for 1.14-1.18) from the running pods
         # istiod_reload_check saw: what istiod actually runs with, no Deployment read needed.
@@ -129,6 +134,8 @@ def _istiod_entry(deployments, reload):
                                          "hot_reload_state": state,
                                          "auto_reload_plugin_certs": pod.get("auto_reload_plugin_certs"),
                                          "source": "pod"})
+    managers = sorted(set(d["managed_by"] for d in entry["deployments"] if d.get("managed_by")))
+    entry["managed_by"] = ", ".join(managers) if managers else None
     if entry["deployments"]:
         entry["version"] = ", ".join(sorted(set(d["version"] or "unknown" for d in entry["deployments"])))
         # The weakest verdict of all revisions is the fleet-relevant one.
@@ -211,9 +218,25 @@ def _deployments(istiod, errors):
     return istiod or []
 
 
+def _root_certificate_entry(certificate):
+    """The cert-manager root behind the issuer, from the certificate module's ``root_policy`` (None if not read)."""
+    policy = certificate.get("root_policy") if isinstance(certificate, dict) else None
+    if not isinstance(policy, dict) or not policy.get("root_certificate"):
+        return None
+    return {"name": policy["root_certificate"], "self_signed": policy.get("self_signed"),
+            "rotation_policy": policy.get("rotation_policy"), "renewal_time": policy.get("root_renewal_time"),
+            "not_after": policy.get("root_not_after"), "renewal_policy": policy.get("root_renewal_policy"),
+            "problems": list(policy.get("problems") or [])}
+
+
 def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=None, errors=None,
                    certificate_name="cacerts", namespace="istio-system", now=None, applied=False):
-    """One cluster's report entry from raw task results; judgement goes into ``problems``."""
+    """One cluster's report entry from raw task results; judgement goes into ``problems``.
+
+    ``certificate`` may be the certificate module's result with ``check_root_policy``: its root's renewal
+    time then lands in ``root_certificate`` and its root problems in ``problems``. ``istiod`` (the
+    Deployments) gives each revision's manager and flags a hot-reload patch its manager does not hold.
+    """
     errors = [str(e) for e in (_plain(errors) or []) if e]
     certificate_raw = certificate
     certificate = _certificate_object(_plain(certificate), errors, applied=bool(applied))
@@ -249,6 +272,7 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
         "root": None,
         "chain": None,
         "istiod": _istiod_entry(deployments, reload_ok),
+        "root_certificate": _root_certificate_entry(_plain(certificate_raw)),
         "errors": errors,
         "problems": problems,
     }
@@ -306,7 +330,11 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
                             "cert-manager has not caught up with the Secret" % (cert["not_after"], first.get("not_after")))
         entry["intermediate"]["serial_hex"] = secret_serial
 
+    for text in (entry["root_certificate"] or {}).get("problems") or []:
+        if text not in problems:
+            problems.append(text)
     istiod_entry = entry["istiod"]
+    problems.extend(t for t in istiod_entry["hot_reload_patch_at_risk"] if t not in problems)
     if entry["reachable"] and not errors:
         if istiod_entry["found"] is False:
             problems.append("no istiod Deployment (label app=istiod) found in %s" % namespace)

@@ -101,8 +101,9 @@ def watcher_starts(version: tuple, env: dict) -> bool:
 class PodState:
     """What one istiod process holds in memory."""
 
-    def __init__(self, name: str, uid: str, image: str, env: dict):
+    def __init__(self, name: str, uid: str, image: str, env: dict, log_levels: Optional[dict] = None):
         self.name = name
+        self.log_levels = dict(log_levels or {})  # scope -> minimum level (--log_output_level)
         self.uid = uid
         self.image = image
         self.version = parse_version(image)
@@ -193,6 +194,8 @@ class IstiodSim(Controller):
             return fn(obj)
 
     def _log(self, st: PodState, level: str, message: str, scope: str = "") -> None:
+        if not L.written(st.log_levels, scope, level):
+            return  # istio pkg/log drops lines below the scope's --log_output_level
         st._tick += 1
         when = self.cluster.now() + _dt.timedelta(microseconds=137 * st._tick)
         self.cluster.append_log(NAMESPACE, st.name, CONTAINER, L.line(when, level, message, scope), when)
@@ -280,7 +283,13 @@ class IstiodSim(Controller):
         containers = (pod.get("spec") or {}).get("containers") or []
         c = next((x for x in containers if x.get("name") == CONTAINER), containers[0] if containers else {})
         env = {e.get("name"): e.get("value") for e in c.get("env") or [] if "value" in e}
-        st = PodState(name, uid, c.get("image", ""), env)
+        try:
+            levels = L.output_levels(c.get("args") or [])
+        except ValueError as exc:
+            # Real istiod exits at flag parsing; not modelled beyond recording it (no pod log is written).
+            self.errors.append(f"istiod {name}: {exc}")
+            return
+        st = PodState(name, uid, c.get("image", ""), env, levels)
         self.pods[name] = st
         st.files = self._secret_files()
         self._boot(st)
@@ -519,7 +528,8 @@ class IstiodSim(Controller):
         root_changed = new_root != st.bundle.root_bytes
         if root_changed:
             if st.version < (1, 20, 0):
-                self._log(st, "warn", "Updating new ROOT-CA not supported")
+                # Before multi-root, handleEvent logged this refusal with log.Info (pilot/pkg/bootstrap/istio_ca.go).
+                self._log(st, "info", "Updating new ROOT-CA not supported")
                 return
             if not st.multiroot:
                 self._log(st, "warn", "Multi root is disabled, updating new ROOT-CA not supported")

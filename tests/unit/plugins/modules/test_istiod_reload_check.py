@@ -90,7 +90,8 @@ def test_docs_match_argspec():
     doc = yaml.safe_load(mod.DOCUMENTATION)
     spec = mod.argument_spec()
     own = {k: v for k, v in spec.items() if k in doc["options"]}
-    assert set(own) == {"namespace", "secret_name", "expected_serial", "since", "timeout", "fail_on_not_reloaded"}
+    assert set(own) == {"namespace", "secret_name", "expected_serial", "since", "timeout", "fail_on_not_reloaded",
+                        "kubelet_sync_frequency", "kubelet_cache_ttl"}
     for name, option in doc["options"].items():
         assert spec[name]["type"] == option["type"], name
         assert spec[name].get("default") == option.get("default"), name

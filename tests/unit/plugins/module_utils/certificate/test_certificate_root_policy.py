@@ -14,13 +14,18 @@ SELFSIGNED = "/apis/cert-manager.io/v1/clusterissuers/selfsigned"
 
 
 def cert(name, ns="cert-manager", secret=None, is_ca=True, issuer="selfsigned", kind="ClusterIssuer", policy=None,
-         group=None):
+         group=None, status=None, renewal=None):
     spec = {"secretName": secret or name, "isCA": is_ca, "issuerRef": {"name": issuer, "kind": kind}}
     if group:
         spec["issuerRef"]["group"] = group
     if policy:
         spec["privateKey"] = {"rotationPolicy": policy}
-    return {"metadata": {"name": name, "namespace": ns}, "spec": spec}
+    if renewal:
+        spec["renewal"] = renewal
+    obj = {"metadata": {"name": name, "namespace": ns}, "spec": spec}
+    if status:
+        obj["status"] = status
+    return obj
 
 
 def spec(issuer="mesh-root", kind="ClusterIssuer", group="cert-manager.io"):
@@ -65,7 +70,8 @@ def test_no_ca_certificate_there_needs_only_the_list():
     client = FakeApi().on("GET", CM_CERTS, {"items": [cert("leaf", is_ca=False)]})
     result = run(client)
     assert result == {"checked": True, "issuer": "ClusterIssuer/mesh-root", "root_certificate": None,
-                      "self_signed": None, "rotation_policy": None, "problems": [], "warnings": []}
+                      "self_signed": None, "rotation_policy": None, "root_renewal_time": None,
+                      "root_not_after": None, "root_renewal_policy": None, "problems": [], "warnings": []}
     assert paths(client) == [CM_CERTS]
 
 
@@ -119,3 +125,44 @@ def test_failed_reads_are_warnings():
     result = run(client)
     assert result["checked"] is False and result["self_signed"] is None
     assert result["root_certificate"] == "cert-manager/root-ca" and "not found" in result["warnings"][0]
+
+
+def root_client(root):
+    client = FakeApi().on("GET", CM_CERTS, {"items": [root]})
+    return client.on("GET", MESH_ROOT, {"spec": {"ca": {"secretName": "root-ca"}}}).on(
+        "GET", SELFSIGNED, {"spec": {"selfSigned": {}}})
+
+
+def test_a_root_renewing_before_the_next_rotation_is_a_problem_even_with_never():
+    """A renewed root keeps its key under Never but has new bytes: istiod refuses the next intermediate."""
+    root = cert("root-ca", policy="Never", status={"renewalTime": "2030-03-01T00:00:00Z",
+                                                   "notAfter": "2030-06-01T00:00:00Z"})
+    result = rp.check(root_client(root), "istio-system", "cacerts", spec(), "cert-manager",
+                      next_rotation="2030-04-01T00:00:00Z")
+    assert result["root_renewal_time"] == "2030-03-01T00:00:00Z" and result["root_not_after"] == "2030-06-01T00:00:00Z"
+    assert len(result["problems"]) == 1
+    assert "renews at 2030-03-01T00:00:00Z, before the next rotation at 2030-04-01T00:00:00Z" in result["problems"][0]
+    assert "Multi root is disabled" in result["problems"][0] and "renewal.policy: Disabled" in result["problems"][0]
+
+
+def test_a_root_renewing_after_the_next_rotation_or_disabled_is_fine():
+    later = cert("root-ca", policy="Never", status={"renewalTime": "2036-03-01T00:00:00Z"})
+    assert rp.check(root_client(later), "istio-system", "cacerts", spec(), "cert-manager",
+                    next_rotation="2030-04-01T00:00:00Z")["problems"] == []
+    disabled = cert("root-ca", policy="Never", renewal={"policy": "Disabled"}, status={"notAfter": "2036-01-01T00:00:00Z"})
+    result = rp.check(root_client(disabled), "istio-system", "cacerts", spec(), "cert-manager",
+                      next_rotation="2030-04-01T00:00:00Z")
+    assert result["problems"] == [] and result["root_renewal_policy"] == "Disabled"
+
+
+def test_a_root_renewal_due_now_is_a_problem_without_a_known_next_rotation():
+    due = {"self_signed": True, "root_certificate": "cert-manager/root", "root_renewal_time": "2020-01-01T00:00:00Z"}
+    assert "is due for renewal now (2020-01-01T00:00:00Z)" in rp.renewal_problem(due, None)
+    assert rp.renewal_problem(dict(due, root_renewal_time="2999-01-01T00:00:00Z"), None) is None
+    assert rp.renewal_problem(dict(due, self_signed=False), "2999-01-01T00:00:00Z") is None
+
+
+def test_renewal_guard_only_where_the_crd_has_the_field():
+    assert rp.renewal_guard("v1.21.1") == {"renewal": {"policy": "Disabled"}}
+    assert rp.renewal_guard("1.22.0") == {"renewal": {"policy": "Disabled"}}
+    assert rp.renewal_guard("v1.20.2") == {} and rp.renewal_guard(None) == {} and rp.renewal_guard("unknown") == {}

@@ -286,3 +286,58 @@ def test_summary_prefers_the_failing_pods_problem():
     text = backend.summary(result)
     assert text.startswith("istiod has not loaded intermediate ff in 1 of 1 pod(s) (a). T. Fix: t")
     assert "(1 more problem(s)" in text
+
+
+WARN = ["discovery", "--monitoringAddr=:15014", "--log_output_level=default:warn", "--domain", "cluster.local"]
+
+
+def metric_of(cert):
+    return "citadel_server_cert_chain_expiry_timestamp %s\n" % repr(cert.not_valid_after_utc.timestamp())
+
+
+def test_log_level_above_info_before_124_fails_at_once_with_cause_and_fix():
+    api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.22.3", args=WARN)])
+    result = run(api, timeout=180)
+    assert result["reloaded"] is False and result["elapsed"] == 0  # not a 180 s timeout
+    pod = result["pods"][0]
+    assert pod["log_level"] == "warn"
+    problem = result["problems"][0]
+    assert problem["code"] == "log_level_hides_reload" and "--log_output_level=default:warn" in problem["cause"]
+    assert "Istio 1.22.3 does not refresh" in problem["cause"]
+    assert "global.logging.level=default:info" in problem["fix"]
+    assert "metrics" not in [c[0] for c in api.calls]
+
+
+def test_log_level_above_info_on_124_asks_the_metric_at_once():
+    api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.24.2", args=WARN)])
+    api.metrics["istiod-a-1"] = metric_of(NEW.cert)
+    result = run(api)
+    pod = result["pods"][0]
+    assert result["reloaded"] and pod["how"] == "metric" and result["elapsed"] == 0
+
+
+def test_log_level_above_info_on_124_without_metrics_fails_at_once():
+    api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.24.2", args=WARN)])
+    result = run(api, timeout=180)
+    assert result["reloaded"] is False and result["elapsed"] == 0
+    problem = result["problems"][0]
+    assert problem["code"] == "log_level_hides_reload" and "metrics could not be read" in problem["cause"]
+
+
+def test_log_level_above_info_still_reports_a_refused_root():
+    api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.22.3", args=WARN)])
+    api.add("istiod-a-1", [L.line(SINCE + S, "Multi root is disabled, updating new ROOT-CA not supported", "warn")])
+    result = run(api)
+    assert result["problems"][0]["code"] == "root_change_refused"
+
+
+@pytest.mark.parametrize("args, level", [
+    (None, "info"), (["--log_output_level=default:info"], "info"), (["--log_output_level", "error"], "error"),
+    (["--log_output_level=ads:debug"], "info"), (["--log_output_level=default:debug,ads:warn"], "debug"),
+    (["--log_output_level=default:loud"], None),
+])
+def test_log_level_read_from_the_container_args(args, level):
+    api = api_with([L.pod("istiod-a-1", started=BOOT, args=args)])
+    api.add("istiod-a-1", L.reload_ok(SINCE + S, NEW.cert, ROOT.cert))
+    result = run(api)
+    assert result["pods"][0]["log_level"] == level

@@ -276,3 +276,37 @@ def test_expiring_within_is_seconds_or_a_go_duration_in_every_filter(value):
     doc = fleet_report([], expiring_within=value, generated_at="2025-06-01T00:00:00Z")
     assert doc["settings"]["expiring_within_seconds"] == 3600
     assert report_model.build_view(doc, expiring_within=value)["threshold"] == 3600
+
+
+def test_root_renewal_time_and_its_problem_from_the_root_policy():
+    from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.markdown import render_markdown
+    policy = {"checked": True, "issuer": "ClusterIssuer/mesh-root", "root_certificate": "cert-manager/root-ca",
+              "self_signed": True, "rotation_policy": "Never", "root_renewal_time": "2030-01-05T00:00:00Z",
+              "root_not_after": "2030-03-01T00:00:00Z", "root_renewal_policy": None,
+              "problems": ["The root Certificate cert-manager/root-ca renews at 2030-01-05T00:00:00Z, before ..."],
+              "warnings": []}
+    entry = cluster_status("c1", certificate=certificate_module_result(root_policy=policy), inspect=inspect(),
+                           istiod=[deployment()], reload=RELOADED, now="2030-01-01T00:00:00Z")
+    assert entry["root_certificate"]["renewal_time"] == "2030-01-05T00:00:00Z"
+    assert entry["root_certificate"]["name"] == "cert-manager/root-ca"
+    assert entry["ok"] is False and policy["problems"][0] in entry["problems"]
+    page = render_markdown(fleet_report([entry], generated_at="2030-01-01T00:00:00Z"), now="2030-01-01T00:00:00Z")
+    assert "| Root renewal |" in page and "2030-01-05T00:00:00Z" in page
+    plain = cluster_status("c1", certificate=certificate_module_result(), inspect=inspect(), istiod=[deployment()],
+                           reload=RELOADED)
+    assert plain["root_certificate"] is None and plain["ok"] is True
+
+
+def test_a_hot_reload_patch_its_manager_does_not_hold_is_flagged():
+    helm = {"app": "istiod", "app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "istiod-1.16.7"}
+    env = [{"name": "AUTO_RELOAD_PLUGIN_CERTS", "value": "true"}]
+    patched = deployment("1.16.7", env)
+    patched["metadata"].update(labels=helm, annotations={"meshpki.istio_ca/hot-reload-patch": "true"})
+    entry = cluster_status("c1", certificate=certificate(), inspect=inspect(), istiod=[patched], reload=RELOADED)
+    assert entry["istiod"]["managed_by"] == "helm" and entry["istiod"]["deployments"][0]["managed_by"] == "helm"
+    assert entry["ok"] is False
+    assert any("lives only in a patch of the live Deployment, which helm" in p for p in entry["problems"])
+    in_values = deployment("1.16.7", env)
+    in_values["metadata"]["labels"] = helm  # set through the chart's pilot.env: no patch mark
+    clean = cluster_status("c1", certificate=certificate(), inspect=inspect(), istiod=[in_values], reload=RELOADED)
+    assert clean["ok"] is True and clean["istiod"]["hot_reload_patch_at_risk"] == []
