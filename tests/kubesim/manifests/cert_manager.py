@@ -4,13 +4,16 @@ Shape per cert-manager's release manifest (deploy/charts/cert-manager rendered):
 conversion webhook), ServiceAccounts, three Deployments, Services, and the two
 webhook configurations. RBAC objects are omitted: the simulated controllers act in-process,
 not through the API, so they need no ServiceAccount permissions.
-Schemas carry the fields and ``required`` lists clients rely on, with unknown fields
-preserved, so server-side validation rejects what a real CRD schema would.
+Certificate and CertificateRequest carry the release's real schemas (``cert_manager_crd``);
+Issuer/ClusterIssuer schemas carry the fields clients rely on, with the solver and external
+issuer blocks left open (``x-kubernetes-preserve-unknown-fields``).
 """
 
 from __future__ import annotations
 
 from typing import List
+
+from .cert_manager_crd.certificates import certificate, certificate_request
 
 NAMESPACE = "cert-manager"
 GROUP = "cert-manager.io"
@@ -23,8 +26,6 @@ def _labels(version: str, name: str = "cert-manager", component: str = "controll
 
 
 _STR = {"type": "string"}
-_INT = {"type": "integer"}
-_BOOL = {"type": "boolean"}
 _STRS = {"type": "array", "items": {"type": "string"}}
 
 _CONDITIONS = {
@@ -35,12 +36,6 @@ _CONDITIONS = {
                                                                                        "format": "date-time"},
                              "observedGeneration": {"type": "integer", "format": "int64"}}},
 }
-_ISSUER_REF = {"type": "object", "required": ["name"], "properties": {"name": _STR, "kind": _STR, "group": _STR}}
-_USAGES = {"type": "array", "items": {"type": "string", "enum": [
-    "signing", "digital signature", "content commitment", "key encipherment", "key agreement", "data encipherment",
-    "cert sign", "crl sign", "encipher only", "decipher only", "any", "server auth", "client auth", "code signing",
-    "email protection", "s/mime", "ipsec end system", "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing",
-    "microsoft sgc", "netscape sgc"]}}
 
 
 def _obj(props: dict, required=None, preserve=True) -> dict:
@@ -57,33 +52,6 @@ def _root(spec: dict, status: dict, spec_required: bool = True) -> dict:
             "properties": {"apiVersion": _STR, "kind": _STR, "metadata": {"type": "object"}, "spec": spec,
                            "status": status}}
 
-
-CERTIFICATE_SCHEMA = _root(
-    _obj({"secretName": _STR, "issuerRef": _ISSUER_REF, "commonName": _STR, "dnsNames": _STRS, "uris": _STRS,
-          "ipAddresses": _STRS, "emailAddresses": _STRS, "duration": _STR, "renewBefore": _STR,
-          "renewBeforePercentage": {"type": "integer", "format": "int32"}, "isCA": _BOOL, "usages": _USAGES,
-          "revisionHistoryLimit": {"type": "integer", "format": "int32"}, "literalSubject": _STR,
-          "subject": _obj({"organizations": _STRS, "countries": _STRS, "organizationalUnits": _STRS,
-                           "localities": _STRS, "provinces": _STRS, "streetAddresses": _STRS, "postalCodes": _STRS,
-                           "serialNumber": _STR}, preserve=False),
-          "privateKey": _obj({"algorithm": {"type": "string", "enum": ["RSA", "ECDSA", "Ed25519"]},
-                              "encoding": {"type": "string", "enum": ["PKCS1", "PKCS8"]},
-                              "size": _INT, "rotationPolicy": {"type": "string", "enum": ["Never", "Always"]}},
-                             preserve=False),
-          "secretTemplate": _obj({"annotations": {"type": "object", "additionalProperties": _STR},
-                                  "labels": {"type": "object", "additionalProperties": _STR}}, preserve=False),
-          "encodeUsagesInRequest": _BOOL},
-         required=["issuerRef", "secretName"]),
-    _obj({"conditions": _CONDITIONS, "notAfter": _STR, "notBefore": _STR, "renewalTime": _STR, "revision": _INT,
-          "nextPrivateKeySecretName": _STR, "lastFailureTime": _STR, "failedIssuanceAttempts": _INT}, preserve=False))
-
-CERTIFICATE_REQUEST_SCHEMA = _root(
-    _obj({"request": {"type": "string", "format": "byte"}, "issuerRef": _ISSUER_REF, "duration": _STR, "isCA": _BOOL,
-          "usages": _USAGES, "username": _STR, "uid": _STR, "groups": _STRS,
-          "extra": {"type": "object", "additionalProperties": _STRS}},
-         required=["issuerRef", "request"]),
-    _obj({"certificate": {"type": "string", "format": "byte"}, "ca": {"type": "string", "format": "byte"},
-          "conditions": _CONDITIONS, "failureTime": _STR}, preserve=False))
 
 ISSUER_SCHEMA = _root(
     _obj({"ca": _obj({"secretName": _STR, "crlDistributionPoints": _STRS, "ocspServers": _STRS,
@@ -123,7 +91,7 @@ def crds(version: str) -> List[dict]:
     ready = {"name": "Ready", "type": "string", "jsonPath": _READY + ".status"}
     status = {"name": "Status", "type": "string", "priority": 1, "jsonPath": _READY + ".message"}
     return [
-        _crd("certificaterequests", "CertificateRequest", GROUP, "Namespaced", CERTIFICATE_REQUEST_SCHEMA,
+        _crd("certificaterequests", "CertificateRequest", GROUP, "Namespaced", certificate_request(version),
              ("cr", "crs"), [{"name": "Approved", "type": "string",
                               "jsonPath": '.status.conditions[?(@.type == "Approved")].status'},
                              {"name": "Denied", "type": "string",
@@ -131,7 +99,7 @@ def crds(version: str) -> List[dict]:
                              ready, {"name": "Issuer", "type": "string", "jsonPath": ".spec.issuerRef.name"},
                              {"name": "Requester", "type": "string", "jsonPath": ".spec.username"}, status],
              version),
-        _crd("certificates", "Certificate", GROUP, "Namespaced", CERTIFICATE_SCHEMA, ("cert", "certs"),
+        _crd("certificates", "Certificate", GROUP, "Namespaced", certificate(version), ("cert", "certs"),
              [ready, {"name": "Secret", "type": "string", "jsonPath": ".spec.secretName"},
               {"name": "Issuer", "type": "string", "priority": 1, "jsonPath": ".spec.issuerRef.name"}, status],
              version),
