@@ -4,9 +4,8 @@ Shape per cert-manager's release manifest (deploy/charts/cert-manager rendered):
 conversion webhook), ServiceAccounts, three Deployments, Services, and the two
 webhook configurations. RBAC objects are omitted: the simulated controllers act in-process,
 not through the API, so they need no ServiceAccount permissions.
-Certificate and CertificateRequest carry the release's real schemas (``cert_manager_crd``);
-Issuer/ClusterIssuer schemas carry the fields clients rely on, with the solver and external
-issuer blocks left open (``x-kubernetes-preserve-unknown-fields``).
+The four ``cert-manager.io`` CRDs carry the release's real schemas (``cert_manager_crd``);
+the ACME Challenge/Order CRDs are left open (``x-kubernetes-preserve-unknown-fields``).
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from __future__ import annotations
 from typing import List
 
 from .cert_manager_crd.certificates import certificate, certificate_request
+from .cert_manager_crd.issuers import issuer
 
 NAMESPACE = "cert-manager"
 GROUP = "cert-manager.io"
@@ -25,46 +25,11 @@ def _labels(version: str, name: str = "cert-manager", component: str = "controll
             "app.kubernetes.io/component": component, "app.kubernetes.io/version": f"v{version}"}
 
 
-_STR = {"type": "string"}
-_STRS = {"type": "array", "items": {"type": "string"}}
-
-_CONDITIONS = {
-    "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"],
-    "items": {"type": "object", "required": ["status", "type"],
-              "properties": {"type": _STR, "status": {"type": "string", "enum": ["True", "False", "Unknown"]},
-                             "reason": _STR, "message": _STR, "lastTransitionTime": {"type": "string",
-                                                                                       "format": "date-time"},
-                             "observedGeneration": {"type": "integer", "format": "int64"}}},
-}
-
-
-def _obj(props: dict, required=None, preserve=True) -> dict:
-    s = {"type": "object", "properties": props}
-    if required:
-        s["required"] = required
-    if preserve:
-        s["x-kubernetes-preserve-unknown-fields"] = True
-    return s
-
-
-def _root(spec: dict, status: dict, spec_required: bool = True) -> dict:
-    return {"type": "object", "required": ["spec"] if spec_required else [],
-            "properties": {"apiVersion": _STR, "kind": _STR, "metadata": {"type": "object"}, "spec": spec,
-                           "status": status}}
-
-
-ISSUER_SCHEMA = _root(
-    _obj({"ca": _obj({"secretName": _STR, "crlDistributionPoints": _STRS, "ocspServers": _STRS,
-                      "issuingCertificateURLs": _STRS}, required=["secretName"], preserve=False),
-          "selfSigned": _obj({"crlDistributionPoints": _STRS}, preserve=False),
-          "acme": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-          "vault": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-          "venafi": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}),
-    _obj({"conditions": _CONDITIONS, "acme": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-         preserve=False))
-
+# Challenge and Order (acme.cert-manager.io) are not simulated: their schemas stay open.
 _OPEN = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-ACME_SCHEMA = _root(_OPEN, _OPEN)
+ACME_SCHEMA = {"type": "object", "required": ["spec"],
+               "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                              "metadata": {"type": "object"}, "spec": _OPEN, "status": _OPEN}}
 
 _READY = '.status.conditions[?(@.type == "Ready")]'
 
@@ -104,8 +69,8 @@ def crds(version: str) -> List[dict]:
               {"name": "Issuer", "type": "string", "priority": 1, "jsonPath": ".spec.issuerRef.name"}, status],
              version),
         _crd("challenges", "Challenge", ACME_GROUP, "Namespaced", ACME_SCHEMA, (), (), version),
-        _crd("clusterissuers", "ClusterIssuer", GROUP, "Cluster", ISSUER_SCHEMA, (), [ready, status], version),
-        _crd("issuers", "Issuer", GROUP, "Namespaced", ISSUER_SCHEMA, (), [ready, status], version),
+        _crd("clusterissuers", "ClusterIssuer", GROUP, "Cluster", issuer(version), (), [ready, status], version),
+        _crd("issuers", "Issuer", GROUP, "Namespaced", issuer(version), (), [ready, status], version),
         _crd("orders", "Order", ACME_GROUP, "Namespaced", ACME_SCHEMA, (), (), version),
     ]
 
