@@ -101,3 +101,32 @@ def test_kubectl_apply_reports_the_unknown_field(fleet):
     res = fleet.kubectl("apply", "-f", "-", cluster="cluster-1", input=json.dumps(_cert("p-kubectl", bogusField=1)))
     assert res.returncode != 0
     assert 'strict decoding error: unknown field "spec.bogusField"' in res.stderr, res.stderr
+
+
+def _acme_issuer(name, parent_ref):
+    route = {"parentRefs": [parent_ref]}
+    return {"apiVersion": CM, "kind": "ClusterIssuer", "metadata": {"name": name},
+            "spec": {"acme": {"server": "https://acme.example/directory", "privateKeySecretRef": {"name": name},
+                              "solvers": [{"http01": {"gatewayHTTPRoute": route}}]}}}
+
+
+ISSUERS = f"/apis/{CM}/clusterissuers"
+REF = "spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs[0]"
+
+
+def test_pattern_and_min_length_are_enforced_with_kube_openapi_texts(fleet):
+    """Gateway API ParentReference markers in the served ClusterIssuer CRD: name minLength 1,
+    namespace a DNS label pattern."""
+    code, _, status = _raw(fleet, "POST", ISSUERS, _acme_issuer("p-bad", {"name": "", "namespace": "Bad_NS"}))
+    assert code == 422 and status["reason"] == "Invalid", status
+    causes = {c["field"]: c["message"] for c in status["details"]["causes"]}
+    assert causes[f"{REF}.name"] == f'Invalid value: "": {REF}.name in body should be at least 1 chars long'
+    assert causes[f"{REF}.namespace"] == (
+        f'Invalid value: "Bad_NS": {REF}.namespace in body should match \'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$\'')
+
+
+def test_schema_defaults_are_applied(fleet):
+    code, _, obj = _raw(fleet, "POST", ISSUERS, _acme_issuer("p-default", {"name": "gw"}))
+    assert code == 201, obj
+    ref = obj["spec"]["acme"]["solvers"][0]["http01"]["gatewayHTTPRoute"]["parentRefs"][0]
+    assert ref == {"name": "gw", "group": "gateway.networking.k8s.io", "kind": "Gateway"}

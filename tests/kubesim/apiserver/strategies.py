@@ -413,6 +413,7 @@ def validate_schema(schema: dict, value, path: str, causes: list) -> None:
         causes.append((path, "FieldValueTypeInvalid",
                        f'Invalid value: "{got}": {path} in body must be of type {t}: "{got}"'))
         return
+    structural.value_constraints(schema, value, path, causes)
     enum = schema.get("enum")
     if enum is not None and value not in enum:
         shown = ", ".join(f'"{e}"' if isinstance(e, str) else str(e) for e in enum)

@@ -108,3 +108,37 @@ def check_unknown_fields(cluster, rt, version: str, body, field_validation: Opti
     sink = getattr(cluster._tls, "warnings", None)
     if sink is not None:
         sink.extend(unknown_field_warnings(dropped))
+
+
+def value_constraints(schema: dict, value, path: str, causes: list) -> None:
+    """pattern, minLength, minimum/maximum and minItems, with kube-openapi's messages
+    (k8s.io/kube-openapi pkg/validation/errors: ``%s in %s should match '%s'`` …), reported by
+    apiextensions-apiserver's kubeOpenAPIResultToFieldErrors as ``field.Invalid`` (the default case).
+    Patterns are ECMA/RE2 in Kubernetes; Python's ``re`` agrees on the ones CRDs use."""
+    import re
+
+    from .errors import invalid_value
+
+    if isinstance(value, str) and not isinstance(value, bool):
+        pattern = schema.get("pattern")
+        if pattern is not None and re.search(pattern, value) is None:
+            causes.append(invalid_value(path, value, f"{path} in body should match '{pattern}'"))
+        if schema.get("minLength") is not None and len(value) < schema["minLength"]:
+            causes.append(invalid_value(path, value, f"{path} in body should be at least {schema['minLength']} "
+                                                     f"chars long"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        lo, hi = schema.get("minimum"), schema.get("maximum")
+        if lo is not None and (value <= lo if schema.get("exclusiveMinimum") else value < lo):
+            word = "greater than" if schema.get("exclusiveMinimum") else "greater than or equal to"
+            causes.append(invalid_value(path, value, f"{path} in body should be {word} {_num(lo)}"))
+        if hi is not None and (value >= hi if schema.get("exclusiveMaximum") else value > hi):
+            word = "less than" if schema.get("exclusiveMaximum") else "less than or equal to"
+            causes.append(invalid_value(path, value, f"{path} in body should be {word} {_num(hi)}"))
+    if isinstance(value, list) and schema.get("minItems") is not None and len(value) < schema["minItems"]:
+        causes.append(invalid_value(path, len(value), f"{path} in body should have at least {schema['minItems']} "
+                                                      f"items"))
+
+
+def _num(n) -> str:
+    """Go's %v of a float64 bound: 65535 not 65535.0."""
+    return str(int(n)) if float(n).is_integer() else str(n)
