@@ -26,7 +26,9 @@ CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinitio
                 "names": {"plural": "things", "singular": "thing", "kind": "Thing"},
                 "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
                               "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                                  "spec": {"type": "object", "properties": {"n": {"type": "integer"}}}}}}},
+                                  "spec": {"type": "object", "properties": {"n": {"type": "integer"}}},
+                                  # undeclared fields are pruned (as kube-apiserver does): status is declared
+                                  "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}},
                              {"name": "v1beta1", "served": True, "storage": False}]}}
 
 

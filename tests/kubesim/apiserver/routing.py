@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Optional
 from . import authorization as authz
 from . import errors as E
 from . import serviceaccount_tokens as sat
+from . import structural
 from .admin import ADMIN_PREFIX, admin
 from .authentication import authenticate
 from .authorization import check, impersonate
@@ -207,6 +208,7 @@ def collection(cluster: Cluster, req: Request, rt: ResourceType, version: str, n
             raise E.method_not_allowed(rt)
         body = _parse_body(req)
         dry = _dry_run(req)
+        structural.check_unknown_fields(cluster, rt, version, body, req.q("fieldValidation"))
         with cluster._writing():
             obj = cluster._create(rt, version, ns, body, dry_run=dry, manager=_manager(req), admit=True,
                                   internal=False, owned=True)
@@ -250,6 +252,7 @@ def item(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Opt
     if m == "PUT":
         body = _parse_body(req)
         dry = _dry_run(req)
+        structural.check_unknown_fields(cluster, rt, version, body, req.q("fieldValidation"))
         obj = cluster._update(rt, version, ns, name, body, subresource=sub, dry_run=dry, manager=_manager(req),
                               admit=True, internal=False)
         _after_write(cluster, dry)

@@ -12,6 +12,7 @@ import re
 from typing import Optional
 
 from . import errors as E
+from . import structural
 from ..util import DNS1123_LABEL, DNS1123_SUBDOMAIN
 
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -497,6 +498,7 @@ def validate_schema(schema: dict, value, path: str, causes: list) -> None:
         causes.append((path, "FieldValueTypeInvalid",
                        f'Invalid value: "{got}": {path} in body must be of type {t}: "{got}"'))
         return
+    structural.value_constraints(schema, value, path, causes)
     enum = schema.get("enum")
     if enum is not None and value not in enum:
         shown = ", ".join(f'"{e}"' if isinstance(e, str) else str(e) for e in enum)
@@ -526,6 +528,11 @@ def prepare(cluster, rt, obj: dict, old: Optional[dict]) -> None:
     """Defaulting on create (old None) and update; may raise 400 for undecodable bodies."""
     p = rt.plural if not rt.group or rt.builtin else None
     if not rt.builtin:
+        # Custom resources are pruned, then defaulted, by their structural schema (structural.py).
+        schema = structural.schema_for(rt, (obj.get("apiVersion") or "").rsplit("/", 1)[-1])
+        if schema:
+            structural.prune(schema, obj)
+            structural.apply_defaults(schema, obj)
         return
     if p == "secrets":
         _secret_prepare(obj, old)
