@@ -118,7 +118,8 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC, K8sClient
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.module_runner import run_module
 
 try:
@@ -132,7 +133,7 @@ if HAS_CRYPTOGRAPHY:
 
 
 def argument_spec():
-    spec = copy.deepcopy(K8S_AUTH_ARG_SPEC)
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(
         public_keys=dict(type="list", elements="dict", required=True, options=dict(
             name=dict(type="str", required=True),

@@ -24,7 +24,6 @@ import hashlib
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import der as x509_der
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.repair import readable_extensions, repair_of
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 
 try:
     from cryptography import x509

@@ -11,7 +11,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC
+import copy
+
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC
 
 ARGUMENT_SPEC = dict(
     root_cert=dict(type="str", required=True),
@@ -29,4 +31,4 @@ ARGUMENT_SPEC = dict(
     rotate=dict(type="bool", default=False),
     field_manager=dict(type="str", default="meshpki-istio-ca"),
 )
-ARGUMENT_SPEC.update(K8S_AUTH_ARG_SPEC)
+ARGUMENT_SPEC.update(copy.deepcopy(AUTH_ARG_SPEC))

@@ -23,8 +23,6 @@ from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain impo
 _STATUSES = ("rotated", "unchanged", "checked", "failed", "interrupted", "not_attempted")
 
 
-
-
 def _failure_message(host, row):
     where = [w for w in (row["backup"].get("cluster"), row["backup"].get("controller")) if w]
     saved = ("Its previous cacerts is backed up as %s (playbooks/restore.yml restores it)." % " and ".join(where)

@@ -312,7 +312,7 @@ def test_secret_istio_layout_with_an_empty_cert_chain_is_ready(api, pki, capsys)
     (pilot/pkg/bootstrap/istio_ca.go checkCABundleCompleteness) only asks that cert-chain.pem exists."""
     root, inter = pki
     put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
-                        "cert-chain.pem": ""}, type_="Opaque")
+                         "cert-chain.pem": ""}, type_="Opaque")
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["_rc"] == 0, res.get("msg")
     assert res["istio_ready"] is True, res["istio_problems"]
@@ -325,7 +325,7 @@ def test_secret_istio_layout_empty_cert_chain_with_three_levels_is_refused(api, 
     mid = make("Mid CA", key("ec256", 1), issuer=root)
     inter = make("Intermediate CA", key("ec256", 2), issuer=mid, pathlen=0)
     put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
-                        "cert-chain.pem": ""}, type_="Opaque")
+                         "cert-chain.pem": ""}, type_="Opaque")
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["_rc"] == 0 and res["istio_ready"] is False
     assert any("no chain of issuers" in p for p in res["istio_problems"]), res["istio_problems"]
@@ -349,7 +349,7 @@ def crl_pki():
 
 def _crl_secret(api, root, inter, crl):
     put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
-                        "cert-chain.pem": pem(inter, root), "ca-crl.pem": crl}, type_="Opaque")
+                         "cert-chain.pem": pem(inter, root), "ca-crl.pem": crl}, type_="Opaque")
 
 
 def test_secret_crl_signed_by_every_chain_ca_is_ready(api, crl_pki, capsys):
