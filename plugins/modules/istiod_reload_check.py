@@ -133,6 +133,7 @@ notes:
     since O(since) cannot decide. RV(api_requests) reports the count.
 requirements:
   - cryptography >= 42.0
+  - prometheus-client >= 0.8.0 (istiod's metrics)
 seealso:
   - module: meshpki.istio_ca.x509_inspect
   - name: Istio plug-in CA certificates

@@ -20,6 +20,7 @@ import time
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import evidence
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import logs
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import metrics
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import problems
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import roots
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import timing
@@ -29,7 +30,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.pods impor
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.secret import normalize_serial, read_material
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
 
-METRIC = "citadel_server_cert_chain_expiry_timestamp"
+METRIC = metrics.EXPIRY_METRIC
 METRICS_PORT = 15014
 HEAD_BYTES = 65536          # istiod's startup lines are at the very start of its log
 FIRST_INTERVAL = 2.0
@@ -87,22 +88,8 @@ def parse_since(value):
 
 
 def parse_metric(text, name=METRIC):
-    """The value of a Prometheus gauge in text exposition format, or None."""
-    for line in (text or "").splitlines():
-        if not line.startswith(name):
-            continue
-        rest = line[len(name):]
-        if rest[:1] not in ("{", " ", "\t"):
-            continue
-        if rest.startswith("{"):
-            rest = rest[rest.find("}") + 1:]
-        parts = rest.split()
-        if parts:
-            try:
-                return float(parts[0])
-            except ValueError:
-                return None
-    return None
+    """The value of a Prometheus gauge in text exposition format, or None (istiod/metrics.py)."""
+    return metrics.gauge_value(text, name)
 
 
 class ReloadCheck(object):

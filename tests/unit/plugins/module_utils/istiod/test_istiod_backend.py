@@ -274,6 +274,13 @@ def test_parse_since_forms():
     ("citadel_server_cert_chain_expiry_seconds 5\n", None),
     ("# citadel_server_cert_chain_expiry_timestamp 5\n", None),
     ("", None),
+    # What a line scan misread: a "}" inside a label value, HELP/TYPE lines, Go's +Inf spelling.
+    ('citadel_server_cert_chain_expiry_timestamp{note="a}b"} 7\n', 7.0),
+    ("# HELP citadel_server_cert_chain_expiry_timestamp The unix timestamp, in seconds, when the chain expires.\n"
+     "# TYPE citadel_server_cert_chain_expiry_timestamp gauge\ncitadel_server_cert_chain_expiry_timestamp 9\n", 9.0),
+    ("citadel_server_cert_chain_expiry_timestamp +Inf\n", float("inf")),
+    # A truncated scrape is no evidence.
+    ('citadel_server_cert_chain_expiry_timestamp{revision="x\n', None),
 ])
 def test_parse_metric(text, value):
     assert backend.parse_metric(text) == value
