@@ -85,7 +85,7 @@ def deployment(name, image="nginx:1", replicas=1, sa=None):
 
 
 def apply(fleet, ns, obj):
-    return ok(fleet.kubectl("apply", "--validate=false", "-n", ns, "-f", "-", input=json.dumps(obj)))
+    return ok(fleet.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(obj)))
 
 
 def kget(fleet, ns, *what):
@@ -288,7 +288,7 @@ def test_job_statefulset_daemonset_defaults(fleet, api, ns):
     # apps/v1 does not default the selector: it is required (the Python client checks that itself, kubectl
     # sends it and shows the server's 422)
     if KUBECTL:
-        r = fleet.kubectl("apply", "--validate=false", "-n", ns, "-f", "-", input=json.dumps(
+        r = fleet.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(
             {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "nosel"},
              "spec": {"template": sts_tmpl}}))
         assert r.returncode != 0 and "spec.selector: Required value" in r.stderr
