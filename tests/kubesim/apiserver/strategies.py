@@ -12,7 +12,7 @@ import re
 from typing import Optional
 
 from . import errors as E
-from . import structural
+from . import cel_rules, list_types, structural
 from ..util import DNS1123_LABEL, DNS1123_SUBDOMAIN
 
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -482,8 +482,17 @@ def _type_ok(t, v):
 
 
 def validate_schema(schema: dict, value, path: str, causes: list) -> None:
-    """The structural part of OpenAPI v3 validation: type, required, enum, items, properties."""
-    if not isinstance(schema, dict) or value is None:
+    """The structural part of OpenAPI v3 validation: type, nullable, required, enum, items, properties.
+    A null that survived pruning (an array item, or a property whose schema has neither ``nullable`` nor a
+    default — those are dropped before) is kube-openapi's type error ``… must be of type string: "null"``
+    (pkg/validation/validate/type.go ``typeValidator.Validate``)."""
+    if not isinstance(schema, dict):
+        return
+    if value is None:
+        t = schema.get("type")
+        if t and not schema.get("nullable"):
+            causes.append((path, "FieldValueTypeInvalid",
+                           f'Invalid value: "null": {path} in body must be of type {t}: "null"'))
         return
     if schema.get("x-kubernetes-int-or-string"):
         if not isinstance(value, (int, str)) or isinstance(value, bool):
@@ -532,6 +541,7 @@ def prepare(cluster, rt, obj: dict, old: Optional[dict]) -> None:
         schema = structural.schema_for(rt, (obj.get("apiVersion") or "").rsplit("/", 1)[-1])
         if schema:
             structural.prune(schema, obj)
+            structural.prune_nulls(schema, obj)
             structural.apply_defaults(schema, obj)
         return
     if p == "secrets":
@@ -588,5 +598,8 @@ def validate(cluster, rt, obj: dict, old: Optional[dict], version: str) -> None:
             sub["properties"] = props
             sub["required"] = [r for r in schema.get("required") or [] if r not in ("apiVersion", "kind", "metadata")]
             validate_schema(sub, body, "", causes)
+            # then list-type invariants and CEL rules (pkg/registry/customresource/strategy.go ``Validate``)
+            list_types.validate(sub, body, "", causes)
+            cel_rules.validate(schema, obj, old, causes)
     if causes:
         raise E.invalid(rt, md.get("name") or "", causes)
