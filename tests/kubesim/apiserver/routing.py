@@ -270,7 +270,8 @@ def item(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Opt
         dry = _dry_run(req)
         manager = req.q("fieldManager") if ptype == APPLY_PATCH else _manager(req)
         code, obj = cluster._patch(rt, version, ns, name, ptype, body, subresource=sub, dry_run=dry,
-                                   manager=manager, force=force, admit=True)
+                                   manager=manager, force=force, admit=True,
+                                   field_validation=req.q("fieldValidation") or "Warn")
         _after_write(cluster, dry)
         return json_response(code, cluster.present(rt, version, obj))
     if m == "DELETE" and sub is None:
