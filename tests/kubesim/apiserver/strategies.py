@@ -12,7 +12,7 @@ import re
 from typing import Optional
 
 from . import errors as E
-from . import cel_rules, list_types, structural
+from . import builtin_schema, cel_rules, list_types, structural
 from ..util import DNS1123_LABEL, DNS1123_SUBDOMAIN
 
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -536,6 +536,12 @@ def validate_schema(schema: dict, value, path: str, causes: list) -> None:
 def prepare(cluster, rt, obj: dict, old: Optional[dict]) -> None:
     """Defaulting on create (old None) and update; may raise 400 for undecodable bodies."""
     p = rt.plural if not rt.group or rt.builtin else None
+    if rt.builtin:
+        # wrong JSON types fail decoding into the Go type (builtin_schema.py), before any defaulting
+        version = (obj.get("apiVersion") or "").rsplit("/", 1)[-1]
+        err = builtin_schema.decode_error(rt.group, version, rt.kind, obj)
+        if err:
+            raise E.bad_request(f'{rt.kind} in version "{version}" cannot be handled as a {rt.kind}: {err}')
     if not rt.builtin:
         # Custom resources are pruned, then defaulted, by their structural schema (structural.py).
         schema = structural.schema_for(rt, (obj.get("apiVersion") or "").rsplit("/", 1)[-1])
@@ -587,6 +593,10 @@ def validate(cluster, rt, obj: dict, old: Optional[dict], version: str) -> None:
             _job_validate(rt, obj, old, causes)
         elif p == "customresourcedefinitions":
             _crd_validate(rt, obj, old, causes)
+        reported = [c[0] for c in causes]
+        for path in builtin_schema.missing_required(rt.group, version, rt.kind, obj):
+            if not any(r == path or r.startswith(path + ".") or r.startswith(path + "[") for r in reported):
+                causes.append(E.required(path))
     else:
         schema = rt.schemas.get(version) or rt.schemas.get(rt.storage_version)
         if schema:
