@@ -199,8 +199,9 @@ def value_constraints(schema: dict, value, path: str, causes: list) -> None:
     ``field.TypeInvalid`` (schema_formats.py), the rest ``field.Invalid``. Lengths count runes as
     kube-openapi's ``utf8.RuneCountInString`` does. ``uniqueItems: true`` is not allowed in a structural
     schema (apiextensions validation refuses it), so it never reaches here.
-    Patterns are ECMA/RE2 in Kubernetes; Python's ``re`` agrees on the ones CRDs use."""
-    import re
+    Patterns are Go regexp (RE2) in kube-openapi's ``validate.Pattern``, so they are matched with RE2
+    (google-re2, which cel-python brings)."""
+    import re2
 
     from .errors import invalid_value
     from .schema_formats import format_error
@@ -212,7 +213,7 @@ def value_constraints(schema: dict, value, path: str, causes: list) -> None:
         if schema.get("minLength") is not None and len(value) < schema["minLength"]:
             causes.append(invalid_value(path, value, f"{path} in body should be at least {schema['minLength']} "
                                                      f"chars long"))
-        if pattern is not None and re.search(pattern, value) is None:
+        if pattern is not None and re2.search(pattern, value) is None:
             causes.append(invalid_value(path, value, f"{path} in body should match '{pattern}'"))
         bad_format = format_error(path, schema.get("format") or "", value)
         if bad_format:
