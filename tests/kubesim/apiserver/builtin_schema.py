@@ -123,7 +123,8 @@ def _first_type_error(schema: dict, value, struct: str, fields: List[str]) -> Op
                 f"of type {_go_type(schema)}")
     bad = _fits(_types(target), value, target)
     if bad is not None:
-        return f"json: cannot unmarshal {bad} into Go struct field {struct}.{'.'.join(fields)} of type {_go_type(schema)}"
+        return (f"json: cannot unmarshal {bad} into Go struct field {struct}.{'.'.join(fields)} "
+                f"of type {_go_type(schema)}")
     inner = name.rsplit(".", 1)[-1] if name else struct
     if isinstance(value, dict):
         props = target.get("properties") or {}
