@@ -74,7 +74,7 @@ def rotation_trust_root(expected_fingerprint="", ca_cert_pem="", ca_cert_path=""
     problems = []
     if pinned and from_file and pinned != from_file:
         problems.append("ca_rotation_expected_root_fingerprint (%s...) is not the root of ca_setup_ca_cert %s "
-                        "(%s...): one of them is wrong; nothing was changed" % (pinned[:23], ca_cert_path, from_file[:23]))
+                        "(%s...): one of them is wrong" % (pinned[:23], ca_cert_path, from_file[:23]))
     if pinned:
         source = "ca_rotation_expected_root_fingerprint"
     elif from_file:
@@ -87,6 +87,6 @@ def rotation_trust_root(expected_fingerprint="", ca_cert_pem="", ca_cert_path=""
         problems.append(
             "no trust root is known for this run: %s, so its clusters' roots can only be compared with each "
             "other and a slice of one cluster would pass any root; set ca_rotation_expected_root_fingerprint "
-            "(SHA-256 of the fleet root) or ca_setup_ca_cert (the fleet root's file); nothing was changed"
+            "(SHA-256 of the fleet root) or ca_setup_ca_cert (the fleet root's file)"
             % ("an AWX job may be one slice of several" if require is None else "ca_rotation_require_trust_root is true"))
     return {"fingerprint": pinned or from_file, "source": source, "problems": problems}
