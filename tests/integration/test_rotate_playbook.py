@@ -43,6 +43,12 @@ def _rotate(fleet, tmp_path, **extra):
     return res, summary
 
 
+def _saved_status(directory):
+    """The one saved status a run wrote into ``directory`` (named per run and host set: status_file_name)."""
+    [path] = directory.glob("fleet-status-*.json")
+    return json.loads(path.read_text())
+
+
 def _applies(fleet, name, since, dry_run):
     out = []
     for r in fleet[name].requests.matching(method="PATCH", path=CERT_PATH):
@@ -130,7 +136,7 @@ def test_rotate_1440h_to_720h_canary_then_batches(fleet, tmp_path):
 
     # Every cluster's CA status after the change is saved for report.yml -e report_from=... (built from
     # what the change read, no extra request): the new serial and lifetime, istiod signing with it.
-    saved = json.loads((tmp_path / "fleet-status.json").read_text())
+    saved = _saved_status(tmp_path)
     assert saved["schema_version"] == 1 and saved["source"] == "rotate.yml"
     entries = {c["name"]: c for c in saved["clusters"]}
     for name in fleet.names:
@@ -267,7 +273,7 @@ def test_interrupted_run_leaves_a_record_the_rerun_names(kubesim_fleet_factory, 
     assert rows["cluster-2"]["status"] == "rotated" and rows["cluster-2"]["previous_run"] is None
     assert summary["request"] == {"duration": "720h", "renew_before": None, "force": False}
 
-    saved = {c["name"]: c for c in json.loads((tmp_path / "fleet-status.json").read_text())["clusters"]}
+    saved = {c["name"]: c for c in _saved_status(tmp_path)["clusters"]}
     assert saved["cluster-1"]["last_rotation"]["note"] == note
     assert saved["cluster-1"]["last_rotation"]["run"] == left["run"]
     assert saved["cluster-2"]["last_rotation"]["step"] == "verified" and saved["cluster-2"]["last_rotation"]["note"] is None
