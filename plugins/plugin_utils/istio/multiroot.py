@@ -263,8 +263,8 @@ def readiness(deployments, configmaps, pods, managed=None, istio_operators=None,
         if not flag_on:
             why = ("is not set" if raw is None else "is %r, which istiod reads as %s" % (
                 raw, "false" if versions.go_bool(raw) is False else "not a bool (default false)"))
-            problems.append("%s %s on istiod %s (revision '%s'): %s." % (ISTIOD_ENV, why, name, revision,
-                                                                        _fix(manager, revision)))
+            problems.append("%s %s on istiod %s (revision '%s'): %s."
+                            % (ISTIOD_ENV, why, name, revision, _fix(manager, revision)))
         cm_name = mesh_configmap_name(revision)
         if cm_name in mesh_ok:
             revisions[-1]["mesh_proxy_flag"] = mesh_ok[cm_name]
