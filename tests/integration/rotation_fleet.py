@@ -76,12 +76,13 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str 
 
 def setup_ca(fleet, root: Root, clusters: Optional[Iterable[str]] = None, istio_version: str = "1.22.3",
              duration: str = "1440h", renew_before: str = "360h", roots: Optional[Dict[str, Root]] = None,
-             root_rotation_policy: Optional[str] = None) -> None:
+             root_rotation_policy: Optional[str] = None, istio_managed_by: str = "none") -> None:
     """Bring ``clusters`` (default all) of a fleet started with preinstall=("cert-manager",) to the
     deployed state: CA issuer on ``root`` (or ``roots[name]``), cacerts issued, istiod plugged.
 
     ``root_rotation_policy``: instead of a key pair Secret, make the root a cert-manager SelfSigned
     Certificate with this rotationPolicy (a cert-manager-made root, as ca_setup's selfsigned source).
+    ``istio_managed_by``: label istiod as that installer would (kubesim ``--istio-managed-by``).
     """
     names = list(clusters or fleet.names)
     for name in names:
@@ -120,7 +121,7 @@ def setup_ca(fleet, root: Root, clusters: Optional[Iterable[str]] = None, istio_
         wait_for(lambda: (((cluster.get("cert-manager.io/v1", "certificates", NS, "cacerts") or {})
                            .get("status") or {}).get("revision") == 1
                           and cluster.get("v1", "secrets", NS, "cacerts")), what=f"{name} cacerts issued")
-        preinstall(cluster, ["istio"], istio_version=istio_version)
+        preinstall(cluster, ["istio"], istio_version=istio_version, istio_managed_by=istio_managed_by)
     for name in names:
         wait_for(lambda: istiod_signing_serial(fleet, name) == cacerts_serial(fleet, name), timeout=30,
                  what=f"{name} istiod plugged with cacerts")
