@@ -17,12 +17,15 @@ import pytest
 from deploy_support import deploy, start_fleet
 from helpers_ansible import run_playbook
 from offline_root_support import OFFLINE_VARS, check_issuing_chain, holders_of, issuing_ca
+import rotation_fleet as rf
 
 pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    fleet = start_fleet(tmp_path_factory, preinstall=("istio",), propagation_delay=1.0)
+    # Simulated sidecars on every cluster (kubesim controllers/mesh): leaves from istiod's CA, handshakes across
+    # clusters every second, each failure recorded.
+    fleet = start_fleet(tmp_path_factory, preinstall=("istio",), propagation_delay=1.0, workloads=2, mtls_interval=1.0)
     yield fleet
     fleet.stop()
 
@@ -45,16 +48,24 @@ def migrated(fleet, inputs, tmp_path_factory):
     first = deploy(fleet, {"ca_setup_trust_source": "ca_keypair", "ca_setup_allow_root_key_in_cluster": True,
                            "cert_manager_manifest_src": str(inputs["manifest"]), **root_files})
     assert first.rc == 0, first.explain()
+    # The workloads started on istiod's self-signed CA; restarted, they hold leaves under the fleet root.
+    fleet.restart_workloads()
+    fleet.mtls_reset()
+    baseline = fleet.mtls_round()
     work = tmp_path_factory.mktemp("migration")
     before = {"report": inspect(fleet, work, "before"),
               "ca_crt": {c.name: c.get("v1", "secrets", "istio-system", "cacerts")["data"]["ca.crt"]
                          for c in fleet.clusters},
-              "holders": holders_of(fleet, inputs["root"].cert.public_key())}
+              "holders": holders_of(fleet, inputs["root"].cert.public_key()), "mtls": baseline}
     extra = {**OFFLINE_VARS, **root_files, "report_dir": str(work / "report"),
              "ca_rotation_reload_timeout": 60, "ca_rotation_issue_timeout": 60}
     extra.pop("ca_setup_trust_source")  # the playbook sets it
+    fleet.mtls_reset()  # the tally covers the migration: handshakes keep running while it changes each cluster
     result = run_playbook("playbooks/migrate_to_offline_root.yml", inventory=fleet.inventory, extra_vars=extra)
-    return result, before, inspect(fleet, work, "after")
+    mtls, failures = fleet.mtls_round(), fleet.mtls_failures()
+    after = inspect(fleet, work, "after")
+    after.update(mtls=mtls, mtls_failures=failures)
+    return result, before, after
 
 
 def test_before_the_root_key_is_in_every_cluster_and_the_report_says_so(fleet, migrated):
@@ -118,3 +129,22 @@ def test_after_the_report_passes_and_shows_each_issuing_ca(fleet, migrated):
         assert ("%x" % cert.serial_number) in after["md"]
     assert "offline\\_root" in after["md"]  # Markdown-escaped in the table
     assert "offline_root" in after["html"] and "not in any Secret of this cluster" in after["html"]
+
+
+def test_workloads_keep_their_handshakes_across_clusters_through_the_migration(fleet, migrated):
+    """The root bytes never change, so a workload holding a leaf from the old intermediate and one holding a leaf
+    from the new issuing CA's intermediate trust each other at every step: no failed handshake (issue 20)."""
+    result, before, after = migrated
+    assert result.rc == 0, result.explain()
+    assert before["mtls"]["attempted"] > 0 and before["mtls"]["failed"] == 0, before["mtls"]  # a healthy mesh first
+    assert after["mtls"]["rounds"] >= 2 and after["mtls"]["attempted"] > 0, after["mtls"]
+    assert after["mtls"]["failed"] == 0 and after["mtls_failures"] == [], after["mtls_failures"][:3]
+    assert {w["cluster"] for c in fleet.clusters for w in c.workloads} == {c.name for c in fleet.clusters}
+    # A mixed mesh: cluster-1's workloads restarted now hold leaves from its new intermediate (root -> issuing CA
+    # -> intermediate -> leaf), the others' still come from the intermediate of before the migration.
+    fleet["cluster-1"].restart_workloads()
+    mixed = fleet.mtls_round()
+    new_serial = rf.cacerts_serial(fleet, "cluster-1")
+    assert {w["intermediate_serial"] for w in fleet["cluster-1"].workloads} == {new_serial}
+    assert new_serial not in {w["intermediate_serial"] for w in fleet["cluster-2"].workloads}
+    assert mixed["attempted"] > after["mtls"]["attempted"] and mixed["failed"] == 0, fleet.mtls_failures()[:3]
