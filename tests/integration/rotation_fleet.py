@@ -76,13 +76,15 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str 
 
 def setup_ca(fleet, root: Root, clusters: Optional[Iterable[str]] = None, istio_version: str = "1.22.3",
              duration: str = "1440h", renew_before: str = "360h", roots: Optional[Dict[str, Root]] = None,
-             root_rotation_policy: Optional[str] = None, istio_managed_by: str = "none") -> None:
+             root_rotation_policy: Optional[str] = None, istio_managed_by: str = "none",
+             root_duration: str = "87600h") -> None:
     """Bring ``clusters`` (default all) of a fleet started with preinstall=("cert-manager",) to the
     deployed state: CA issuer on ``root`` (or ``roots[name]``), cacerts issued, istiod plugged.
 
     ``root_rotation_policy``: instead of a key pair Secret, make the root a cert-manager SelfSigned
     Certificate with this rotationPolicy (a cert-manager-made root, as ca_setup's selfsigned source).
     ``istio_managed_by``: label istiod as that installer would (kubesim ``--istio-managed-by``).
+    ``root_duration``: the cert-manager-made root's ``spec.duration`` (with ``root_rotation_policy``).
     """
     names = list(clusters or fleet.names)
     for name in names:
@@ -104,7 +106,7 @@ def setup_ca(fleet, root: Root, clusters: Optional[Iterable[str]] = None, istio_
             api.apply(object_path("cert-manager.io/v1", "certificates", CM_NS, ROOT_SECRET), {
                 "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
                 "metadata": {"name": ROOT_SECRET, "namespace": CM_NS},
-                "spec": {"secretName": ROOT_SECRET, "isCA": True, "commonName": "Root CA", "duration": "87600h",
+                "spec": {"secretName": ROOT_SECRET, "isCA": True, "commonName": "Root CA", "duration": root_duration,
                          "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": root_rotation_policy},
                          "issuerRef": {"name": "meshpki-selfsigned", "kind": "ClusterIssuer",
                                        "group": "cert-manager.io"}}}, CERT_MANAGER_FIELD_MANAGER)
