@@ -312,3 +312,35 @@ def test_malformed_duration_is_named_and_nothing_is_asked_of_a_cluster(fleet, tm
     # Parsed once, by rotation_request: the malformed value never reached the certificate module (no dry run).
     assert [n for n in fleet.names if _applies(fleet, n, started, dry_run=True)] == []
     assert [r for c in fleet.clusters for r in c.requests if r["time"] >= started and r["method"] != "GET"] == []
+
+
+PREFLIGHT_ONLY = """\
+- name: The ca_rotation role's preflight on its own (no rotate.yml around it)
+  hosts: clusters
+  gather_facts: false
+  tasks:
+    - name: Run the read-only preflight
+      ansible.builtin.include_role:
+        name: meshpki.istio_ca.ca_rotation
+        tasks_from: preflight
+"""
+
+
+def test_the_role_preflight_refuses_a_request_for_nothing_before_reading_a_cluster(fleet, tmp_path):
+    """The "nothing requested" rule lives in the role's preflight (issue 17), so any playbook over the role
+    gets it, with rotate.yml's message, before a cluster is read; ca_rotation_allow_noop makes it a check."""
+    playbook = tmp_path / "preflight.yml"
+    playbook.write_text(PREFLIGHT_ONLY)
+    started = time.time()
+    res = run_playbook(playbook, inventory=fleet.inventory, extra_vars={"report_dir": str(tmp_path)})
+    assert res.rc != 0
+    failed = res.failed_tasks()
+    assert [name.split(" : ")[-1] for name, _h, _m in failed] == [
+        "Fail when nothing was requested (ca_rotation_allow_noop makes it a check)"], res.explain()
+    assert "nothing to rotate was requested" in failed[0][2] and "ca_rotation_allow_noop=true" in failed[0][2]
+    assert [r for c in fleet.clusters for r in c.requests if r["time"] >= started] == []
+
+    res = run_playbook(playbook, inventory=fleet.inventory,
+                       extra_vars={"report_dir": str(tmp_path), "ca_rotation_allow_noop": True})
+    assert res.rc == 0, res.explain()
+    assert res.changed_total() == 0
