@@ -60,14 +60,15 @@ def fleet(kubesim_module_fleet_factory):
 def test_kubectl_apply_returns_before_the_secret_is_issued(fleet):
     assert not fleet.sync_writes and fleet["cluster-1"].latency.ranges == PROFILES["realistic"]
     c = fleet["cluster-1"]
+    from kubernetes import client as k8s
+    from kubernetes.client.rest import ApiException
+    api = fleet.python_client("cluster-1")
+    k8s.CoreV1Api(api).list_namespaced_secret("default")  # connection and imports ready before the apply
     started = c.clock.timestamp()
     r = fleet.kubectl("apply", "-f", "-", input=CERT)
     assert r.returncode == 0, r.stderr
     # straight after the apply (a GET over HTTPS, no kubectl start-up in between): the Certificate is
     # stored, cert-manager has not issued it yet
-    from kubernetes import client as k8s
-    from kubernetes.client.rest import ApiException
-    api = fleet.python_client("cluster-1")
     with pytest.raises(ApiException) as missing:
         k8s.CoreV1Api(api).read_namespaced_secret("web-tls", "default")
     assert missing.value.status == 404
