@@ -3,7 +3,7 @@
 A real controller never acts inside the client's request. The API server commits, the controller's
 informer sees the watch event, its event handler adds the object's key to a workqueue and a worker
 picks it up (cert-manager ``pkg/controller/util.go``: ``QueuingEventHandler`` → ``queue.Add``;
-``pkg/controller/controller.go``: ``worker`` → ``processNextWorkItem``). Each such *hop* costs the
+``pkg/controller/controller.go``: ``worker``, which re-queues a failed key with ``AddRateLimited``). Each such *hop* costs the
 watch delivery plus the worker's turn. cert-manager's issuance is a chain of hops through separate
 controllers, each reacting to the previous one's write (``pkg/controller/certificates/``:
 ``trigger`` sets Issuing=True → ``keymanager`` writes the next private key Secret →
@@ -12,7 +12,8 @@ the issuer's controller (``certificaterequests/ca``, ``…/selfsigned``) signs i
 writes the Secret and ``status.revision`` → ``readiness`` sets Ready), so a Certificate is issued
 from under a second to a few seconds after ``kubectl apply`` returned. A failed reconcile is
 re-queued through the rate limiter instead (``DefaultCertificateRateLimiter``: 1 s doubling to
-30 s, ``pkg/controller/util.go``).
+30 s, ``pkg/controller/util.go``; the certificates controllers, e.g.
+``pkg/controller/certificates/issuing/issuing_controller.go``, build their queues with it).
 
 The model: every hop of a controller draws a delay uniformly from its ``(low, high)`` range in
 simulated seconds (which pass with wall time), from a random generator seeded per fleet and
