@@ -1,0 +1,296 @@
+"""The shipped least-privilege roles (docs/rbac/) are enough and each of their rules is needed.
+
+A 2-cluster kubesim fleet (HTTPS, token authentication, RBAC evaluated as kube-apiserver's RBAC
+authorizer) where the cluster admin has installed cert-manager and istiod (kubesim's ``preinstall``,
+what their release manifests create). Then, as ServiceAccount ``meshpki-system/meshpki`` with a
+TokenRequest token in a per-host kubeconfig and bound to exactly one playbook's roles at a time:
+deploy.yml sets up the CA, report.yml reads it, rotate.yml rotates, restore.yml restores — each must
+succeed without a single 403 and use every rule of its roles.
+
+Then each rule is removed in turn (one entry of ``rules:``), the playbook that needs it runs on
+cluster-1 only, and must fail with a message naming a verb of that rule and its resource, as the
+server's 403 says it (``cannot <verb> resource "<resource>"``, responsewriters/errors.go
+``forbiddenMessage``). Together: the set is complete and minimal for what the playbooks do.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+import deploy_support as ds
+import rbac_support as rs
+import rotation_fleet as rf
+from helpers_ansible import run_playbook
+from kubesim import Fleet
+from kubesim.manifests import preinstall
+
+pytestmark = pytest.mark.slow
+
+# docs/rbac/<file>.yaml of each playbook: restore.yml runs with the rotate roles
+RBAC_FILE = {"deploy": "deploy", "report": "report", "rotate": "rotate", "restore": "rotate"}
+RBAC_FILES = ("deploy", "report", "rotate")
+PASSWORD = "least privilege vault password"
+ONE = "cluster-1"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The fleet, the inputs, and the ServiceAccount's inventory (tokens for both clusters)."""
+    work = tmp_path_factory.mktemp("least-privilege")
+    fleet = Fleet(n_clusters=2, workdir=work / "fleet", preinstall=("cert-manager", "istio"),
+                  propagation_delay=0.2)
+    fleet.start()
+    root = ds.make_root(work / "pki")
+    w = {"fleet": fleet, "work": work, "root": root, "inventory": rs.token_inventory(fleet, work / "sa"),
+         "vault": {}, "used": {}}
+    yield w
+    fleet.stop()
+
+
+def bind_only(fleet, playbook: str, clusters=None) -> None:
+    """Bind the ServiceAccount to exactly ``playbook``'s roles (nothing else) on ``clusters``."""
+    rbac = RBAC_FILE[playbook.split(":")[0]]
+    for name in clusters or fleet.names:
+        c = fleet[name]
+        rs.revoke(c, RBAC_FILES)
+        rs.grant(c, [rbac])
+        assert rs.bound_role_names(c) == {f"meshpki-istio-ca-{rbac}"}
+
+
+def extra_vars(w, playbook: str) -> dict:
+    work = w["work"]
+    if playbook == "deploy":
+        return {**ds.FAST_VARS, "cert_manager_install": "existing", "ca_setup_trust_source": "ca_keypair",
+                "ca_setup_ca_cert": str(w["root"].cert_path), "ca_setup_ca_key": str(w["root"].key_path)}
+    if playbook == "report":
+        return {"report_dir": str(work / "report")}
+    if playbook.startswith("rotate"):
+        # two ways to rotate: a new duration (cert-manager re-issues on the spec change) or a forced
+        # renewal (the status trigger cmctl renew writes); they need different permissions
+        w["rotations"] = w.get("rotations", 0) + 1
+        how = ({"ca_rotation_force": True} if playbook == "rotate:force"
+               else {"ca_rotation_duration": f"{720 - w['rotations']}h"})
+        return {"report_dir": str(work / "rotate"), "rotate_serial": [2], **how,
+                "ca_rotation_reload_timeout": 30, "ca_rotation_backup_mode": "both",
+                "ca_rotation_backup_dir": str(work / "backups"), "ca_rotation_backup_vault_password": PASSWORD,
+                # keep one: every rotation after the first prunes the older backup Secret
+                "ca_rotation_backup_keep": 1}
+    return {}
+
+
+def restore_inventory(w, hosts) -> str:
+    """The ServiceAccount's inventory with per-host restore choices: cluster-1 from its newest in-cluster
+    backup, cluster-2 from its controller vault file (which restore.yml turns into a backup Secret)."""
+    inv = rs.yaml.safe_load(w["inventory"].read_text())
+    all_hosts = inv["all"]["children"]["clusters"]["hosts"]
+    for name in list(all_hosts):
+        if name not in hosts:
+            del all_hosts[name]
+        elif name == ONE and len(hosts) > 1:
+            all_hosts[name]["restore_backup"] = "latest"
+        else:
+            all_hosts[name].update(restore_vault_file=w["vault"][name], restore_vault_password=PASSWORD)
+    path = w["work"] / f"restore-{'-'.join(hosts)}.yml"
+    path.write_text(json.dumps(inv))
+    return str(path)
+
+
+def run_as_service_account(w, playbook: str, hosts=None):
+    """Run playbooks/<playbook>.yml with the ServiceAccount's inventory; returns (result, requests by cluster)."""
+    fleet = w["fleet"]
+    hosts = list(hosts or fleet.names)
+    marks = {n: len(fleet[n].requests) for n in hosts}
+    inventory = restore_inventory(w, hosts) if playbook == "restore" else str(w["inventory"])
+    limit = None if playbook == "restore" or len(hosts) == len(fleet.names) else ",".join(hosts)
+    res = run_playbook(f"playbooks/{playbook.split(':')[0]}.yml", inventory, extra_vars(w, playbook), limit=limit)
+    return res, {n: rs.requested(fleet[n], marks[n]) for n in hosts}
+
+
+def assert_no_denial(playbook: str, res, requests) -> set:
+    """The run succeeded and no request was refused; returns the requests' attributes."""
+    assert res.rc == 0, res.explain()
+    denied = sorted({a for reqs in requests.values() for a, status in reqs if status == 403})
+    assert not denied, f"{playbook}.yml was refused: {denied}"
+    return {a for reqs in requests.values() for a, _ in reqs}
+
+
+def assert_every_rule_used(rbac: str, used: set, what: str) -> None:
+    """Every rule of docs/rbac/<rbac>.yaml matched some request of the runs."""
+    for role, index, rule in rs.rules_of(rbac):
+        ns = role["metadata"].get("namespace", "")
+        assert any(rs.rule_matches(rule, ns, a) for a in used), (
+            f"{role['kind']} {ns}/{role['metadata']['name']} rule {index} ({rs.rule_label(rule)}) "
+            f"matched no request of {what}")
+
+
+# ------------------------------------------------------------------------------------ helpers: each rule removed
+
+def rule_cases(rbac: str):
+    return [pytest.param(rbac, role["kind"], role["metadata"].get("namespace", ""), index,
+                         id=f"{rbac}:{role['kind']}:{role['metadata'].get('namespace', '-')}:{index}:"
+                            f"{rs.rule_label(rule).replace(' ', '_')}")
+            for role, index, rule in rs.rules_of(rbac)]
+
+
+def unplug_istiod(fleet, name: str) -> None:
+    """Back to "istiod installed before the CA" on one cluster, so deploy.yml must rollout-restart it:
+    no Certificate, no cacerts, and istiod re-created (it starts with its self-signed root)."""
+    c = fleet[name]
+    for api_version, plural, obj in (("cert-manager.io/v1", "certificates", "cacerts"), ("v1", "secrets", "cacerts"),
+                                     ("apps/v1", "deployments", "istiod")):
+        if c.get(api_version, plural, "istio-system", obj) is not None:
+            c.delete(api_version, plural, "istio-system", obj)
+    rf.wait_for(lambda: not c.list("v1", "pods", "istio-system", label_selector="app=istiod"), what="istiod gone")
+    preinstall(c, ["istio"])
+    rf.wait_for(lambda: rf.istiod_signing_serial(fleet, name), what="istiod serving self-signed")
+
+
+def drop_backup_secrets(fleet, name: str) -> None:
+    """Remove a cluster's backup Secrets, so restore.yml from a vault file must create one again."""
+    for sec in rf.backups(fleet, name):
+        fleet[name].delete("v1", "secrets", "istio-system", sec["metadata"]["name"])
+
+
+def playbook_needing(world, rbac: str, namespace: str, rule: dict) -> str:
+    """The playbook whose full run (above) made a request this rule allows: the rotate roles serve
+    rotate.yml and restore.yml; a rule only restore.yml uses is checked with restore.yml."""
+    if rbac != "rotate":
+        return rbac
+    if "restore" not in world["used"]:
+        pytest.skip("needs the full rotate.yml and restore.yml runs")
+    for playbook in ("rotate:duration", "rotate:force", "restore"):
+        if any(rs.rule_matches(rule, namespace, a) for a in world["used"][playbook]):
+            return playbook
+    pytest.fail(f"no playbook uses {rs.rule_label(rule)}")
+
+
+def prepare(world, playbook: str, rule: dict) -> None:
+    """The state on cluster-1 in which the playbook reaches the request this rule allows."""
+    fleet = world["fleet"]
+    c = fleet[ONE]
+    if playbook == "deploy" and "patch" in rule["verbs"] and "deployments" in rule["resources"]:
+        unplug_istiod(fleet, ONE)
+    if playbook != "report" and playbook != "deploy" and world.get("certificate") \
+            and c.get("cert-manager.io/v1", "certificates", "istio-system", "cacerts") is None:
+        c.create(copy.deepcopy(world["certificate"]))  # re-attach what restore.yml detached
+        rf.wait_for(lambda: ((c.get("cert-manager.io/v1", "certificates", "istio-system", "cacerts") or {})
+                             .get("status") or {}).get("conditions"), what="the re-attached Certificate seen")
+    if playbook == "report":
+        (world["work"] / "report" / "report.md").unlink(missing_ok=True)
+    if playbook == "restore":
+        drop_backup_secrets(fleet, ONE)  # restore from the vault file, which creates the backup Secret
+
+
+def check_rule_is_needed(world, rbac: str, role_kind: str, namespace: str, index: int) -> None:
+    fleet = world["fleet"]
+    c = fleet[ONE]
+    role = next(r for r in rs.roles(rbac)
+                if r["kind"] == role_kind and r["metadata"].get("namespace", "") == namespace)
+    rule = role["rules"][index]
+    playbook = playbook_needing(world, rbac, namespace, rule)
+    bind_only(fleet, playbook, [ONE])
+    prepare(world, playbook, rule)
+    rs.put(c, rs.without_rule(role, index))
+    try:
+        res, requests = run_as_service_account(world, playbook, [ONE])
+    finally:
+        rs.put(c, role)
+    assert res.rc != 0, f"{playbook}.yml succeeded without {rs.rule_label(rule)}\n{res.explain()}"
+    denied = [a for a, status in requests[ONE] if status == 403]
+    assert any(rs.rule_matches(rule, namespace, a) for a in denied), (rs.rule_label(rule), denied)
+    # what the user reads: a failed task's message names a verb of the rule and its resource
+    text = " ".join(m for _, _, m in res.failed_tasks())
+    if playbook == "report":
+        # report.yml records each cluster's failure in the reports and then fails pointing at them
+        # ("not OK: failing checks: cluster-1; see report.html"): the reason is in report.md
+        text += (world["work"] / "report" / "report.md").read_text()
+    wanted = [rs.forbidden_text(v, r) for v in rule["verbs"] for r in rule["resources"]]
+    assert any(w in text for w in wanted), (
+        f"no failed task of {playbook}.yml names the missing permission (one of {wanted}):\n{res.explain()}")
+
+
+# ------------------------------------------------------------------------------------ the tests, in this order
+# Complete: each playbook succeeds with its roles. Minimal: each rule removed in turn, the one playbook
+# that needs it runs on cluster-1 only and fails naming it. restore.yml detaches the Certificate, so
+# the report rules are checked before it.
+
+def test_nothing_bound_is_refused_with_the_missing_permission(world):
+    fleet = world["fleet"]
+    for name in fleet.names:
+        rs.revoke(fleet[name], RBAC_FILES)
+    res, _ = run_as_service_account(world, "deploy", [ONE])
+    assert res.rc != 0
+    text = " ".join(m for _, _, m in res.failed_tasks())
+    assert f'User "{rs.SA_USER}" cannot' in text, res.explain()
+
+
+def test_deploy_as_the_service_account(world):
+    fleet = world["fleet"]
+    bind_only(fleet, "deploy")
+    res, requests = run_as_service_account(world, "deploy")
+    assert_every_rule_used("deploy", assert_no_denial("deploy", res, requests), "deploy.yml")
+    ds.assert_reloaded(res, fleet)
+    for cluster in fleet.clusters:
+        assert ds.check_cacerts(cluster)[1] == world["root"].cert
+
+
+def test_report_as_the_service_account(world):
+    bind_only(world["fleet"], "report")
+    res, requests = run_as_service_account(world, "report")
+    assert_every_rule_used("report", assert_no_denial("report", res, requests), "report.yml")
+    report = json.loads((world["work"] / "report" / "report.json").read_text())
+    assert report["fleet"]["ok"] is True, report["fleet"]
+
+
+@pytest.mark.parametrize("rbac,role_kind,namespace,index", rule_cases("report"))
+def test_each_report_rule_is_needed(world, rbac, role_kind, namespace, index):
+    check_rule_is_needed(world, rbac, role_kind, namespace, index)
+
+
+def test_rotate_as_the_service_account(world):
+    fleet = world["fleet"]
+    bind_only(fleet, "rotate")
+    before = {n: rf.cacerts_serial(fleet, n) for n in fleet.names}
+    res, first = run_as_service_account(world, "rotate:duration")
+    world["used"]["rotate:duration"] = assert_no_denial("rotate.yml (new duration)", res, first)
+    # a forced renewal, which also prunes the first rotation's backup Secret (ca_rotation_backup_keep: 1)
+    res, second = run_as_service_account(world, "rotate:force")
+    world["used"]["rotate:force"] = assert_no_denial("rotate.yml (forced)", res, second)
+    summary = json.loads((world["work"] / "rotate" / "rotation-summary.json").read_text())
+    for entry in summary["clusters"]:
+        world["vault"][entry["cluster"]] = entry["backup"]["controller"]
+    for name in fleet.names:
+        assert rf.cacerts_serial(fleet, name) not in (None, before[name])
+        assert len(rf.backups(fleet, name)) == 1, f"{name}: the older backup was not pruned"
+
+
+def test_restore_as_the_service_account(world):
+    fleet = world["fleet"]
+    if not world["vault"]:
+        pytest.skip("needs test_rotate_as_the_service_account's backups")
+    bind_only(fleet, "restore")
+    crt = copy.deepcopy(fleet[ONE].get("cert-manager.io/v1", "certificates", "istio-system", "cacerts"))
+    for key in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
+        crt["metadata"].pop(key, None)
+    crt.pop("status", None)
+    world["certificate"] = crt
+    drop_backup_secrets(fleet, "cluster-2")  # cluster-2 restores from its vault file: the Secret is made again
+    res, requests = run_as_service_account(world, "restore")
+    world["used"]["restore"] = assert_no_denial("restore", res, requests)
+    assert_every_rule_used("rotate", set().union(*world["used"].values()), "rotate.yml and restore.yml")
+    for name in fleet.names:
+        st = rf.cluster_state(fleet, name)
+        assert st["valid"] and st["istiod_serial"] == st["serial"], (name, st)
+
+
+@pytest.mark.parametrize("rbac,role_kind,namespace,index", rule_cases("rotate"))
+def test_each_rotate_rule_is_needed(world, rbac, role_kind, namespace, index):
+    check_rule_is_needed(world, rbac, role_kind, namespace, index)
+
+
+@pytest.mark.parametrize("rbac,role_kind,namespace,index", rule_cases("deploy"))
+def test_each_deploy_rule_is_needed(world, rbac, role_kind, namespace, index):
+    check_rule_is_needed(world, rbac, role_kind, namespace, index)
