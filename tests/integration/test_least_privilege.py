@@ -132,20 +132,20 @@ def assert_every_rule_used(rbac: str, used: set, what: str) -> None:
 # Rules whose removal the collection does not report today (found by this test; see the reasons):
 # the case is expected to fail until the collection turns that 403 into a failure naming it.
 KNOWN_GAPS = {
-    ("deploy", "list configmaps [istio-ca-root-cert]"):
+    ("deploy", "", "list configmaps [istio-ca-root-cert]"):
         "istiod_reload_check tolerates a 403 listing the istio-ca-root-cert ConfigMaps: deploy.yml "
         "succeeds without the root-distribution check instead of failing with the server's message",
-    ("rotate", "list configmaps [istio-ca-root-cert]"):
+    ("rotate", "", "list configmaps [istio-ca-root-cert]"):
         "istiod_reload_check tolerates a 403 listing the istio-ca-root-cert ConfigMaps (as in deploy.yml)",
-    ("rotate", "list pods"):
+    ("rotate", "istio-system", "list pods"):
         "rotate.yml's preflight turns the 403 on listing istiod's pods into 'no istiod Deployment (label "
         "app=istiod) in istio-system' (plugin_utils/rotation/checks.py), not naming the permission",
-    ("rotate", "list certificates"):
+    ("rotate", "cert-manager", "list certificates"):
         "rotate.yml succeeds when listing cert-manager's Certificates (the root rotationPolicy check, "
         "module_utils/certificate/root_policy.py) is refused: the check is skipped, not failed",
-    ("rotate", "delete secrets"):
+    ("rotate", "istio-system", "delete secrets"):
         "rotate.yml succeeds when pruning old backup Secrets (ca_rotation_backup_keep) is refused",
-    ("rotate", "get pods/log"):
+    ("rotate", "istio-system", "get pods/log"):
         "rotate.yml's preflight turns the 403 on istiod's logs into 'no istiod Deployment (label app=istiod)'",
 }
 
@@ -153,7 +153,7 @@ KNOWN_GAPS = {
 def rule_cases(rbac: str):
     cases = []
     for role, index, rule in rs.rules_of(rbac):
-        gap = KNOWN_GAPS.get((rbac, rs.rule_label(rule)))
+        gap = KNOWN_GAPS.get((rbac, role["metadata"].get("namespace", ""), rs.rule_label(rule)))
         cases.append(pytest.param(rbac, role["kind"], role["metadata"].get("namespace", ""), index,
                                   marks=[pytest.mark.xfail(strict=True, reason=gap)] if gap else [],
                                   id=f"{rbac}:{role['kind']}:{role['metadata'].get('namespace', '-')}:{index}:"
