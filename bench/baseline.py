@@ -1,7 +1,7 @@
 """The baseline people use today: the upstream tutorial's steps, scripted with kubectl.
 
-One cluster after another: apply the new Certificate spec (``kubectl apply
---validate=false``), poll until the ``cacerts`` Secret holds a new certificate, then
+One cluster after another: apply the new Certificate spec (plain ``kubectl apply -f``,
+as the tutorial writes it), poll until the ``cacerts`` Secret holds a new certificate, then
 poll istiod's log until it reports loading the new intermediate. Polls run every
 ``BASELINE_POLL_S`` seconds (1 s: generous to the baseline; a person watching by hand
 is slower). Preparing each cluster's manifest (what a person has as a YAML file)
@@ -61,7 +61,7 @@ def rotate_one(kubectl, manifest_path, timeout):
     started = time.monotonic()
     deadline = started + timeout
     before = _secret_cert(kubectl)
-    kubectl.run("apply", "--validate=false", "-f", manifest_path)
+    kubectl.run("apply", "-f", manifest_path)
     while True:
         current = _secret_cert(kubectl)
         if current and current != before:

@@ -39,6 +39,7 @@ def deploy_vars(root_cert, root_key):
         "cert_manager_install": "existing",
         "istio_install": "existing",
         "ca_setup_trust_source": "ca_keypair",
+        "ca_setup_allow_root_key_in_cluster": True,
         "ca_setup_ca_cert": root_cert,
         "ca_setup_ca_key": root_key,
         "ca_setup_key_algorithm": "ECDSA",

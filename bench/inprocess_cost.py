@@ -52,8 +52,8 @@ def cpu_of(playbook, inventory, switch):
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+def measure(n=10):
+    """{"in_process"|"module": {"startup": CPU-s, "<module>": CPU-s per task}} over HTTPS kubesim."""
     root, inter = mesh("ec256")
     work = Path(tempfile.mkdtemp(prefix="inproc-bench-"))
     out = {}
@@ -77,7 +77,11 @@ def main():
                 book.write_text(yaml.safe_dump(play([dict(task)] * n)))
                 total = cpu_of(book, fleet.inventory, switch)
                 out[mode][kind] = round((total - base) / n, 3)
-    print(json.dumps({"tasks_per_module": n, "cpu_s_per_task": out}, indent=2))
+    return {"tasks_per_module": n, "transport": "https" if fleet.tls else "http", "cpu_s_per_task": out}
+
+
+def main():
+    print(json.dumps(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 10), indent=2))
 
 
 if __name__ == "__main__":

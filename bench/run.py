@@ -16,6 +16,10 @@ brought to the deployed state directly (bench/report_fleet.py) rather than with 
 Prints a table, writes JSON and an SVG plot (wall time and CPU per cluster against N, floor drawn;
 bench/plot.py) to bench/results/; BENCH_PLOT=path also writes the plot there.
 Quick try: ``BENCH_SIZES=3,5 BENCH_REPORT_SIZE=0 make bench``.
+Last, the per-task cost of one of our module tasks (x509_inspect, certificate in check mode,
+istiod_reload_check) in-process and as a module process, on a 1-cluster HTTPS fleet
+(bench/inprocess_cost.py): BENCH_TASK_COST=N tasks of each (default 5; 0 skips);
+BENCH_ONLY=task_cost runs only that step (with N = BENCH_TASK_COST or 10).
 Other knobs: BENCH_FORKS (default: N, at most 50), BENCH_SKIP_BASELINE=1, BENCH_SKIP_PEER=1, BENCH_KEEP=1
 (keep the work directory with every playbook log), BASELINE_POLL_S (baseline and peer poll interval, 1).
 Targets (issue 16) are checked at every size and for the report run; a miss is printed, not hidden.
@@ -342,7 +346,34 @@ def _plot(results, path, results_dir):
     print("plot: %s" % ", ".join(targets))
 
 
+def _task_cost_table(cost):
+    modes = cost["cpu_s_per_task"]
+    kinds = [k for k in modes["in_process"] if k != "startup"]
+    lines = ["| controller CPU-s per task (%d tasks each, %s) | %s |" % (
+        cost["tasks_per_module"], cost["transport"], " | ".join(kinds)), "|---|" + "---:|" * len(kinds)]
+    for mode, label in (("in_process", "in-process (local connection)"), ("module", "module process")):
+        lines.append("| %s | %s |" % (label, " | ".join("%.3f" % modes[mode][k] for k in kinds)))
+    return "\n".join(lines)
+
+
+def bench_task_cost(n, results_dir):
+    """Per-task CPU of our modules in-process and as module processes (bench/inprocess_cost.py)."""
+    import inprocess_cost  # pylint: disable=import-outside-toplevel
+    print("== per-task cost: %d tasks of each module, in-process and module process" % n)
+    cost = inprocess_cost.measure(n)
+    cost["meta"] = _meta()
+    with open(os.path.join(results_dir, "task-cost-%s.json" % time.strftime("%Y%m%d-%H%M%S")), "w") as handle:
+        json.dump(cost, handle, indent=2, sort_keys=True)
+    print("\n" + _task_cost_table(cost) + "\n")
+    return cost
+
+
 def main():
+    if os.environ.get("BENCH_ONLY") == "task_cost":
+        results_dir = os.path.join(HERE, "results")
+        os.makedirs(results_dir, exist_ok=True)
+        bench_task_cost(_env_int("BENCH_TASK_COST", 10) or 10, results_dir)
+        return 0
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "10,50").split(",") if s.strip()]
     delay = float(os.environ.get("BENCH_DELAY", "10"))
     report_size = _env_int("BENCH_REPORT_SIZE", 100)
@@ -396,6 +427,8 @@ def main():
             results["report"] = bench_report(report_size, delay, _env_int("BENCH_FORKS", min(report_size, 50)),
                                              workdir)
             failed = failed or results["report"]["report"]["rc"] != 0
+        if _env_int("BENCH_TASK_COST", 5):
+            results["task_cost"] = bench_task_cost(_env_int("BENCH_TASK_COST", 5), results_dir)
     finally:
         if fleet is not None:
             fleet.stop()

@@ -103,6 +103,7 @@ def main() -> int:
             inventory = work / "inventory.yml"
             say("- deploy: cert-manager (preinstalled, adopted), one shared root, cacerts intermediate, istiod hot reload")
             playbook("deploy", inventory, dict(root, cert_manager_install="existing", ca_setup_trust_source="ca_keypair",
+                                               ca_setup_allow_root_key_in_cluster=True,
                                                ca_setup_key_algorithm="ECDSA", ca_setup_key_size=256), logs)
             say(f"- rotate: intermediate duration 1440h -> {ROTATE_TO}, canary first, then batches")
             playbook("rotate", inventory, {"ca_rotation_duration": ROTATE_TO, "report_dir": str(REPORT_DIR),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils import argument_help, known_variables
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.run_checks import argument_help, known_variables
 
 ARGUMENT_SPEC = {
     "prefixes": {"type": "list", "elements": "str", "default": list(known_variables.OWNED_PREFIXES)},

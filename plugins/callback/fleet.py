@@ -44,7 +44,7 @@ from ansible.playbook.task_include import TaskInclude
 from ansible.plugins.callback.default import CallbackModule as DefaultCallback
 from ansible.utils.helpers import pct_to_int
 
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils import argument_help
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.run_checks import argument_help
 
 _SHOWN_AS_DEFAULT = ("debug", "ansible.builtin.debug", "ansible.legacy.debug")
 

@@ -16,7 +16,7 @@ __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
 
-_CERT_MANAGER_TRUST = ("selfsigned", "ca_keypair")  # these put a Secret or Certificate in cert-manager's namespace
+_CERT_MANAGER_TRUST = ("selfsigned", "ca_keypair", "offline_root")  # these put a Secret or Certificate in cert-manager's namespace
 
 
 def ca_setup_dry_run_scope(trust_source, crds_missing, namespaces, cert_manager_namespace, namespace,

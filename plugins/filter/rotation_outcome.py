@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters ``rotation_result`` (one cluster's row) and ``rotation_summary`` (the fleet table) of a rotation.
+"""Filters ``rotation_result`` (one cluster's row), ``rotation_preflight_result`` (the row the preflight
+already knows) and ``rotation_summary`` (the fleet table) of a rotation.
 
 The logic is controller-only Python in plugin_utils/rotation/outcome.py (unit-tested there).
 
@@ -12,7 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.outcome import rotation_result, rotation_summary
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.outcome import (
+    rotation_preflight_result, rotation_result, rotation_summary)
 
 
 class FilterModule(object):
@@ -20,6 +22,7 @@ class FilterModule(object):
 
     def filters(self):
         return {
+            "rotation_preflight_result": rotation_preflight_result,
             "rotation_result": rotation_result,
             "rotation_summary": rotation_summary,
         }

@@ -113,8 +113,18 @@ options:
         lists the Certificates where its CA Secret lives, and when a CA issuer's C(spec.ca.secretName) is made by
         an C(isCA) Certificate whose issuer is C(selfSigned), requires C(rotationPolicy=Never) on it.
       - Reports in RV(root_policy); a failed read (403, 404) is a warning there, never a task failure.
+      - Also reads that root Certificate's C(status.renewalTime). A renewal keeps the key under C(Never) but gives
+        the root new bytes, which istiod refuses at the next reload (C(Multi root is disabled)); a root renewal
+        due now or before this Certificate's next rotation (its C(status.renewalTime), or O(root_renewal_horizon)
+        from now when later) is a problem in RV(root_policy.problems).
     type: bool
     default: false
+  root_renewal_horizon:
+    description:
+      - With O(check_root_policy), how far ahead (a Go duration, for example V(2160h)) a renewal of the root
+        Certificate counts as a problem, when that is later than this Certificate's own next renewal.
+    type: str
+    version_added: 0.2.0
   cluster_resource_namespace:
     description:
       - cert-manager's C(--cluster-resource-namespace), where a C(ClusterIssuer)'s CA Secret lives (the Helm chart
@@ -144,6 +154,8 @@ options:
         C(<secretName>-backup-r<revision>-<first 12 hex digits of the serial>), labelled
         C(meshpki.istio_ca/backup-of=<secretName>) and annotated with source, serial, not-after, subject,
         root fingerprint and revision, as C(playbooks/restore.yml) expects.
+      - Also backed up whenever the prediction is uncertain (RV(reissue_uncertain) is set), even when
+        RV(reissue) is V(none).
       - The copy is created with POST and never overwrites; an existing Secret of that name is reused only when it
         holds the same data (a re-run), otherwise the task fails without changing anything. The copy is read back and
         proven restorable (same data, C(tls.key) belongs to the first certificate of C(tls.crt)) before anything
@@ -161,10 +173,11 @@ options:
     default: 5
 extends_documentation_fragment:
   - meshpki.istio_ca.k8s_auth
+  - meshpki.istio_ca.attributes
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
-    support: full
     details:
       - A server-side dry run (C(dryRun=All)), so the API server and cert-manager's webhook judge the spec;
         no status is written and nothing is waited for.
@@ -172,14 +185,6 @@ attributes:
     support: full
     details:
       - Before and after of the spec only; no status, never Secret data.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    description: Use C(group/meshpki.istio_ca.k8s) in C(module_defaults) to set the connection options.
-    support: full
-    membership:
-      - meshpki.istio_ca.k8s
 notes:
   - Server-side apply runs with C(force=false). When another field manager owns a field with a different value,
     the task fails naming the manager and the field instead of taking it over.
@@ -310,6 +315,15 @@ reissue_reasons:
   type: list
   elements: str
   sample: ["RequestChanged: spec.dnsNames differs from the current CertificateRequest"]
+reissue_uncertain:
+  description:
+    - Why the RV(reissue) prediction cannot be trusted, or null when it can.
+    - Set when an issuance is in flight (C(Issuing=True)) or when a field that cert-manager compares with the
+      current CertificateRequest changed while that request is gone (garbage-collected under
+      C(revisionHistoryLimit)). With O(backup=true) the Secret is backed up whenever this is set.
+  returned: when O(state=present)
+  type: str
+  sample: null
 revision:
   description: C(status.revision), the revision of the last successful issuance (null before the first).
   returned: when O(state=present)
@@ -430,8 +444,19 @@ root_policy:
     rotation_policy:
       description: Its C(spec.privateKey.rotationPolicy) (null when unset, which means C(Always) since cert-manager 1.18).
       type: str
+    root_renewal_time:
+      description: The root Certificate's C(status.renewalTime) (null when unknown or when its renewal is disabled).
+      type: str
+    root_not_after:
+      description: The root Certificate's C(status.notAfter).
+      type: str
+    root_renewal_policy:
+      description: The root Certificate's C(spec.renewal.policy) (cert-manager 1.21+; null when unset).
+      type: str
     problems:
-      description: What must be fixed, one actionable sentence each (a self-signed root without C(rotationPolicy) C(Never)).
+      description:
+        - What must be fixed, one actionable sentence each (a self-signed root without C(rotationPolicy) C(Never);
+          a root renewal due before the next rotation).
       type: list
       elements: str
     warnings:
@@ -454,15 +479,19 @@ api_error:
   type: dict
 """
 
+import copy
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backend import CertificateBackend
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC, K8sClient
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.module_runner import run_module
 
 
 def argument_spec():
-    spec = dict(
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
         name=dict(type="str", required=True),
         namespace=dict(type="str", required=True),
         spec=dict(type="dict"),
@@ -473,12 +502,12 @@ def argument_spec():
         merge_live_spec=dict(type="bool", default=False),
         check_root_policy=dict(type="bool", default=False),
         cluster_resource_namespace=dict(type="str", default="cert-manager"),
+        root_renewal_horizon=dict(type="str"),
         cert_manager_version=dict(type="str"),
         cert_manager_feature_gates=dict(type="str"),
         backup=dict(type="bool", default=False),
         backup_keep=dict(type="int", default=5),
     )
-    spec.update(K8S_AUTH_ARG_SPEC)
     return spec
 
 

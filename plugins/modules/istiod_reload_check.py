@@ -27,6 +27,11 @@ description:
   - On Istio 1.24 and later, when the log alone cannot decide, the metric
     C(citadel_server_cert_chain_expiry_timestamp) (port 15014, through the pods/proxy subresource) equal
     to the intermediate's NotAfter also proves it. Older versions do not refresh that metric on reload.
+  - Reads istiod's log level from the C(--log_output_level) argument of its C(discovery) container (Helm chart
+    value C(global.logging.level)). Above info for the default scope (for example C(default:warn)) the success
+    marker and the C(x509 cert) lines are never written; on 1.24 and later the metric is then asked at once and
+    is the only proof, before 1.24 (or when the metric cannot be read) the pod fails at once with problem
+    V(log_level_hides_reload) naming the cause and the fix, instead of waiting for O(timeout).
   - Explains every pod that has not reloaded with a cause and a fix in RV(problems) - hot reload off (Istio
     1.12 to 1.17 without C(AUTO_RELOAD_PLUGIN_CERTS=true), 1.12 and 1.13 never reload from a Secret volume,
     1.11 and older cannot reload), istiod running its self-signed CA (it never watches C(cacerts) then),
@@ -72,13 +77,29 @@ options:
     type: raw
   timeout:
     description:
-      - Seconds to wait for every pod to show the reload. kubelet updates Secret volumes on its periodic sync
-        plus a cache delay, which often takes a minute or more.
+      - Seconds to wait for every pod to show the reload. Unset, it is the reload window kubelet's sync cadence
+        implies - O(kubelet_sync_frequency) x 1.5 (kubelet requeues each pod after a jittered sync interval,
+        factor 0.5, so each istiod pod sees the new files at its own moment) + O(kubelet_cache_ttl) + 30 s margin;
+        120 s with the defaults. RV(timeout) and RV(reload_window) return what was used.
       - The check polls every 2 seconds at first, slowing to every 5 seconds, and stops early once every pod
         has either reloaded or cannot reload without someone acting (for example hot reload off).
       - V(0) looks once.
     type: float
-    default: 180
+  kubelet_sync_frequency:
+    description:
+      - The kubelets' C(syncFrequency) (KubeletConfiguration; default V(1m)), a Go duration. Used for the default
+        O(timeout).
+    type: str
+    default: 1m
+    version_added: 0.2.0
+  kubelet_cache_ttl:
+    description:
+      - How long kubelet may serve a Secret from its cache - V(0s) with the default C(Watch) change-detection
+        strategy; with C(Cache), the nodes' C(node.alpha.kubernetes.io/ttl) (0 s up to 100 nodes, then 15 s, 30 s,
+        60 s, 300 s, 600 s as the cluster grows). Used for the default O(timeout).
+    type: str
+    default: 0s
+    version_added: 0.2.0
   fail_on_not_reloaded:
     description:
       - Fail the task (with the full result, RV(problems) included) when not every istiod pod has reloaded.
@@ -88,25 +109,12 @@ options:
     default: true
 extends_documentation_fragment:
   - meshpki.istio_ca.k8s_auth
+  - meshpki.istio_ca.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
-    support: full
     details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-  action:
-    support: full
-    details:
-      - On the C(local) connection the action plugin runs the module inside the Ansible worker (no module
-        process); C(MESHPKI_IN_PROCESS=0) or C(meshpki_in_process=false) forces the normal module path.
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
 notes:
   - Needs C(get) on C(secrets), C(list) on C(pods) and C(get) on C(pods/log) in O(namespace), C(list) on
     C(configmaps) in all namespaces, and C(get) on C(pods/proxy) for the metric (optional).
@@ -125,6 +133,7 @@ notes:
     since O(since) cannot decide. RV(api_requests) reports the count.
 requirements:
   - cryptography >= 42.0
+  - prometheus-client >= 0.8.0 (istiod's metrics)
 seealso:
   - module: meshpki.istio_ca.x509_inspect
   - name: Istio plug-in CA certificates
@@ -217,6 +226,13 @@ pods:
       type: str
       returned: success
       sample: "true"
+    log_level:
+      description:
+        - The default scope's level from the C(discovery) container's C(--log_output_level) (V(info) without the
+          flag); null when the flag cannot be parsed. Above V(info) the log cannot prove a reload.
+      type: str
+      returned: success
+      sample: info
     started_at:
       description: When the C(discovery) container last started (RFC 3339 UTC).
       type: str
@@ -269,6 +285,17 @@ pods:
       elements: dict
       returned: success
       sample: []
+terminating_pods:
+  description:
+    - Names of the C(app=istiod) pods that are being deleted (they have a C(deletionTimestamp)), as in
+      the last look.
+    - A deleted pod keeps running and logging until its containers stop, e.g. the old pods of a
+      rollout restart. They are not judged and not in RV(pods); wait until this list is empty
+      before relying on the old pods being gone.
+  returned: success
+  type: list
+  elements: str
+  sample: [istiod-5c8f9d6b7-q9k2m]
 root_consistent:
   description:
     - True when every C(istio-ca-root-cert) ConfigMap holds exactly the Secret's root bytes.
@@ -338,6 +365,16 @@ elapsed:
   returned: success
   type: float
   sample: 6.21
+timeout:
+  description: The seconds the check waited at most (O(timeout), or the reload window when O(timeout) is unset).
+  returned: success
+  type: float
+  sample: 120.0
+reload_window:
+  description: The reload window kubelet's sync cadence implies (see O(timeout)), in seconds.
+  returned: success
+  type: float
+  sample: 120.0
 api_requests:
   description: Kubernetes API requests this call made (retries included).
   returned: success
@@ -355,7 +392,8 @@ problems:
       description:
         - Stable identifier, for example V(hot_reload_off), V(hot_reload_ineffective), V(hot_reload_unsupported),
           V(self_signed), V(root_change_refused), V(update_failed), V(format_unknown), V(watcher_stopped),
-          V(no_istiod), V(timeout), V(other_intermediate_loaded), V(secret_serial_mismatch), V(root_mismatch).
+          V(no_istiod), V(timeout), V(other_intermediate_loaded), V(secret_serial_mismatch), V(root_mismatch),
+          V(log_level_hides_reload).
       type: str
       returned: success
       sample: hot_reload_off
@@ -380,7 +418,8 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC, K8sClient
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.module_runner import run_module
 
 try:
@@ -394,13 +433,15 @@ if HAS_CRYPTOGRAPHY:
 
 
 def argument_spec():
-    spec = copy.deepcopy(K8S_AUTH_ARG_SPEC)
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(
         namespace=dict(type="str", default="istio-system"),
         secret_name=dict(type="str", default="cacerts"),
         expected_serial=dict(type="raw"),
         since=dict(type="raw"),
-        timeout=dict(type="float", default=180),
+        timeout=dict(type="float"),
+        kubelet_sync_frequency=dict(type="str", default="1m"),
+        kubelet_cache_ttl=dict(type="str", default="0s"),
         fail_on_not_reloaded=dict(type="bool", default=True),
     )
     return spec

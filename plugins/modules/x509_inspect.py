@@ -130,25 +130,12 @@ options:
     version_added: 0.2.0
 extends_documentation_fragment:
   - meshpki.istio_ca.k8s_auth
+  - meshpki.istio_ca.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
-    support: full
     details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-  action:
-    support: full
-    details:
-      - On the C(local) connection the action plugin runs the module inside the Ansible worker (no module
-        process); C(MESHPKI_IN_PROCESS=0) or C(meshpki_in_process=false) forces the normal module path.
-  async:
-    support: full
-  bypass_host_loop:
-    support: none
 notes:
   - RV(certificates[].subject) and RV(certificates[].issuer) are RFC 4514 strings (the certificate's attributes
     last first), where C(community.crypto.x509_certificate_info) returns dictionaries; the ordered attribute lists
@@ -645,7 +632,8 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC, K8sClient
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.module_runner import run_module
 
 try:
@@ -659,7 +647,7 @@ if HAS_CRYPTOGRAPHY:
 
 
 def argument_spec():
-    spec = copy.deepcopy(K8S_AUTH_ARG_SPEC)
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(
         path=dict(type="path"),
         content=dict(type="str", no_log=True),  # a key pasted here by mistake must not reach logs

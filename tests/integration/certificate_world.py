@@ -7,7 +7,7 @@ the module's argument spec produces (every connection option present, unset ones
 
 from __future__ import annotations
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8S_AUTH_ARG_SPEC
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC
 
 API = "cert-manager.io/v1"
 NS = "istio-system"
@@ -24,10 +24,11 @@ def spec(name, issuer="mesh-root", **extra):
 
 def module_params(fleet, cluster, name, **overrides):
     """The certificate module's validated parameters for Certificate ``name`` in istio-system of ``cluster``."""
-    params = dict((k, None) for k in K8S_AUTH_ARG_SPEC)
+    params = dict((k, None) for k in AUTH_ARG_SPEC)
     params.update(kubeconfig=str(fleet.kubeconfig), context=cluster.name, name=name, namespace=NS,
                   spec=spec(name), state="present", renew="auto", wait=True, wait_timeout=30,
                   merge_live_spec=False, check_root_policy=False, cluster_resource_namespace="cert-manager",
+                  root_renewal_horizon=None,
                   backup=False, backup_keep=5)
     params.update(overrides)
     return params

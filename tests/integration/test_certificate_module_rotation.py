@@ -128,8 +128,12 @@ def world(tmp_path_factory):
         w.run("root-never", namespace="cert-manager", spec=spec(
             "root-never", issuer="selfsigned", duration="8760h",
             privateKey={"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Never"}))
+        w.run("root-short", namespace="cert-manager", spec=spec(
+            "root-short", issuer="selfsigned", duration="1h",
+            privateKey={"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Never"}))
         w.cluster_issuer("mesh-root", {"ca": {"secretName": "root-ca"}})
         w.cluster_issuer("mesh-never", {"ca": {"secretName": "root-never"}})
+        w.cluster_issuer("mesh-short", {"ca": {"secretName": "root-short"}})
         # A CA issuer backed by a plain Secret (an existing PKI's key pair, no Certificate behind it).
         plain = make("plain-root")
         w.cluster.create({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
@@ -207,6 +211,13 @@ def test_merge_read_in_check_mode_is_read_only_and_cheap(world):
     assert world.certificate("rd") == before and world.backups("rd") == []
 
 
+def _settled(obj, revision):
+    """The Certificate reached ``revision`` and is Ready with no issuance in flight."""
+    status = (obj or {}).get("status") or {}
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    return status.get("revision") == revision and conditions.get("Ready") == "True" and "Issuing" not in conditions
+
+
 def test_merge_refused_by_another_manager_still_reports_what_was_read(world):
     """The upstream tutorial's client-side ``kubectl apply`` leaves kubectl-client-side-apply owning fields;
     a change to one of them is a server-side apply conflict (force=false), and the failure still says the
@@ -215,6 +226,10 @@ def test_merge_refused_by_another_manager_still_reports_what_was_read(world):
     kubectl = k8s_client.K8sClient.from_params(world.params("kc"))
     kubectl.request("PATCH", k8s_client.object_path(API, "certificates", NS, "kc"), body={"spec": {"duration": "720h"}},
                     query={"fieldManager": "kubectl-client-side-apply"}, content_type="application/merge-patch+json")
+    # A duration change (both sides set) makes cert-manager re-issue: read "before" once it has settled, as
+    # a real API server's watchers would see it (the write returns before the controller acts).
+    assert world.cluster.wait_for(lambda: _settled(world.certificate("kc"), revision=2), timeout=30), \
+        world.certificate("kc").get("status")
     before = world.certificate("kc")
     err = world.fails("kc", check_mode=True, merge_live_spec=True, spec={"duration": "2160h"})
     assert "conflicts with another manager" in err.message and "kubectl-client-side-apply" in err.message
@@ -310,6 +325,30 @@ def test_backup_of_a_new_certificate_over_an_existing_secret(world):
     assert fresh["backup"] is None and "does not exist: nothing to back up" in fresh["backup_note"]
 
 
+def test_backup_when_usages_go_from_unset_to_explicit(world):
+    """cert-manager compares usages raw (RequestMatchesSpec): "cert sign" made explicit on an isCA Certificate
+    re-issues at once, and under rotationPolicy Always the old key is gone unless it was copied first."""
+    first = world.issued("us", spec("us", duration="720h"))
+    before = world.secret("us")
+    result = world.run("us", spec=spec("us", duration="720h", usages=["cert sign"]), backup=True, renew="false")
+    assert result["reissue"] == "spec_change" and result["reissue_uncertain"] is None
+    assert result["reissue_reasons"] == ["RequestChanged: spec.usages differs from the current CertificateRequest"]
+    assert result["revision"] == 2 and result["serial"] != first["serial"]
+    assert result["backup"]["created"] is True and world.secret(result["backup"]["name"])["data"] == before["data"]
+
+
+def test_backup_when_the_current_request_was_garbage_collected(world):
+    """With the current-revision CertificateRequest gone (the revision manager deletes it during a renewal
+    under revisionHistoryLimit 1) the prediction cannot be read from cert-manager's own comparison: back up."""
+    world.issued("gc", spec("gc", duration="720h"))
+    world.cluster.delete(API, "certificaterequests", NS, "gc-1")
+    before = world.secret("gc")
+    result = world.run("gc", spec=spec("gc", duration="720h", usages=["cert sign", "digital signature"]),
+                       backup=True, renew="false", wait=False)
+    assert result["reissue"] == "none" and "current CertificateRequest is gone" in result["reissue_uncertain"]
+    assert result["backup"]["created"] is True and world.secret(result["backup"]["name"])["data"] == before["data"]
+
+
 # --- root policy ----------------------------------------------------------------------------------------------------
 
 def test_root_policy_flags_a_self_signed_root_without_never(world):
@@ -334,7 +373,29 @@ def test_root_policy_passes_with_never_and_with_a_plain_secret(world):
     assert never["root_policy"]["checked"] is True and never["exists"] is False and never["status"] is None
     plain = world.run("rpl", check_mode=True, spec=spec("rpl", issuer="plain-ca"), check_root_policy=True)
     assert plain["root_policy"] == {"checked": True, "issuer": "ClusterIssuer/plain-ca", "root_certificate": None,
-                                    "self_signed": None, "rotation_policy": None, "problems": [], "warnings": []}
+                                    "self_signed": None, "rotation_policy": None, "root_renewal_time": None,
+                                    "root_not_after": None, "root_renewal_policy": None, "problems": [],
+                                    "warnings": []}
+
+
+def test_root_policy_flags_a_never_root_that_renews_before_the_next_rotation(world):
+    """rotationPolicy Never keeps the root key, but a renewal still gives ca.crt new bytes that istiod refuses."""
+    result = world.run("rr", spec=spec("rr", issuer="mesh-short", duration="720h"), check_root_policy=True)
+    policy = result["root_policy"]
+    root = world.certificate("root-short", namespace="cert-manager")
+    assert policy["rotation_policy"] == "Never" and policy["root_renewal_time"] == root["status"]["renewalTime"]
+    assert len(policy["problems"]) == 1
+    assert ("The root Certificate cert-manager/root-short renews at %s, before the next rotation at %s"
+            % (root["status"]["renewalTime"], result["status"]["renewalTime"])) in policy["problems"][0]
+    # The long-lived Never root renews years after the next rotation; a horizon beyond it flags that one too.
+    never = world.run("rn2", spec=spec("rn2", issuer="mesh-never", duration="720h"), check_root_policy=True)
+    assert never["root_policy"]["problems"] == []
+    far = world.run("rn2", check_mode=True, spec=spec("rn2", issuer="mesh-never", duration="720h"),
+                    check_root_policy=True, root_renewal_horizon="87600h")
+    assert "cert-manager/root-never renews at" in far["root_policy"]["problems"][0]
+    err = world.fails("rn2", check_mode=True, spec=spec("rn2", issuer="mesh-never"), check_root_policy=True,
+                      root_renewal_horizon="30d")
+    assert "root_renewal_horizon: time: unknown unit" in err.message
 
 
 def test_root_policy_read_failure_is_a_warning(world):

@@ -38,7 +38,8 @@ def fleet(tmp_path_factory):
 @pytest.fixture(scope="module")
 def extra(inputs, tmp_path_factory):
     istio = write_istio_manifest(tmp_path_factory.mktemp("istio"), ISTIO_VERSION)
-    return {"ca_setup_trust_source": "ca_keypair", "cert_manager_manifest_src": str(inputs["manifest"]),
+    return {"ca_setup_trust_source": "ca_keypair", "ca_setup_allow_root_key_in_cluster": True,
+            "cert_manager_manifest_src": str(inputs["manifest"]),
             "ca_setup_ca_cert": str(inputs["root"].cert_path), "ca_setup_ca_key": str(inputs["root"].key_path),
             "istio_install": "manifest", "istio_manifest_src": str(istio)}
 
@@ -77,7 +78,7 @@ def test_check_on_fresh_cluster_reports_what_would_change_and_writes_nothing(fle
     assert istio and f"would install Istio {ISTIO_VERSION}" in istio[0], check.explain()
     assert messages(check, "Say where the dry run stops (check mode)"), check.explain()
     # The waits and the API proof were skipped, not timed out.
-    assert not check.task_results("Dry-run create an Issuer until the cert-manager webhook accepts it")
+    assert not check.task_results("Dry-run create a ClusterIssuer until the cert-manager webhook accepts it")
 
     # Something was dry-run, nothing was written.
     assert writes_since(cluster, since), "no dry-run request reached the cluster"

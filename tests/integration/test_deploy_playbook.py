@@ -38,7 +38,8 @@ def keypair_fleet(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def keypair_deployed(keypair_fleet, inputs):
-    extra = {"ca_setup_trust_source": "ca_keypair", "cert_manager_manifest_src": str(inputs["manifest"]),
+    extra = {"ca_setup_trust_source": "ca_keypair", "ca_setup_allow_root_key_in_cluster": True,
+             "cert_manager_manifest_src": str(inputs["manifest"]),
              "ca_setup_ca_cert": str(inputs["root"].cert_path), "ca_setup_ca_key": str(inputs["root"].key_path)}
     first = deploy(keypair_fleet, extra)
     return first, extra

@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers_ansible import run_playbook  # noqa: E402
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import backend as istiod_backend  # noqa: E402
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import (  # noqa: E402
-    K8S_AUTH_ARG_SPEC, K8sClient, object_path)
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.args_common import AUTH_ARG_SPEC  # noqa: E402
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import K8sClient, object_path  # noqa: E402
 from kubesim.controllers.istiod import IstiodSim  # noqa: E402
 from unit.x509_factory import key, make, mesh  # noqa: E402
 
@@ -43,7 +43,7 @@ OTHER_ROOT = make("Other Root CA", key("ec256", 3), ca=True)
 OTHER_INTER = make("Intermediate CA", key("ec256", 4), issuer=OTHER_ROOT, ca=True, pathlen=0)
 
 SCENARIOS = ("v122", "v116flag", "v118", "v127", "v116", "v113", "selfsigned", "rootchange", "badmaterial",
-             "noistiod", "timeout", "metric")
+             "noistiod", "timeout", "metric", "restart", "warn122", "warn124")
 
 
 def b64(data):
@@ -76,7 +76,7 @@ class Scenario(object):
         self.client = self.new_client()
 
     def new_client(self):
-        params = dict((k, None) for k in K8S_AUTH_ARG_SPEC)
+        params = dict((k, None) for k in AUTH_ARG_SPEC)
         params.update(kubeconfig=str(self.fleet.kubeconfig), context=self.name)
         return K8sClient.from_params(params)
 
@@ -90,10 +90,11 @@ class Scenario(object):
                 "metadata": {"name": "cacerts", "namespace": NS}, "data": data}
         return self.client.apply(object_path("v1", "secrets", NS, "cacerts"), body, manager, force=True)
 
-    def istiod(self, version, replicas=1, revision="default", env=None):
+    def istiod(self, version, replicas=1, revision="default", env=None, args=None):
         name = "istiod" if revision == "default" else "istiod-" + revision
         labels = {"app": "istiod", "istio.io/rev": revision}
         container = {"name": "discovery", "image": "docker.io/istio/pilot:%s" % version,
+                     "args": list(args or ["discovery", "--monitoringAddr=:15014"]),
                      "env": [{"name": k, "value": v} for k, v in (env or {}).items()],
                      "volumeMounts": [{"name": "cacerts", "mountPath": "/etc/cacerts", "readOnly": True}]}
         self.cluster.create({
@@ -235,6 +236,52 @@ def run_metric(s):
     s.check("rotated")
 
 
+TERMINATION = 12  # simulated seconds the old istiod takes to stop after SIGTERM (grace period 30)
+
+
+def run_restart(s):
+    """istiod started self-signed; `kubectl rollout restart` while cacerts exists. The old pod stays
+    Terminating (graceful deletion) while the new one already serves the plugged CA: the check runs in
+    that overlap, then once more after the old pod is gone."""
+    s.namespace(NS)
+    s.istiod("1.22.3")
+    old = s.wait_serving(1)[0].name
+    s.write_secret(tls_data(INTER1, ROOT), "meshpki-test-setup")
+    s.later_second()
+    s.check("before_restart", timeout=0)
+    s.cluster.options["pod_termination_seconds"] = TERMINATION  # istiod drains before it exits
+    patch = {"spec": {"template": {"metadata": {"annotations": {
+        "kubectl.kubernetes.io/restartedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}}}}
+    s.client.request("PATCH", object_path("apps/v1", "deployments", NS, "istiod"), body=patch,
+                     content_type="application/strategic-merge-patch+json")
+    s.overlap_old = old
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not any(
+            p["metadata"].get("deletionTimestamp") for p in s.cluster.list("v1", "pods", NS)):
+        time.sleep(0.05)
+    s.wait_serving(1)
+    s.overlap_pods = [(p["metadata"]["name"], bool(p["metadata"].get("deletionTimestamp")))
+                      for p in s.cluster.list("v1", "pods", NS)]
+    s.check("overlap", timeout=20)
+    deadline = time.monotonic() + 3 * TERMINATION
+    while time.monotonic() < deadline and s.cluster.get("v1", "pods", NS, old) is not None:
+        time.sleep(0.2)
+    s.check("after_overlap", timeout=0)
+
+
+def rotate_quiet(version):
+    """istiod as the chart renders it with global.logging.level=default:warn."""
+    def run(s):
+        s.namespace(NS)
+        s.write_secret(tls_data(INTER1, ROOT), "meshpki-test-setup")
+        s.istiod(version, args=["discovery", "--monitoringAddr=:15014", "--log_output_level=default:warn"])
+        s.wait_serving(1)
+        s.later_second()
+        s.write_secret(tls_data(INTER2, ROOT), "meshpki-test-rotate")
+        s.check("rotated", timeout=60)
+    return run
+
+
 RUNNERS = {
     "v122": run_v122,
     "v116flag": rotate_one("1.16.7", {"AUTO_RELOAD_PLUGIN_CERTS": "true"}),
@@ -248,6 +295,11 @@ RUNNERS = {
     "noistiod": run_noistiod,
     "timeout": run_timeout,
     "metric": run_metric,
+    "restart": run_restart,
+
+
+    "warn122": rotate_quiet("1.22.3"),
+    "warn124": rotate_quiet("1.24.3"),
 }
 
 
@@ -476,5 +528,37 @@ def test_module_through_ansible_playbook(world, tmp_path):
     assert "PRIVATE KEY" not in json.dumps(results)
 
 
+def test_restart_overlap_old_terminating_pod_is_no_evidence(world):
+    """During a rollout restart `app=istiod` lists the old, Terminating pod next to the new one. The
+    old one (self-signed) is neither judged nor counted; the new one loaded cacerts at start."""
+    scenario = world["restart"]
+    before = outcome(world, "restart", "before_restart")
+    assert "self_signed" in codes(before)
+    overlap = outcome(world, "restart", "overlap")
+    assert (scenario.overlap_old, True) in scenario.overlap_pods  # the check really ran in the overlap
+    assert overlap["terminating_pods"] == [scenario.overlap_old]
+    assert [p["name"] for p in overlap["pods"]] != [scenario.overlap_old] and len(overlap["pods"]) == 1
+    assert overlap["reloaded"] is True and overlap["pods"][0]["loaded_at_start"] is True, overlap["problems"]
+    assert "self_signed" not in codes(overlap)
+    after = outcome(world, "restart", "after_overlap")
+    assert after["terminating_pods"] == [] and after["reloaded"] is True
+    assert [p["name"] for p in after["pods"]] == [p["name"] for p in overlap["pods"]]
+
+
 def test_no_scenario_failed_to_run(world):
     assert not [name for name in SCENARIOS if world[name].error], [world[n].error for n in SCENARIOS]
+
+
+def test_log_level_above_info_fails_at_once_before_1_24(world):
+    result = outcome(world, "warn122")
+    assert result["reloaded"] is False and codes(result) == ["log_level_hides_reload"]
+    assert result["pods"][0]["log_level"] == "warn"
+    assert result["elapsed"] < 5  # at once, not after the 60 s timeout
+    assert "global.logging.level=default:info" in result["problems"][0]["fix"]
+    assert IstiodSim.of(world["warn122"].cluster).pods[result["pods"][0]["name"]].signing_serial == serial(INTER2)
+
+
+def test_log_level_above_info_is_proven_by_the_metric_on_1_24(world):
+    result = outcome(world, "warn124")
+    assert result["reloaded"] is True, json.dumps(result["problems"], indent=1)
+    assert result["pods"][0]["how"] == "metric" and result["pods"][0]["log_level"] == "warn"

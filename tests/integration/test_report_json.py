@@ -95,6 +95,12 @@ def test_report_json_per_cluster_and_fleet(kubesim_fleet_factory, tmp_path):  # 
     assert [r["name"] for r in view["rows"]] == ["cluster-3", "cluster-2", "cluster-1"]  # problems first
     assert view["rows"][2]["serial"] == states["cluster-1"]["serial"]
     assert view["fleet"]["fail"] == ["cluster-2", "cluster-3"]
+    # report.yml writes report.md and report.html from that same document.
+    md = (tmp_path / "out" / "report.md").read_text()
+    html_page = (tmp_path / "out" / "report.html").read_text()
+    assert md.startswith("# ") and all(name in md for name in fleet.names) and states["cluster-1"]["serial"] in md
+    assert html_page.startswith("<!DOCTYPE html>") and all(name in html_page for name in fleet.names)
+    assert "1 cluster(s) expire within 41d 16h" in md, md  # the 1000h threshold reached the renderer
 
     # Rendered again from the saved report.json, with every cluster down: no request reaches any cluster,
     # the entries are the saved ones (serials, problems, each cluster's checked_at), the source says so.
@@ -154,7 +160,7 @@ def test_misspelled_kubeconfig_is_unreachable_unknown_root_red_first_and_fails(k
     assert res.rc != 0, res.explain()
     failed = res.failed_tasks()
     assert [t for t, _h, _m in failed] == ["Fail when the fleet is not OK (report_fail_on_problems, default true)"]
-    assert failed[0][2].startswith("not OK: cluster-2 unreachable: Cannot read kubeconfig "), failed
+    assert failed[0][2].startswith("not OK: cluster-2 unreachable: Cannot read "), failed  # the loader's cause
     assert "kubeconfgi" in failed[0][2]  # the misspelled name, as the user wrote it
     assert "one shared root: unknown" in failed[0][2]
     # All three reports are written before the run fails.
@@ -162,7 +168,7 @@ def test_misspelled_kubeconfig_is_unreachable_unknown_root_red_first_and_fails(k
     entry = {c["name"]: c for c in report["clusters"]}["cluster-2"]
     assert entry["reachable"] is False
     cause = entry["unreachable_cause"]
-    assert cause.startswith("Cannot read kubeconfig ") and "kubeconfgi" in cause and "No such file" in cause, cause
+    assert cause.startswith("Cannot read ") and "kubeconfgi" in cause and "kubeconfig" in cause, cause
     assert entry["problems"] == ["cannot read this cluster: " + cause]
     assert report["fleet"]["unreachable"] == ["cluster-2"] and report["fleet"]["root_unknown"] == ["cluster-2"]
     assert report["fleet"]["root_consistent"] is None and report["fleet"]["ok"] is False

@@ -71,7 +71,8 @@ def env(tmp_path_factory):
         (playbooks / f"{role}.yml").write_text(SINGLE_ROLE.format(role=role))
     root = make_root(d / "pki")
     variables = {**FAST_VARS, "cert_manager_manifest_src": str(write_cert_manager_manifest(d)),
-                 "ca_setup_trust_source": "ca_keypair", "ca_setup_ca_cert": str(root.cert_path),
+                 "ca_setup_trust_source": "ca_keypair", "ca_setup_allow_root_key_in_cluster": True,
+                 "ca_setup_ca_cert": str(root.cert_path),
                  "ca_setup_ca_key": str(root.key_path)}
     yield {"fleet": fleet, "dir": playbooks, "vars": variables, "root": root, "tmp": d}
     fleet.stop()
@@ -92,7 +93,7 @@ def only_validation_ran(result) -> bool:
 
 @pytest.mark.parametrize("playbook,overrides,message", [
     ("ca_setup.yml", {"ca_setup_trust_source": "bogus"},
-     "value of ca_setup_trust_source must be one of: selfsigned, ca_keypair, issuer_ref, got: bogus"),
+     "value of ca_setup_trust_source must be one of: selfsigned, ca_keypair, offline_root, issuer_ref, got: bogus"),
     ("cert_manager.yml", {"cert_manager_install": "helm"}, "value of cert_manager_install must be one of"),
     ("istio.yml", {"istio_rollout_timeout": "soon"}, "istio_rollout_timeout"),
     ("ca_setup.yml", {"ca_setup_key_algorithm": "Ed25519"}, "value of ca_setup_key_algorithm must be one of"),

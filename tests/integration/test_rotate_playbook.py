@@ -1,18 +1,23 @@
 """playbooks/rotate.yml against a 3-cluster simulated fleet: the upstream tutorial's 1440h -> 720h
 change in canary-then-batches order, a re-run that changes nothing, and a forced renewal with an
 unchanged spec under transient API faults. Every test checks every cluster, not only the exit code.
+On fleets of their own: a run interrupted (SIGINT) right after the canary's change, and its rerun;
+the preflight of a fleet that was never deployed; a malformed request.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import threading
 import time
 
 import pytest
 
-from helpers_ansible import run_playbook
-from kubesim.fixtures import kubesim_module_fleet_factory  # noqa: F401  pylint: disable=unused-import
+from helpers_ansible import REPO, VENV_BIN, ansible_env, run_playbook
+from kubesim.fixtures import kubesim_fleet_factory, kubesim_module_fleet_factory  # noqa: F401  pylint: disable=unused-import
 import rotation_fleet as rf
 
 pytestmark = pytest.mark.slow
@@ -195,3 +200,109 @@ def test_forced_renewal_with_unchanged_spec_under_transient_faults(fleet, tmp_pa
     assert _last_request(fleet, "cluster-1", started) < min(batch_two)
     rows = {r["cluster"]: r for r in summary["clusters"]}
     assert all(rows[n]["status"] == "rotated" and rows[n]["reissue"] == "forced" for n in fleet.names), rows
+
+
+RECORD = "meshpki-istio-ca-rotation"
+
+
+def _record(fleet, name):
+    return (fleet[name].get("v1", "configmaps", rf.NS, RECORD) or {}).get("data") or {}
+
+
+def _journal(tmp_path):
+    out = {}
+    for path in sorted((tmp_path / "journal").glob("*.jsonl")):
+        out[path.stem] = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return out
+
+
+def test_interrupted_run_leaves_a_record_the_rerun_names(kubesim_fleet_factory, tmp_path):  # noqa: F811
+    """SIGINT right after cluster-1's change was applied (before its verification): the controller journal
+    and the cluster's record say how far it got; the rerun's summary and saved status name it as rotated
+    by a run that did not finish, verified now."""
+    # A slow Secret volume update keeps the interrupted run in cluster-1's verification long enough.
+    fleet = kubesim_fleet_factory(n_clusters=2, preinstall=("cert-manager",), propagation_delay=3.0)
+    fleet.root = rf.make_root()
+    rf.setup_ca(fleet, fleet.root)
+    before = {n: rf.cluster_state(fleet, n) for n in fleet.names}
+    extra = {"report_dir": str(tmp_path), "ca_rotation_duration": "720h", "ca_rotation_reload_timeout": 60}
+    (tmp_path / "vars.json").write_text(json.dumps(extra))
+    cmd = [str(VENV_BIN / "ansible-playbook"), "playbooks/rotate.yml", "-i", str(fleet.inventory),
+           "-e", "@%s" % (tmp_path / "vars.json")]
+    proc = subprocess.Popen(cmd, cwd=str(REPO), env=ansible_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        rf.wait_for(lambda: _record(fleet, "cluster-1").get("step") == "applied" or proc.poll() is not None,
+                    timeout=180, interval=0.05, what="cluster-1's change to be applied")
+        assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode != 0
+    assert not (tmp_path / "rotation-summary.json").exists()
+
+    # What the interrupted run left: in the cluster and in the run's journal on the controller.
+    left = _record(fleet, "cluster-1")
+    assert left["step"] == "applied" and left["old_serial"] == before["cluster-1"]["serial"]
+    assert left["new_serial"] == rf.cacerts_serial(fleet, "cluster-1") != before["cluster-1"]["serial"]
+    journals = _journal(tmp_path)
+    assert list(journals) == [left["run"]]
+    steps = [(e["cluster"], e["step"]) for e in journals[left["run"]]]
+    assert steps == [("cluster-1", "started"), ("cluster-1", "applied")]
+    assert _record(fleet, "cluster-2") == {}  # the canary's batch never ended: cluster-2 was not touched
+
+    res, summary = _rotate(fleet, tmp_path, ca_rotation_duration="720h")
+    assert res.rc == 0, res.explain()
+    after = rf.assert_fleet_sound(fleet, fleet.root.fingerprint)
+    rows = {r["cluster"]: r for r in summary["clusters"]}
+    one = rows["cluster-1"]
+    assert one["status"] == "unchanged" and one["new_serial"] == after["cluster-1"]["serial"] == left["new_serial"]
+    note = one["previous_run"]
+    assert note.startswith("rotated at %s by run %s that did not finish" % (left["at"], left["run"])), note
+    assert note.endswith("verified now"), note
+    assert any(line.startswith("cluster-1") and note in line for line in summary["lines"]), summary["lines"]
+    assert rows["cluster-2"]["status"] == "rotated" and rows["cluster-2"]["previous_run"] is None
+    assert summary["request"] == {"duration": "720h", "renew_before": None, "force": False}
+
+    saved = {c["name"]: c for c in json.loads((tmp_path / "fleet-status.json").read_text())["clusters"]}
+    assert saved["cluster-1"]["last_rotation"]["note"] == note
+    assert saved["cluster-1"]["last_rotation"]["run"] == left["run"]
+    assert saved["cluster-2"]["last_rotation"]["step"] == "verified" and saved["cluster-2"]["last_rotation"]["note"] is None
+    assert saved["cluster-2"]["certificate"]["duration"] == rows["cluster-2"]["duration"] == "720h"
+
+    # The rerun acknowledged the record, so the next run has nothing more to say about it.
+    acked = _record(fleet, "cluster-1")
+    assert acked["step"] == "verified" and acked["run"] == left["run"] and acked["verified_by"] == summary["run"]
+    journals = _journal(tmp_path)
+    assert [e["step"] for e in journals[summary["run"]] if e["cluster"] == "cluster-1"] == ["verified"]
+    assert [e["step"] for e in journals[summary["run"]] if e["cluster"] == "cluster-2"] == \
+        ["started", "applied", "verified"]
+
+
+def test_preflight_of_a_fleet_never_deployed_says_to_deploy(kubesim_fleet_factory, tmp_path):  # noqa: F811
+    """Rotate before deploy: istiod runs (label app=istiod) but there is no cacerts and no Certificate.
+    The finding names what is missing, not istiod."""
+    fleet = kubesim_fleet_factory(n_clusters=1, preinstall=("cert-manager", "istio"))
+    deployments = fleet["cluster-1"].list("apps/v1", "deployments", rf.NS)
+    assert any((d["metadata"].get("labels") or {}).get("app") == "istiod" for d in deployments)
+    res, _summary = _rotate(fleet, tmp_path, ca_rotation_duration="720h")
+    assert res.rc != 0
+    msg = rf.failures(res, "Stop unless every preflight check passed on every cluster of the play")["cluster-1"]
+    assert "cacerts does not exist in istio-system" in msg and "run deploy.yml first" in msg, msg
+    assert "istiod" not in msg, msg
+
+
+def test_malformed_duration_is_named_and_nothing_is_asked_of_a_cluster(fleet, tmp_path):
+    started = time.time()
+    res, _summary = _rotate(fleet, tmp_path, ca_rotation_duration="30d")
+    assert res.rc != 0
+    failures = rf.failures(res, "Stop unless every preflight check passed on every cluster of the play")
+    assert sorted(failures) == fleet.names, res.explain()
+    for msg in failures.values():
+        assert "ca_rotation_duration='30d' is not a Go duration" in msg and 'unknown unit "d"' in msg, msg
+    # Parsed once, by rotation_request: the malformed value never reached the certificate module (no dry run).
+    assert [n for n in fleet.names if _applies(fleet, n, started, dry_run=True)] == []
+    assert [r for c in fleet.clusters for r in c.requests if r["time"] >= started and r["method"] != "GET"] == []

@@ -94,7 +94,7 @@ def test_missing_role_argument_is_one_line_with_choices_and_example(fleet):
     out = res.stdout + res.stderr
     assert res.rc != 0, out
     assert ("ca_setup_trust_source (role ca_setup): missing, it is required. Accepts one of selfsigned, "
-            "ca_keypair, issuer_ref, for example -e ca_setup_trust_source=selfsigned") in out
+            "ca_keypair, offline_root, issuer_ref, for example -e ca_setup_trust_source=selfsigned") in out
     assert "argument_spec_data" not in out and "ca_setup_root_key_size" not in out  # not the whole spec
     assert len(out.splitlines()) < 40, out
     assert _requests_since(fleet, since) == []

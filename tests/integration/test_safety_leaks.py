@@ -41,6 +41,7 @@ def test_no_key_material_in_any_output(kubesim_fleet_factory, tmp_path):  # noqa
     outputs = []
     runs = [
         ("playbooks/deploy.yml", dict(common, cert_manager_install="existing", ca_setup_trust_source="ca_keypair",
+                                      ca_setup_allow_root_key_in_cluster=True,
                                       ca_setup_key_algorithm="ECDSA", ca_setup_key_size=256)),
         ("playbooks/rotate.yml", {"ca_rotation_duration": "720h", "ca_rotation_backup_mode": "both",
                                   "ca_rotation_backup_dir": str(tmp_path / "backups"),

@@ -9,7 +9,7 @@ import sys
 import threading
 
 from .fleet import Fleet
-from .manifests import COMPONENTS, DEFAULT_CERT_MANAGER_VERSION, DEFAULT_ISTIO_VERSION
+from .manifests import COMPONENTS, DEFAULT_CERT_MANAGER_VERSION, DEFAULT_ISTIO_VERSION, ISTIO_MANAGERS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,13 +21,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preinstall", default="", help=f"comma-separated components: {','.join(COMPONENTS)}")
     p.add_argument("--istio-version", default=DEFAULT_ISTIO_VERSION)
     p.add_argument("--cert-manager-version", default=DEFAULT_CERT_MANAGER_VERSION)
+    p.add_argument("--istio-managed-by", default="none", choices=ISTIO_MANAGERS,
+                   help="label the preinstalled istiod as this installer does (helm: the chart's labels)")
     p.add_argument("--propagation-delay", type=float, default=0.0,
                    help="seconds before a changed Secret reaches istiod's volume (simulated kubelet delay)")
+    p.add_argument("--propagation-jitter", type=float, default=0.0,
+                   help="up to this many more seconds per pod and change (seeded), on top of --propagation-delay")
     p.add_argument("--plain-http", action="store_true",
                    help="serve plain HTTP without authentication (default: HTTPS with a cluster CA, client "
                         "certificates and RBAC; also KUBESIM_PLAIN_HTTP=1)")
     p.add_argument("--anonymous-auth", action="store_true",
                    help="treat requests without credentials as system:anonymous instead of answering 401")
+    p.add_argument("--workloads", type=int, default=0,
+                   help="simulated sidecar workloads per cluster, doing mTLS handshakes in and across clusters; "
+                        "tally in WORKDIR/mtls-summary.json, failures in WORKDIR/mtls-failures.jsonl")
+    p.add_argument("--workload-cert-ttl", type=float, default=24 * 3600.0,
+                   help="workload certificate TTL in seconds the agents request (SECRET_TTL, default 24h)")
+    p.add_argument("--mtls-interval", type=float, default=5.0,
+                   help="seconds (simulated, which pass with real time) between rounds of handshakes")
     p.add_argument("--verbose", "-v", action="store_true")
     return p
 
@@ -45,6 +56,13 @@ def main(argv=None) -> int:
     if args.clusters < 1:
         print("kubesim: --clusters must be at least 1", file=sys.stderr)
         return 2
+    if args.propagation_jitter < 0:
+        print("kubesim: --propagation-jitter must be at least 0", file=sys.stderr)
+        return 2
+    if args.workloads < 0 or args.workload_cert_ttl <= 0 or args.mtls_interval <= 0:
+        print("kubesim: --workloads must be at least 0, --workload-cert-ttl and --mtls-interval above 0",
+              file=sys.stderr)
+        return 2
     stop = threading.Event()
 
     def on_signal(signum, _frame):
@@ -53,8 +71,11 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     fleet = Fleet(n_clusters=args.clusters, workdir=args.workdir, preinstall=components,
                   istio_version=args.istio_version, cert_manager_version=args.cert_manager_version,
-                  propagation_delay=args.propagation_delay, tls=False if args.plain_http else None,
-                  anonymous_auth=args.anonymous_auth)
+                  propagation_delay=args.propagation_delay,
+                  propagation_jitter=args.propagation_jitter, tls=False if args.plain_http else None,
+                  anonymous_auth=args.anonymous_auth, workloads=args.workloads,
+                  workload_cert_ttl=args.workload_cert_ttl, mtls_interval=args.mtls_interval,
+                  istio_managed_by=args.istio_managed_by)
     fleet.start()
     print(f"kubesim: {len(fleet)} clusters ready; kubeconfig {fleet.kubeconfig}; inventory {fleet.inventory}",
           flush=True)

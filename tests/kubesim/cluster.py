@@ -32,6 +32,7 @@ from .apiserver.verbs import Verbs
 from .apiserver.watch import EVENT_HISTORY, ListWatch
 from .clock import Scheduler, SimClock
 from .controllers.base import Controller
+from .controllers.mesh.access import MeshAccess
 from .util import deep_copy, rfc3339
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("kubesim.cluster")
 
 
-class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLifecycle, ListWatch, InternalAccess):
+class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLifecycle, ListWatch, InternalAccess,
+              MeshAccess):
     """A simulated Kubernetes cluster. Implements ``controllers.base.ClusterView``."""
 
     def __init__(self, name: str, *, fleet=None, options: Optional[dict] = None, controllers: bool = True,
@@ -107,6 +109,9 @@ class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLi
                     self.ca = ClusterCA()
                 context = self.ca.server_context()
             self.server = ClusterServer(self, port=port, ssl_context=context)
+            publisher = self.controller("root-ca-cert-publisher")
+            if publisher is not None:  # the cluster CA is known from now on
+                self.schedule(0, publisher.resync, key=f"__resync__/{publisher.name}/{id(publisher)}")
         self.server.start()
         return self
 
@@ -283,10 +288,18 @@ class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLi
                                                              {"type": "Hostname", "address": NODE_NAME}],
                            "capacity": {"cpu": "8", "memory": "32Gi", "pods": "250"},
                            "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "250"},
-                           "nodeInfo": {"kubeletVersion": KUBE_VERSION["gitVersion"],
+                           # v1.NodeSystemInfo: every field is required in the OpenAPI schema, so the Python
+                           # client's V1NodeSystemInfo refuses a Node without one (CoreV1Api().list_node())
+                           "nodeInfo": {"machineID": "6b2d1c3e9f0a4e1b8c7d5a4f3e2b1c0d",
+                                        "systemUUID": "9c1f2e3d-4b5a-4c6d-8e7f-0a1b2c3d4e5f",
+                                        "bootID": "0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f",
+                                        "kernelVersion": "6.1.0-kubesim",
+                                        "osImage": "kubesim (simulated)",
+                                        "containerRuntimeVersion": "containerd://1.7.13",
+                                        "kubeletVersion": KUBE_VERSION["gitVersion"],
                                         "kubeProxyVersion": KUBE_VERSION["gitVersion"],
-                                        "containerRuntimeVersion": "kubesim://0", "operatingSystem": "linux",
-                                        "architecture": "amd64", "osImage": "kubesim (simulated)"}}}
+                                        "operatingSystem": "linux", "architecture": "amd64"},
+                           "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}}}}
         with self._writing():
             self._create(rt, "v1", None, node, dry_run=False, manager="kubelet", admit=False, internal=True,
                          owned=True)

@@ -90,7 +90,9 @@ class Fleet:
                  cert_manager_version: str = DEFAULT_CERT_MANAGER_VERSION, propagation_delay: float = 0.0,
                  names: Optional[Sequence[str]] = None, sync_writes: bool = True, controllers: bool = True,
                  token: str = "kubesim", require_token: bool = False, tls: Optional[bool] = None,
-                 anonymous_auth: bool = False):
+                 anonymous_auth: bool = False, workloads: int = 0, workload_cert_ttl: float = 24 * 3600.0,
+                 workload_proxy_version: Optional[str] = None, mtls_interval: float = 5.0,
+                 propagation_jitter: float = 0.0, istio_managed_by: str = "none"):
         if isinstance(preinstall, str):
             preinstall = [p for p in preinstall.split(",") if p]
         self.names: List[str] = list(names) if names else [f"cluster-{i}" for i in range(1, n_clusters + 1)]
@@ -98,6 +100,7 @@ class Fleet:
         self.workdir = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="kubesim-"))
         self.preinstall = tuple(preinstall)
         self.istio_version = istio_version
+        self.istio_managed_by = istio_managed_by
         self.cert_manager_version = cert_manager_version
         self.propagation_delay = float(propagation_delay)
         self.token = token
@@ -105,8 +108,12 @@ class Fleet:
         self.tls = tls_default() if tls is None else bool(tls)
         self.ca = None  # apiserver.tls.ClusterCA, made at start when tls
         self._admin_credentials = None
+        if propagation_jitter < 0:
+            raise ValueError("propagation_jitter must be >= 0")
+        self.propagation_jitter = float(propagation_jitter)
         options = {"istio_version": istio_version, "cert_manager_version": cert_manager_version,
-                   "propagation_delay": self.propagation_delay, "preinstall": self.preinstall}
+                   "propagation_delay": self.propagation_delay, "propagation_jitter": self.propagation_jitter,
+                   "preinstall": self.preinstall}
         self.clusters: List[Cluster] = [Cluster(n, fleet=self, options=options, controllers=controllers,
                                                 sync_writes=sync_writes, tls=self.tls) for n in self.names]
         self._by_name: Dict[str, Cluster] = {c.name: c for c in self.clusters}
@@ -118,6 +125,13 @@ class Fleet:
                                                               uid=STATIC_TOKEN_USER)
             if require_token:
                 c.required_token = self.token_for(c.name)
+        if workloads < 0 or workload_cert_ttl <= 0 or mtls_interval <= 0:
+            raise ValueError("workloads must be >= 0, workload_cert_ttl and mtls_interval > 0")
+        self.workloads = int(workloads)
+        self.workload_cert_ttl = float(workload_cert_ttl)
+        self.workload_proxy_version = workload_proxy_version
+        self.mtls_interval = float(mtls_interval)
+        self.mesh = None  # controllers.mesh.MeshTraffic when workloads
         self.started = False
 
     # ------------------------------------------------------------ container protocol
@@ -177,8 +191,10 @@ class Fleet:
             self.clean_discovery_caches()
             for c in self.clusters:
                 _preinstall(c, self.preinstall, cert_manager_version=self.cert_manager_version,
-                            istio_version=self.istio_version)
+                            istio_version=self.istio_version, istio_managed_by=self.istio_managed_by)
             self.settle(settle_timeout)
+            if self.workloads:
+                self._start_workloads(settle_timeout)
             self._write_kubeconfig()
             self._write_inventory()
             Path(self.ready_file).write_text("".join(f"{c.name} {c.url}\n" for c in self.clusters))
@@ -189,6 +205,8 @@ class Fleet:
         return self
 
     def stop(self) -> None:
+        if self.mesh is not None:
+            self.mesh.stop()
         for c in self.clusters:
             c.stop()
         self.clean_discovery_caches()
@@ -207,6 +225,51 @@ class Fleet:
         """Advance every cluster's simulated clock."""
         for c in self.clusters:
             c.clock.advance(seconds, wait=False)
+        self.settle()
+
+    # ------------------------------------------------------------ simulated workloads and mTLS (controllers/mesh)
+
+    def _start_workloads(self, settle_timeout: float) -> None:
+        from .controllers.mesh.handshakes import MeshTraffic
+        from .controllers.mesh.workloads import WorkloadSim
+        sims = []
+        for c in self.clusters:
+            sim = WorkloadSim(self.workloads, ttl=self.workload_cert_ttl, proxy_version=self.workload_proxy_version)
+            c.workload_sim = sim
+            c.add_controller(sim)
+            sim.setup()
+            sims.append(sim)
+        self.settle(settle_timeout)
+        self.mesh = MeshTraffic(self, sims, workdir=self.workdir, interval=self.mtls_interval)
+        self.mesh.start()
+
+    def _need_mesh(self):
+        if self.mesh is None:
+            raise RuntimeError("this fleet has no simulated workloads (Fleet(workloads=N), kubesim --workloads N)")
+        return self.mesh
+
+    def mtls_summary(self) -> dict:
+        """The running tally: ``{"attempted": n, "failed": n, "since": ISO time, "rounds": n}``."""
+        return self._need_mesh().summary()
+
+    def mtls_failures(self) -> List[dict]:
+        """Every failed handshake since the tally began: ``{"time", "client", "server", "reason"}``."""
+        return self._need_mesh().failure_list()
+
+    def mtls_reset(self) -> dict:
+        """Start a new tally now (and truncate ``mtls-failures.jsonl``)."""
+        self._need_mesh().reset()
+        return self.mtls_summary()
+
+    def mtls_round(self) -> dict:
+        """Settle, run one round of handshakes now, return the summary."""
+        self.settle()
+        return self._need_mesh().round_now()
+
+    def restart_workloads(self, namespace: Optional[str] = None) -> None:
+        """``Cluster.restart_workloads`` on every cluster."""
+        for c in self.clusters:
+            c.restart_workloads(namespace, settle=False)
         self.settle()
 
     def clean_discovery_caches(self) -> None:

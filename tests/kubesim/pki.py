@@ -490,7 +490,9 @@ def parse_single_certificate_chain(certs: Sequence[x509.Certificate]) -> Tuple[b
     """ParseSingleCertificateChain/toBundleAndCA (cert-manager pkg/util/pki/parse_certificate_chain.go).
 
     Returns (chain_pem, ca_pem): the chain from the leaf up to the highest cert that is
-    not self-signed, and the self-signed root (or, without one, the highest cert).
+    not self-signed, and the self-signed root (or, without one, the highest cert). As upstream's
+    ``toBundleAndCA`` (pkg/util/pki/parse_certificate_chain.go), a lone certificate that is not
+    self-signed has no CA: ca_pem is empty then.
     """
     uniq: List[x509.Certificate] = []
     seen = set()
@@ -521,8 +523,9 @@ def parse_single_certificate_chain(certs: Sequence[x509.Certificate]) -> Tuple[b
     body = chain_certs[:-1]
     if body and not is_self_signed(top):
         body = body + [top]
-    chain_pem = certs_pem(body) if body else cert_pem(top)
-    return chain_pem, cert_pem(top)
+    if not body:
+        return cert_pem(top), (cert_pem(top) if is_self_signed(top) else b"")
+    return certs_pem(body), cert_pem(top)
 
 
 def fingerprint(cert: x509.Certificate) -> str:

@@ -207,3 +207,21 @@ def test_nothing_happens_while_the_controller_is_unavailable():
     from kubesim.tests_support_fakecluster import set_deployment_available
     set_deployment_available(f, "cert-manager", "cert-manager", True)
     wait_issued(f, "default", "c")
+
+
+def test_secret_annotation_lists_are_csv_escaped_and_issuer_kind_defaults(env):
+    """AnnotationsForCertificate writes every list with JoinWithEscapeCSV; issuer-kind is IssuerKind(ref)
+    (Issuer when unset) and issuer-group the raw group (empty when unset)."""
+    ensure_namespace(env, "csv")
+    env.client_create(issuer("ss-csv", {"selfSigned": {}}, namespace="csv"))
+    body = certificate("csv", "csv", "ss-csv", commonName="csv", dnsNames=["a.example", "b.example"],
+                       subject={"organizations": ["Acme, Inc.", 'Say "hi"', " lead", "Plain"]},
+                       privateKey={"algorithm": "ECDSA"})
+    body["spec"]["issuerRef"] = {"name": "ss-csv"}  # kind and group left to their defaults
+    env.client_create(body)
+    wait_issued(env, "csv", "csv")
+    ann = env.get("v1", "secrets", "csv", "csv")["metadata"]["annotations"]
+    # The order is the issued certificate's: Go puts the values in one DER SET, sorted by encoding.
+    assert ann["cert-manager.io/subject-organizations"] == '" lead",Plain,"Say ""hi""","Acme, Inc."'
+    assert ann["cert-manager.io/alt-names"] == "a.example,b.example"
+    assert ann["cert-manager.io/issuer-kind"] == "Issuer" and ann["cert-manager.io/issuer-group"] == ""

@@ -240,3 +240,39 @@ def test_signing_failure_sets_issuing_false_and_backs_off(f):
     f.jump(1900)
     f.advance(2)
     assert get_cert(f, "default", "fail")["status"]["failedIssuanceAttempts"] == 2
+
+
+def _request_names(f, ns, name):
+    return sorted(r["metadata"]["name"] for r in f.list(CM, "certificaterequests", ns)
+                  if (r["metadata"].get("annotations") or {}).get("cert-manager.io/certificate-name") == name)
+
+
+def test_revision_history_limit_one_deletes_the_current_request_during_a_renewal(f):
+    """revisionmanager counts every owned request, the in-flight one too: with revisionHistoryLimit 1 (the
+    v1.18+ default) the current-revision request is deleted while the renewal runs and Ready stays True."""
+    crt = _make(f, "gc", duration="2h", renewBefore="1h")
+    assert _request_names(f, "default", "gc") == ["gc-1"]
+    rt = dt.datetime.strptime(crt["status"]["renewalTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    f.jump((rt - f.now()).total_seconds() + 0.2)
+    seen = []
+
+    def in_flight():
+        now = get_cert(f, "default", "gc")
+        issuing = condition(now, "Issuing")
+        if issuing and issuing["status"] == "True":
+            seen.append((_request_names(f, "default", "gc"), condition(now, "Ready")["status"]))
+        return issued(f, "default", "gc", 2)
+    assert f.run_until(in_flight, 10, step=0.05)
+    assert (["gc-2"], "True") in seen  # gc-1 gone while gc-2 is still in flight, Ready still True
+    assert _request_names(f, "default", "gc") == ["gc-2"]
+
+
+def test_without_revision_history_limit_before_1_18_requests_are_kept():
+    f = new_fake("v1.17.4", istio=False)
+    f.client_create(issuer("ss", {"selfSigned": {}}))
+    f.client_create(certificate("keep", "default", "ss", commonName="keep", privateKey={"algorithm": "ECDSA"}))
+    wait_issued(f, "default", "keep")
+    _edit(f, "default", "keep", commonName="renamed")
+    wait_issued(f, "default", "keep", revision=2)
+    _settle(f, 1.0)
+    assert _request_names(f, "default", "keep") == ["keep-1", "keep-2"]

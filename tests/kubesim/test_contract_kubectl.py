@@ -1,7 +1,8 @@
 """Contract: kubectl (from the machine image) against kubesim.
 
-kubectl validates against OpenAPI unless told not to; kubesim serves none, so every
-apply passes ``--validate=false`` (kubectl's OpenAPI-based client-side validation).
+Plain ``kubectl apply -f`` runs as on a real cluster: kubectl 1.29+ sees ``fieldValidation`` in
+kubesim's OpenAPI v3 operations and leaves validation to the server (Strict). Only the oldest
+kubectl (≤ 1.28, which wants protobuf OpenAPI v2) still needs ``--validate=false``.
 """
 
 from __future__ import annotations
@@ -111,11 +112,11 @@ def test_get_and_discovery(fleet):
 
 def test_apply_create_reapply_wait_rollout_logs_delete(fleet, ns):
     manifest = DEPLOY.format(ns=ns) + "---\n" + SECRET.format(ns=ns, value="v1")
-    out = ok(fleet.kubectl("apply", "--validate=false", "-f", "-", input=manifest))
+    out = ok(fleet.kubectl("apply", "-f", "-", input=manifest))
     assert "deployment.apps/web created" in out and "secret/s1 created" in out
-    out = ok(fleet.kubectl("apply", "--validate=false", "-f", "-", input=manifest))
+    out = ok(fleet.kubectl("apply", "-f", "-", input=manifest))
     assert "deployment.apps/web unchanged" in out
-    out = ok(fleet.kubectl("apply", "--validate=false", "-f", "-", input=manifest.replace('"1"', '"2"')))
+    out = ok(fleet.kubectl("apply", "-f", "-", input=manifest.replace('"1"', '"2"')))
     assert "deployment.apps/web configured" in out
     dep = json.loads(ok(fleet.kubectl("get", "deployment", "web", "-n", ns, "-o", "json")))
     env = dep["spec"]["template"]["spec"]["containers"][0]["env"]
@@ -125,7 +126,9 @@ def test_apply_create_reapply_wait_rollout_logs_delete(fleet, ns):
     assert "successfully rolled out" in ok(fleet.kubectl("rollout", "status", "deployment/web", "-n", ns,
                                                          "--timeout=20s"))
     cl = fleet["cluster-1"]
-    pods = sorted(p["metadata"]["name"] for p in cl.list("v1", "pods", ns))
+    # the env change rolled the pods: those of the first template may still be Terminating
+    pods = sorted(p["metadata"]["name"] for p in cl.list("v1", "pods", ns) if not p["metadata"].get(
+        "deletionTimestamp"))
     assert len(pods) == 2
     table = ok(fleet.kubectl("get", "deployment", "web", "-n", ns)).splitlines()
     assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
@@ -136,9 +139,12 @@ def test_apply_create_reapply_wait_rollout_logs_delete(fleet, ns):
     # rollout restart changes the template: new pods with fresh, empty logs
     ok(fleet.kubectl("rollout", "restart", "deployment/web", "-n", ns))
     ok(fleet.kubectl("rollout", "status", "deployment/web", "-n", ns, "--timeout=20s"))
-    new_pods = sorted(p["metadata"]["name"] for p in cl.list("v1", "pods", ns))
+    listed = cl.list("v1", "pods", ns)
+    new_pods = sorted(p["metadata"]["name"] for p in listed if not p["metadata"].get("deletionTimestamp"))
     assert len(new_pods) == 2 and not set(new_pods) & set(pods)
     assert ok(fleet.kubectl("logs", new_pods[0], "-n", ns)) == ""
+    # the old pods terminate gracefully (pod strategy CheckGracefulDelete): kubectl wait sees them go
+    ok(fleet.kubectl("wait", "--for=delete", *("pod/" + p for p in pods), "-n", ns, "--timeout=20s"))
     out = ok(fleet.kubectl("delete", "-f", "-", input=manifest))
     assert 'deployment.apps "web" deleted' in out
     r = fleet.kubectl("get", "secret", "s1", "-n", ns)
@@ -156,12 +162,12 @@ data:
 
 
 def test_server_side_apply_conflict_and_force(fleet, ns):
-    ok(fleet.kubectl("apply", "--validate=false", "-f", "-", input=CONFIGMAP.format(ns=ns, value="a")))
-    r = fleet.kubectl("apply", "--server-side", "--validate=false", "-f", "-",
+    ok(fleet.kubectl("apply", "-f", "-", input=CONFIGMAP.format(ns=ns, value="a")))
+    r = fleet.kubectl("apply", "--server-side", "-f", "-",
                       input=CONFIGMAP.format(ns=ns, value="b"))
     assert r.returncode != 0
     assert "conflict" in r.stderr.lower() and "kubectl-client-side-apply" in r.stderr and ".data.key" in r.stderr
-    out = ok(fleet.kubectl("apply", "--server-side", "--force-conflicts", "--validate=false", "-f", "-",
+    out = ok(fleet.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-",
                            input=CONFIGMAP.format(ns=ns, value="b")))
     assert "serverside-applied" in out
     cm = json.loads(ok(fleet.kubectl("get", "configmap", "cm1", "-n", ns, "-o", "json", "--show-managed-fields")))
@@ -173,16 +179,16 @@ def test_server_side_apply_conflict_and_force(fleet, ns):
     # PATCHing metadata.managedFields; the server must honour client-supplied managedFields
     assert "kubectl-client-side-apply" not in owners
     # same values from a second manager: shared ownership, no conflict
-    ok(fleet.kubectl("apply", "--server-side", "--field-manager=other", "--validate=false", "-f", "-",
+    ok(fleet.kubectl("apply", "--server-side", "--field-manager=other", "-f", "-",
                      input=CONFIGMAP.format(ns=ns, value="b")))
 
 
 def test_crd_established_and_custom_resource(fleet, ns):
-    ok(fleet.kubectl("apply", "--validate=false", "-f", "-", input=CRD))
+    ok(fleet.kubectl("apply", "-f", "-", input=CRD))
     ok(fleet.kubectl("wait", "--for=condition=Established", "crd/gadgets.example.com", "--timeout=20s"))
     cr = f"apiVersion: example.com/v1\nkind: Gadget\nmetadata: {{name: g1, namespace: {ns}}}\nspec: {{size: 1}}\n"
-    assert "gadget.example.com/g1 created" in ok(fleet.kubectl("apply", "--validate=false", "-f", "-", input=cr))
-    out = ok(fleet.kubectl("apply", "--validate=false", "-f", "-", input=cr.replace("size: 1", "size: 2")))
+    assert "gadget.example.com/g1 created" in ok(fleet.kubectl("apply", "-f", "-", input=cr))
+    out = ok(fleet.kubectl("apply", "-f", "-", input=cr.replace("size: 1", "size: 2")))
     assert "configured" in out
     got = json.loads(ok(fleet.kubectl("get", "gd", "g1", "-n", ns, "-o", "json")))
     assert got["spec"] == {"size": 2} and got["metadata"]["generation"] == 2
@@ -197,7 +203,7 @@ def test_crd_established_and_custom_resource(fleet, ns):
 def test_wait_times_out_for_never_ready(fleet, ns):
     manifest = DEPLOY.format(ns=ns).replace("  name: web\n", "  name: web\n  annotations:\n"
                                             "    kubesim.io/never-ready: \"true\"\n", 1)
-    ok(fleet.kubectl("apply", "--validate=false", "-f", "-", input=manifest))
+    ok(fleet.kubectl("apply", "-f", "-", input=manifest))
     r = fleet.kubectl("wait", "--for=condition=Available", "deployment/web", "-n", ns, "--timeout=1s")
     assert r.returncode != 0 and "timed out" in r.stderr
 

@@ -197,7 +197,8 @@ def test_watch_initial_added_and_modified(api, ns):
     t = threading.Thread(target=writer)
     t.start()
     w = k8s_watch.Watch()
-    for ev in w.stream(core.list_namespaced_config_map, ns, timeout_seconds=5):
+    # every namespace also holds kube-root-ca.crt (the root CA publisher): watch w1 alone
+    for ev in w.stream(core.list_namespaced_config_map, ns, field_selector="metadata.name=w1", timeout_seconds=5):
         seen.append((ev["type"], ev["object"].metadata.name, (ev["object"].data or {}).get("a")))
         if ev["type"] == "DELETED":
             w.stop()

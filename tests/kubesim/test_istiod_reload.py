@@ -28,13 +28,13 @@ def pki_set():
             "root2": make_ca("Other Root")}
 
 
-def _started(version="1.22.3", env=None, delay=1.0, material=None, pki_set=None):
+def _started(version="1.22.3", env=None, delay=1.0, material=None, pki_set=None, args=None):
     f = new_fake(None, propagation_delay=delay)
     ensure_namespace(f, "istio-system")
     ensure_namespace(f, "apps")
     root, inter = pki_set["root"], pki_set["int1"]
     put_cacerts(f, material or tls_cacerts(inter, root.pem))
-    istiod_pod(f, version, env)
+    istiod_pod(f, version, env, args=args)
     f.advance(0.5)
     return f
 
@@ -115,7 +115,7 @@ def test_propagation_delay_is_honoured(pki_set):
 
 
 @pytest.mark.parametrize("version,text", [
-    ("1.19.10", "warn\tUpdating new ROOT-CA not supported"),
+    ("1.19.10", "info\tUpdating new ROOT-CA not supported"),  # log.Info before multi-root (1.20)
     ("1.22.3", "warn\tMulti root is disabled, updating new ROOT-CA not supported"),
 ])
 def test_root_change_is_refused(pki_set, version, text):
@@ -253,13 +253,16 @@ def test_expiry_metric_refresh(pki_set, version, refreshed):
     assert f"citadel_server_cert_chain_expiry_timestamp {go_float(pki.not_after(expect.cert).timestamp())}\n" in body
 
 
-def test_dns_cert_not_after_clamped_from_1_31(pki_set):
-    f = _started("1.31.0", pki_set=pki_set)
+@pytest.mark.parametrize("version,clamped", [("1.31.0", True), ("1.30.0", True), ("1.29.3", True),
+                                              ("1.29.2", False), ("1.28.7", True), ("1.28.6", False)])
+def test_dns_cert_not_after_clamped_per_backport(pki_set, version, clamped):
+    # PR #59766 (1.31) and its backports #59958 (1.30.0), #59957 (1.29.3), #59956 (1.28.7)
+    f = _started(version, pki_set=pki_set)
     leaf = _sim(f).pods["istiod-1"].dns_chain[0]
-    assert pki.not_after(leaf) == pki.not_after(pki_set["int1"].cert)
-    f = _started("1.30.2", pki_set=pki_set)
-    leaf = _sim(f).pods["istiod-1"].dns_chain[0]
-    assert pki.not_after(leaf) - pki.not_before(leaf) > dt.timedelta(days=3000)
+    if clamped:
+        assert pki.not_after(leaf) == pki.not_after(pki_set["int1"].cert)
+    else:
+        assert pki.not_after(leaf) - pki.not_before(leaf) > dt.timedelta(days=3000)
 
 
 def test_path_length_constraint_is_enforced_on_reload(pki_set):
@@ -282,3 +285,28 @@ def test_path_length_constraint_is_enforced_on_reload(pki_set):
     assert go_verify(low.cert, [mid.cert], [root0.cert], f.now()) == (
         'x509: certificate signed by unknown authority (possibly because of "x509: too many intermediates for path '
         'length constraint" while trying to verify candidate authority certificate "Strict Root")')
+
+
+@pytest.mark.parametrize("args,has_info", [
+    (["discovery", "--log_output_level=default:info"], True),
+    (["discovery", "--log_output_level=default:warn"], False),
+    (["discovery", "--log_output_level", "warn"], False),  # a bare level is the default scope's
+    (["discovery", "--log_output_level=ads:debug,default:error"], False),
+    (["discovery", "--log_output_level=ads:warn"], True),  # other scopes do not hide the default one
+])
+def test_log_output_level_hides_the_info_lines(pki_set, args, has_info):
+    """istio pkg/log drops lines below a scope's level: at warn, no marker and no x509 cert lines."""
+    f = _started("1.22.3", pki_set=pki_set, args=args)
+    put_cacerts(f, tls_cacerts(pki_set["int2"], pki_set["root"].pem))
+    f.advance(2)
+    log = pod_log(f, "istiod-1")
+    assert (any(MARKER in line for line in log)) is has_info
+    assert (any("x509 cert - Issuer" in line for line in log)) is has_info
+    assert _sim(f).pods["istiod-1"].signing_serial == pki.serial_hex(pki_set["int2"].cert)  # reloaded all the same
+    # Warnings still reach the log at warn: a refused root change is visible.
+    other = make_ca("Intermediate CA", pki_set["root2"])
+    put_cacerts(f, tls_cacerts(other, pki_set["root2"].pem))
+    f.advance(2)
+    refused = [line for line in pod_log(f, "istiod-1")
+               if line.endswith("Multi root is disabled, updating new ROOT-CA not supported")]
+    assert len(refused) == (0 if args[-1].endswith(":error") else 1)  # a warn line, dropped only at error

@@ -184,27 +184,27 @@ def test_upstream_tutorial_with_kubectl(fleet, tmp_path):
     cluster = fleet["cluster-1"]
 
     # 1. root of trust and CA ClusterIssuer
-    out = kubectl(fleet, "apply", "--validate=false", "-f", "-", stdin=CA_SETUP).stdout
+    out = kubectl(fleet, "apply", "-f", "-", stdin=CA_SETUP).stdout
     assert "certificate.cert-manager.io/root-ca created" in out
     kubectl(fleet, "wait", "--for=condition=Ready", "certificate/root-ca", "-n", "cert-manager", "--timeout=30s")
     kubectl(fleet, "wait", "--for=condition=Ready", "clusterissuer/root-ca", "--timeout=30s")
 
     # 2. the intermediate for Istio
     kubectl(fleet, "create", "namespace", "istio-system")
-    kubectl(fleet, "apply", "--validate=false", "-f", "-", stdin=CACERTS.format(duration="1440h"))
+    kubectl(fleet, "apply", "-f", "-", stdin=CACERTS.format(duration="1440h"))
     kubectl(fleet, "wait", "--for=condition=Ready", "certificate/cacerts", "-n", "istio-system", "--timeout=30s")
     first = pki.load_certs(secret_pem(fleet, "istio-system", "cacerts", "tls.crt"))[0]
     assert pki.not_after(first) - pki.not_before(first) == dt.timedelta(hours=1440)
 
     # 3. istiod with hot reload switched on
-    kubectl(fleet, "apply", "--validate=false", "-f", "-", stdin=istiod_manifest())
+    kubectl(fleet, "apply", "-f", "-", stdin=istiod_manifest())
     kubectl(fleet, "-n", "istio-system", "rollout", "status", "deploy/istiod", "--timeout=60s")
     assert poll(lambda: "Istiod CA has started" in istiod_log(fleet))
     logs = kubectl(fleet, "-n", "istio-system", "logs", "deploy/istiod").stdout
     assert "Use local CA certificate" in logs and "Added cacerts files watcher at ./etc/cacerts" in logs
 
     # 4. change the duration to 720h: cert-manager re-issues, istiod reloads
-    kubectl(fleet, "apply", "--validate=false", "-f", "-", stdin=CACERTS.format(duration="720h"))
+    kubectl(fleet, "apply", "-f", "-", stdin=CACERTS.format(duration="720h"))
     assert poll(lambda: (cluster.get("cert-manager.io/v1", "certificates", "istio-system", "cacerts")["status"]
                          .get("revision")) == 2, 30)
     assert kubectl(fleet, "get", "certificate", "cacerts", "-n", "istio-system", "-o",
@@ -226,7 +226,7 @@ def test_upstream_tutorial_with_kubectl(fleet, tmp_path):
     assert [st.signing_serial for st in sim.pods.values()] == [pki.serial_hex(second)]
 
     # 5. the chain verifies with openssl: root → intermediate → a leaf issued from cacerts
-    kubectl(fleet, "apply", "--validate=false", "-f", "-", stdin=WORKLOAD)
+    kubectl(fleet, "apply", "-f", "-", stdin=WORKLOAD)
     kubectl(fleet, "wait", "--for=condition=Ready", "certificate/workload", "-n", "istio-system", "--timeout=30s")
     root = tmp_path / "root.pem"
     inter = tmp_path / "intermediate.pem"

@@ -432,14 +432,17 @@ def secret_data(fake: FakeCluster, namespace: str, name: str) -> Dict[str, bytes
     return {k: base64.b64decode(v) for k, v in (sec.get("data") or {}).items()}
 
 
-def istiod_pod(fake: FakeCluster, version: str = "1.22.3", env: Optional[dict] = None, name: str = "istiod-1") -> str:
+def istiod_pod(fake: FakeCluster, version: str = "1.22.3", env: Optional[dict] = None, name: str = "istiod-1",
+               args: Optional[list] = None) -> str:
     """An istiod Pod as the Deployment controller and kubelet would leave it (Running)."""
     ensure_namespace(fake, "istio-system")
     env_list = [{"name": k, "value": v} for k, v in (env or {}).items()]
+    container = {"name": "discovery", "image": f"docker.io/istio/pilot:{version}", "env": env_list}
+    if args is not None:
+        container["args"] = list(args)
     fake.create({"apiVersion": "v1", "kind": "Pod",
                  "metadata": {"name": name, "namespace": "istio-system", "labels": {"app": "istiod"}},
-                 "spec": {"containers": [{"name": "discovery", "image": f"docker.io/istio/pilot:{version}",
-                                          "env": env_list}]},
+                 "spec": {"containers": [container]},
                  "status": {"phase": "Running",
                             "conditions": [{"type": "Ready", "status": "True"},
                                            {"type": "ContainersReady", "status": "True"}],

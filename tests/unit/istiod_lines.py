@@ -96,7 +96,7 @@ def text(lines) -> str:
 
 
 def pod(name="istiod-abc-1", version="1.22.3", started=None, revision=None, env=None, namespace="istio-system",
-        phase="Running", deleting=False, uid=None) -> dict:
+        phase="Running", deleting=False, uid=None, args=None) -> dict:
     """An istiod Pod object as the API returns it."""
     labels = {"app": "istiod"}
     if revision:
@@ -110,6 +110,8 @@ def pod(name="istiod-abc-1", version="1.22.3", started=None, revision=None, env=
         meta["deletionTimestamp"] = ts(started or datetime.datetime.now(UTC), nanos=False)
     container = {"name": "discovery", "image": "docker.io/istio/pilot:%s" % version if version else "pilot",
                  "env": [{"name": k, "value": v} for k, v in (env or {}).items()]}
+    if args is not None:
+        container["args"] = list(args)
     status = {"phase": phase}
     if started is not None:
         status["startTime"] = ts(started, nanos=False)

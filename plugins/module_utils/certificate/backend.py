@@ -27,6 +27,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import datetime
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import backup as backup_model
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import merge as merge_model
@@ -39,6 +40,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.secret_leaf 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.renew import trigger
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.wait import Waiter
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import webhook_version as webhook_release
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
 
 API = "cert-manager.io/v1"
@@ -94,6 +96,7 @@ class CertificateBackend(object):
         self.path = object_path(API, "certificates", self.namespace, self.name)
         self.waiter_factory = waiter_factory
         self._seen = None  # (live Certificate or None,) once read
+        self._doubt = None  # why the re-issue prediction is uncertain (backup=true then backs up anyway)
         self.warnings = []  # for module.warn(); exit_json(warnings=...) is deprecated in ansible-core 2.19
 
     # -- API calls with this module's error translation ------------------------------------------------------------
@@ -146,6 +149,7 @@ class CertificateBackend(object):
                                            "%s-%d" % (self.name, cst.revision(live)))
                 request, known = self._call(self.client.get_or_none, request_path), True
             reasons = reissue_model.cert_manager_reasons(changed, applied.get("spec"), request, request_known=known)
+            self._doubt = reissue_model.prediction_doubt(changed, live, request, known)
         if renew == "true":
             return "forced", ["renew=true: re-issue triggered like cmctl renew"] + reasons, True
         if renew == "auto":
@@ -205,7 +209,7 @@ class CertificateBackend(object):
         else:
             dry = self._apply(live, body, True, skip)
             plan = self._reissue_plan(live, dry, (live.get("spec") or {}) != (dry.get("spec") or {}))
-            reissue_expected = plan[0] != "none"
+            reissue_expected = plan[0] != "none" or self._doubt is not None  # uncertain: back up anyway
         if not reissue_expected:
             return None, NO_BACKUP_NEEDED, plan
         source = self._secret(spec.get("secretName"))
@@ -218,7 +222,7 @@ class CertificateBackend(object):
 
     def _backup_preview(self, secret, spec, live, reissue):
         """Check mode: which backup a real run would write (name only), or why none."""
-        if reissue == "none":
+        if reissue == "none" and self._doubt is None:
             return NO_BACKUP_NEEDED
         where = "Secret %s/%s" % (self.namespace, spec.get("secretName"))
         if secret is None:
@@ -231,6 +235,7 @@ class CertificateBackend(object):
                                                             facts["serial"]))
 
     def present(self):
+        self._horizon_seconds()  # bad input fails before anything is read or changed
         spec, live = self._spec_and_live()
         skip = bool(self.params.get("merge_live_spec")) and spec == (live.get("spec") or {})
         body = {"apiVersion": API, "kind": "Certificate",
@@ -249,10 +254,31 @@ class CertificateBackend(object):
         secret = None
         if self.params.get("check_root_policy"):
             result["root_policy"] = root_policy.check(self.client, self.namespace, self.name, result["spec"],
-                                                      self.params.get("cluster_resource_namespace") or "cert-manager")
+                                                      self.params.get("cluster_resource_namespace") or "cert-manager",
+                                                      self._next_rotation(result))
         seen = self._what_was_seen()
         result.update(exists=seen["exists"], live_spec=seen["live_spec"])
         return result
+
+    def _next_rotation(self, result):
+        """When this Certificate is next re-issued: ``root_renewal_horizon`` from now if later, else its renewalTime."""
+        status = result.get("status") or {}
+        scheduled = root_policy.parse_time(status.get("renewalTime") or status.get("notAfter"))
+        seconds = self._horizon_seconds()
+        if seconds:
+            until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+            scheduled = max(scheduled, until) if scheduled else until
+        return scheduled
+
+    def _horizon_seconds(self):
+        """``root_renewal_horizon`` in seconds (0 when unset); a bad value fails before any request."""
+        horizon = self.params.get("root_renewal_horizon")
+        if not horizon:
+            return 0
+        try:
+            return go_duration.parse(horizon) / 1e9
+        except go_duration.GoDurationError as exc:
+            raise CertificateError("root_renewal_horizon: %s; give a Go duration such as 2160h." % exc)
 
     def _finish_backup(self, result, secret, live, backup, note):
         """After the change: prune old copies (or, in check mode, name the copy a real run would write)."""
@@ -290,7 +316,8 @@ class CertificateBackend(object):
             obj = self._waiter().wait(obj, expectation)
         secret = self._secret(after_spec.get("secretName"))
         result = self._report(obj, after_spec, secret)
-        result.update(changed=spec_changed or force, reissue=reissue, reissue_reasons=reasons)
+        result.update(changed=spec_changed or force, reissue=reissue, reissue_reasons=reasons,
+                      reissue_uncertain=self._doubt)
         if self.check_mode:
             result["status"] = cst.status_of(live) if live is not None else None
         else:

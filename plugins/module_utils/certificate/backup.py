@@ -23,12 +23,12 @@ __metaclass__ = type
 import base64
 import binascii
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, K8sApiError, X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import analyze_chain, key_matches
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import rfc4514, serial_hex
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import load_certificates, load_private_key
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601, utcnow
 
 BACKUP_LABEL = "meshpki.istio_ca/backup-of"
 MANAGED_BY = ("app.kubernetes.io/managed-by", "meshpki.istio_ca")
@@ -36,28 +36,61 @@ PREFIX = "meshpki.istio_ca/"
 
 
 def backup_name(secret_name, revision, serial):
-    """``<secretName>-backup-r<revision or 0>-<first 12 hex of the serial>``."""
+    """``<secretName>-backup-r<revision or 0>-<first 12 hex of the serial>``: the one naming rule of backups.
+
+    The certificate module names its in-cluster copy so, and roles/ca_rotation's controller copy is this
+    name plus ``.yml.vault`` (filter ``backup_name``), so the two copies of one rotation share a name.
+    """
+    serial = str(serial or "").lower()
+    if not serial:
+        raise CertificateError("A backup name needs the serial of the certificate it holds.")
     return "%s-backup-r%d-%s" % (secret_name, int(revision or 0), serial[:12])
 
 
-def backups_to_prune(secrets, secret_name, keep=5, new=None):
-    """Names of the backup Secrets of ``secret_name`` to delete so that ``keep`` remain with ``new``.
+def newest_first(entries):
+    """``(created, name)`` pairs, newest first: the one order of backups (creation time, then name).
 
-    Only metadata is read. Backups are those labelled ``meshpki.istio_ca/backup-of=<secret_name>``;
-    the newest (creationTimestamp, then name) are kept, ``new`` (the backup just written) always
-    counts as one. ``keep`` 0 (or less) keeps everything.
+    RFC 3339 UTC times (``metadata.creationTimestamp``) and file mtimes both sort by value; the name
+    breaks ties of the same second, so the order never depends on the API's list order.
+    """
+    return sorted(entries, key=lambda entry: (entry[0], entry[1]), reverse=True)
+
+
+def backups_of(secrets, secret_name):
+    """``(creationTimestamp, name)`` of the Secrets labelled ``meshpki.istio_ca/backup-of=<secret_name>``.
+
+    Only metadata is read; the Secrets' data (key material) is never looked at.
+    """
+    found = []
+    for sec in secrets or []:
+        meta = (sec or {}).get("metadata") or {}
+        if (meta.get("labels") or {}).get(BACKUP_LABEL) == secret_name and meta.get("name"):
+            found.append((meta.get("creationTimestamp") or "", meta.get("name")))
+    return found
+
+
+def newest_backup(secrets, secret_name):
+    """Name of the newest backup Secret of ``secret_name`` (what restore.yml's ``latest`` means), or ``""``."""
+    ordered = newest_first(backups_of(secrets, secret_name))
+    return ordered[0][1] if ordered else ""
+
+
+def to_prune(entries, keep=5, new=None):
+    """Names of ``(created, name)`` entries to delete so that ``keep`` remain, ``new`` (just written) counting as one.
+
+    ``keep`` 0 (or less) keeps everything; ``new`` itself is never returned.
     """
     keep = int(keep)
     if keep <= 0:
         return []
-    found = []
-    for sec in secrets or []:
-        meta = (sec or {}).get("metadata") or {}
-        if (meta.get("labels") or {}).get(BACKUP_LABEL) == secret_name and meta.get("name") != new:
-            found.append((meta.get("creationTimestamp") or "", meta.get("name")))
-    found.sort(reverse=True)
+    ordered = [entry for entry in newest_first(entries) if entry[1] != new]
     room = keep - 1 if new else keep
-    return [entry[1] for entry in found[max(room, 0):]]
+    return [entry[1] for entry in ordered[max(room, 0):]]
+
+
+def backups_to_prune(secrets, secret_name, keep=5, new=None):
+    """Names of the backup Secrets of ``secret_name`` to delete so that ``keep`` remain with ``new``."""
+    return to_prune(backups_of(secrets, secret_name), keep, new)
 
 
 def _decoded(data, key, where):
@@ -82,14 +115,14 @@ def describe(data, where, now=None):
         key = load_private_key(_decoded(data, "tls.key", where), "%s key tls.key" % where)
         matches = key_matches(key, certs[0])
         key = None  # drop the parsed key at once
-        chain = analyze_chain(certs, roots, None, now or utcnow(), source="tls.crt", roots_source="ca.crt")
+        chain = analyze_chain(certs, roots, None, now or rfc3339.now(), source="tls.crt", roots_source="ca.crt")
     except X509Error as exc:
         raise CertificateError("%s cannot be backed up: %s; nothing was changed." % (where, exc.message))
     if not matches:
         raise CertificateError("%s cannot be backed up restorably: its tls.key does not belong to the first "
                                "certificate of tls.crt; nothing was changed. Repair the Secret first." % where)
     leaf = certs[0]
-    return {"serial": serial_hex(leaf), "not_after": iso8601(leaf.not_valid_after_utc),
+    return {"serial": serial_hex(leaf), "not_after": rfc3339.format(leaf.not_valid_after_utc),
             "subject": rfc4514(leaf.subject), "root_fingerprint": chain["root_fingerprint_sha256"] or ""}
 
 

@@ -8,12 +8,22 @@ Model (docs/upstream/cert-manager.md#reissue-triggers, the trigger policy chain)
 - privateKey algorithm/size (with defaults) -> SecretMismatch, read from the key in the Secret;
 - with the current-revision CertificateRequest ``<name>-<revision>`` present: SANs, commonName, subject,
   literalSubject, isCA, usages, otherNames -> RequestChanged; ``duration`` only when *both* the CR and the
-  new spec set it (the CR copies spec.duration verbatim, unset stays unset);
+  new spec set it (the CR copies spec.duration verbatim, unset stays unset); ``usages`` raw, exactly as
+  cert-manager's ``RequestMatchesSpec`` (``pkg/util/pki/match.go``, ``util.EqualKeyUsagesUnsorted``)
+  compares the request's usages, which ``createNewCertificateRequest``
+  (``pkg/controller/certificates/requestmanager/requestmanager_controller.go``) copies verbatim from
+  ``crt.Spec.Usages``: no defaults, no implied ``cert sign`` for isCA, so unset -> the explicit defaults
+  re-issues;
 - with that CR gone: only the SANs/commonName are compared with the issued certificate;
 - renewBefore, renewBeforePercentage, renewal, secretTemplate, privateKey.encoding/rotationPolicy,
   revisionHistoryLimit, additionalOutputFormats, keystores: never a re-issue.
 Values are compared the way cert-manager does: lists unordered, durations by value (720h == 720h0m0s),
-defaults applied (usages, key algorithm/size, issuer kind/group).
+defaults applied only where cert-manager applies them (key algorithm/size, issuer kind/group; never usages).
+
+A prediction is *uncertain* (``prediction_doubt``) when it rests on something the module cannot read:
+the current-revision request is gone (revisionHistoryLimit garbage collection, from cert-manager 1.18
+with a default limit of 1, deletes it while a renewal is in flight) or an issuance is in flight (the
+request manager compares the in-flight request with the new spec and replaces it). Callers back up then.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,7 +33,6 @@ __metaclass__ = type
 import json
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration as gd
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.spec import DEFAULT_USAGES
 
 SAN_FIELDS = ("commonName", "dnsNames", "ipAddresses", "uris", "emailAddresses")
 REQUEST_ONLY_FIELDS = ("otherNames", "subject", "literalSubject", "isCA", "usages", "duration")
@@ -58,10 +67,8 @@ def normalized(spec, field):
     if field in ("isCA", "encodeUsagesInRequest"):
         return bool(spec.get(field))
     if field == "usages":
-        usages = set(spec.get("usages") or DEFAULT_USAGES)
-        if spec.get("isCA"):
-            usages.add("cert sign")  # KeyUsagesForCertificateOrCertificateRequest
-        return sorted(usages)
+        # Raw, duplicates kept: util.EqualKeyUsagesUnsorted sorts copies and compares them element-wise.
+        return sorted(spec.get("usages") or [])
     if field == "subject":
         subject = spec.get("subject") or {}
         return dict((k, _sorted(v) if isinstance(v, list) else v) for k, v in subject.items() if v)
@@ -115,6 +122,28 @@ def cert_manager_reasons(changed, new, request, request_known=True):
                 reasons.append("SecretMismatch: spec.%s differs from the issued certificate (no current "
                                "CertificateRequest to compare with)" % field)
     return reasons
+
+
+def prediction_doubt(changed, live, request, request_known):
+    """Why the re-issue prediction cannot be trusted (a sentence), or None when it can.
+
+    ``live`` is the Certificate as read; ``request``/``request_known`` as for cert_manager_reasons.
+    Uncertain: an issuance in flight (Issuing=True: cert-manager's request manager compares the in-flight
+    request with the new spec and replaces it, ``deleteRequestsNotMatchingSpec``), or a request-only field
+    changed while the current-revision request could not be read (garbage-collected by the revision
+    manager, ``pkg/controller/certificates/revisionmanager``, or never named ``<name>-<revision>``).
+    """
+    if not changed:
+        return None
+    conditions = ((live or {}).get("status") or {}).get("conditions") or []
+    if any(c.get("type") == "Issuing" and c.get("status") == "True" for c in conditions):
+        return ("an issuance is in flight (Issuing=True): cert-manager compares its request with the new spec "
+                "and may replace it")
+    if request_known and request is None and any(f in changed for f in REQUEST_ONLY_FIELDS):
+        return ("the current CertificateRequest is gone (revisionHistoryLimit garbage collection), so "
+                "cert-manager's own comparison for spec.%s cannot be read" % ", spec.".join(
+                    f for f in changed if f in REQUEST_ONLY_FIELDS))
+    return None
 
 
 def auto_renew_reason(changed, cert_manager_will_reissue, previously_issued):

@@ -14,19 +14,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import status as cst
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, K8sApiError
 
 MAX_CONFLICTS = 5
 
 
-def _utcnow():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def trigger(client, path, obj, now=_utcnow):
+def trigger(client, path, obj, now=rfc3339.now):
     """Write the manual trigger on ``obj`` (fresh from the API) to ``path``/status; return the stored object."""
     for _attempt in range(MAX_CONFLICTS):
         try:

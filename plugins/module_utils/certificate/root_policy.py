@@ -19,11 +19,22 @@ How (read only, also in check mode; the same steps as the former roles/ca_rotati
 4. GET that Certificate's issuer: spec.selfSigned makes it a root (docs/upstream/cert-manager.md#selfsigned-issuer), and then
    rotationPolicy must be Never.
 A read that fails (403, 404, ...) becomes a warning and ``checked: false``; it never fails the task.
+
+Root renewal (``renewal_problem``): rotationPolicy Never keeps the root's key, but a renewal still
+re-signs the root with a new serial and validity; the CA issuer then writes those new root bytes into
+every later ``ca.crt``, and istiod compares root bytes exactly (``bytes.Equal`` in ``handleEvent``,
+``pilot/pkg/bootstrap/istio_ca.go``): "Multi root is disabled, updating new ROOT-CA not supported", the
+reload is aborted and istiod keeps the old intermediate (docs/upstream/istiod.md#root-comparison). So a
+cert-manager-made root must not renew before the next rotation: ``renewal.policy: Disabled`` where the
+CRD has it (cert-manager 1.21+, ``renewal_guard``; no renewalTime is then set, ``pkg/util/pki/renewaltime.go``),
+else a duration far beyond the fleet's horizon, checked through the root's ``status.renewalTime``.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import datetime
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
@@ -31,6 +42,8 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors imp
 API = "cert-manager.io/v1"
 GROUP = "cert-manager.io"
 KINDS = ("Issuer", "ClusterIssuer")
+RENEWAL_POLICY_SINCE = (1, 21, 0)  # spec.renewal (policy RenewBefore/Disabled) in the v1.21 CRD
+UTC = datetime.timezone.utc
 
 
 def issuer_ref(spec):
@@ -75,7 +88,68 @@ def problem_text(ref, policy):
 
 def new_result(kind, name):
     return {"checked": False, "issuer": "%s/%s" % (kind, name), "root_certificate": None, "self_signed": None,
-            "rotation_policy": None, "problems": [], "warnings": []}
+            "rotation_policy": None, "root_renewal_time": None, "root_not_after": None,
+            "root_renewal_policy": None, "problems": [], "warnings": []}
+
+
+def _version_tuple(version):
+    text = str(version or "").strip().lstrip("v").split("-", 1)[0]
+    try:
+        parts = tuple(int(p) for p in text.split(".")[:3])
+    except ValueError:
+        return None
+    return parts + (0,) * (3 - len(parts)) if parts else None
+
+
+def renewal_guard(cert_manager_version):
+    """Spec fields that stop a cert-manager-made root from renewing: ``renewal.policy: Disabled`` on 1.21+.
+
+    Older CRDs have no such field (the API server would drop or refuse it); there only a long duration
+    helps, and ``renewal_problem`` checks the resulting renewal time. An unknown version gets nothing.
+    """
+    version = _version_tuple(cert_manager_version)
+    if version is not None and version >= RENEWAL_POLICY_SINCE:
+        return {"renewal": {"policy": "Disabled"}}
+    return {}
+
+
+def parse_time(text):
+    """RFC 3339 text (as the API writes it) to an aware datetime, None when it is not one."""
+    if not isinstance(text, str) or not text:
+        return None
+    value = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        when = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def renewal_problem(result, next_rotation, now=None):
+    """A sentence when the root renews before ``next_rotation`` (RFC 3339 text or datetime), else None.
+
+    ``result`` is a ``check`` result. A root renewal due now or before the next rotation puts new root
+    bytes into the next ``ca.crt`` and istiod refuses that intermediate. No problem when the root's
+    renewal is disabled (no renewalTime), when there is no cert-manager-made self-signed root, or when
+    the next rotation is not known.
+    """
+    if not result or not result.get("self_signed") or not result.get("root_certificate"):
+        return None
+    renews = parse_time(result.get("root_renewal_time"))
+    horizon = next_rotation if isinstance(next_rotation, datetime.datetime) else parse_time(next_rotation)
+    now = now or datetime.datetime.now(UTC)
+    if renews is None or (horizon is None and renews > now):
+        return None
+    if horizon is not None and renews > max(horizon, now):
+        return None
+    when = "is due for renewal now (%s)" % result["root_renewal_time"] if renews <= now else \
+        "renews at %s, before the next rotation at %s" % (result["root_renewal_time"],
+                                                          horizon.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return ("The root Certificate %s %s: even with rotationPolicy Never cert-manager re-signs it with a new "
+            "serial and validity, the CA issuer puts those new root bytes into the next ca.crt, and istiod refuses "
+            "it (\"Multi root is disabled, updating new ROOT-CA not supported\") and keeps the old intermediate. Set "
+            "spec.renewal.policy: Disabled on %s (cert-manager 1.21+), or re-issue it with a duration far beyond the "
+            "fleet's horizon, before rotating." % (result["root_certificate"], when, result["root_certificate"]))
 
 
 def _read(client, result, path, what, **query):
@@ -87,8 +161,20 @@ def _read(client, result, path, what, **query):
         return False
 
 
-def check(client, namespace, name, spec, cluster_resource_namespace):
-    """The ``root_policy`` result for Certificate ``namespace``/``name`` with ``spec``."""
+def check(client, namespace, name, spec, cluster_resource_namespace, next_rotation=None):
+    """The ``root_policy`` result for Certificate ``namespace``/``name`` with ``spec``.
+
+    ``next_rotation`` (RFC 3339) is when this Certificate is next re-issued; a self-signed root renewing
+    before then is a problem (``renewal_problem``).
+    """
+    result = _check(client, namespace, name, spec, cluster_resource_namespace)
+    problem = renewal_problem(result, next_rotation)
+    if problem:
+        result["problems"].append(problem)
+    return result
+
+
+def _check(client, namespace, name, spec, cluster_resource_namespace):
     kind, issuer_name, group = issuer_ref(spec)
     result = new_result(kind, issuer_name)
     if group != GROUP or kind not in KINDS or not issuer_name:
@@ -115,7 +201,10 @@ def check(client, namespace, name, spec, cluster_resource_namespace):
     ca_ns = meta.get("namespace") or where
     ref = "%s/%s" % (ca_ns, meta.get("name"))
     policy = (ca_spec.get("privateKey") or {}).get("rotationPolicy")
-    result.update(root_certificate=ref, rotation_policy=policy)
+    ca_status = ca_cert.get("status") or {}
+    result.update(root_certificate=ref, rotation_policy=policy, root_renewal_time=ca_status.get("renewalTime"),
+                  root_not_after=ca_status.get("notAfter"),
+                  root_renewal_policy=(ca_spec.get("renewal") or {}).get("policy"))
     root_kind, root_issuer, root_group = issuer_ref(ca_spec)
     if root_group != GROUP or root_kind not in KINDS or not root_issuer:
         result.update(checked=True, self_signed=False)

@@ -19,17 +19,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import datetime
+
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 
 MANUAL_REASON = "ManuallyTriggered"
 MANUAL_MESSAGE = "Certificate re-issuance manually triggered"
 
 DONE, PENDING, FAILED = "done", "pending", "failed"
-
-
-def rfc3339(when):
-    """metav1.Time form: UTC, second precision, Z."""
-    return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def status_of(obj):
@@ -66,7 +62,7 @@ def with_manual_trigger(obj, now):
         "status": "True",
         "reason": MANUAL_REASON,
         "message": MANUAL_MESSAGE,
-        "lastTransitionTime": rfc3339(now),
+        "lastTransitionTime": rfc3339.format(now),  # metav1.Time: UTC, whole seconds
         "observedGeneration": generation(obj),
     }
     for i, cond in enumerate(conds):

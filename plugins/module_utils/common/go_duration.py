@@ -11,6 +11,12 @@ messages (``720h0m0s``). Shared by the modules that read or validate such fields
   message (``time: unknown unit "d" in duration "30d"``) for anything
   ``time.ParseDuration`` rejects. Units: ns, us, µs, μs, ms, s, m, h (no days).
 - ``format(nanoseconds)`` -> Go's ``Duration.String()`` (``1h30m0s``, ``1.5s``, ``100ms``, ``0s``).
+- ``to_seconds(value)`` -> float seconds, for options documented as "seconds or a Go duration":
+  a number, or a string that is a plain decimal number (``"3600"``: ``-e`` passes numbers as
+  strings), is seconds; any other string must be a Go duration (``"360h"``). Go itself rejects
+  ``"3600"`` (missing unit); options documented as a Go duration only use ``parse``.
+- ``advice(text)`` -> a sentence to append to Go's error text saying how to write it instead;
+  ``explain(exc, value)`` -> Go's error text followed by that advice.
 - ``NANOSECOND`` ... ``HOUR`` constants.
 
 Behaviour follows Go's ``src/time/format.go`` (ParseDuration, leadingInt,
@@ -21,6 +27,8 @@ independent Python rendering of the documented algorithm.
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import re
 
 NANOSECOND = 1
 MICROSECOND = 1000 * NANOSECOND
@@ -198,3 +206,39 @@ def format(nanoseconds):  # pylint: disable=redefined-builtin
 def canonical(text):
     """``format(parse(text))``: the form the API server and cert-manager print (``720h`` -> ``720h0m0s``)."""
     return format(parse(text))
+
+
+_SECONDS = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$")
+_DAYS = re.compile(r"^\+?(\d+(?:\.\d*)?)(d|day|days|w|week|weeks)$", re.IGNORECASE)
+
+
+def advice(text):
+    """How to write ``text`` (a string Go rejected) as a Go duration, as one sentence to append."""
+    text = str(text).strip()
+    days = _DAYS.match(text)
+    if days:
+        hours = float(days.group(1)) * (24 if days.group(2).lower().startswith("d") else 168)
+        return ('Go durations, as cert-manager uses them, have no day or week unit: use hours (%s is "%sh").'
+                % (text, ("%f" % hours).rstrip("0").rstrip(".")))
+    if _SECONDS.match(text):
+        return 'Add a unit: h, m or s (e.g. "%sh" or "%ss").' % (text, text)
+    return 'Write it as a Go duration, e.g. "360h" or "1h30m".'
+
+
+def to_seconds(value):
+    """Seconds from a number of seconds or a Go duration string (see the module docstring)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise GoDurationError('expected seconds or a Go duration such as "360h", got %r' % (value,))
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = value.strip()
+    if _SECONDS.match(text):
+        return float(text)
+    return parse(text) / float(SECOND)
+
+
+def explain(exc, value):
+    """``time: unknown unit "d" in duration "30d". Go durations ... use hours (30d is "720h").``"""
+    if isinstance(value, str):
+        return "%s. %s" % (exc, advice(value))
+    return str(exc)

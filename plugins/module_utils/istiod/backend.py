@@ -17,17 +17,20 @@ __metaclass__ = type
 import datetime
 import time
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import evidence
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import logs
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import metrics
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import problems
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import roots
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import timing
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import IstiodError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.pods import ISTIOD_SELECTOR, PodInfo
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.secret import normalize_serial, read_material
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
 
-METRIC = "citadel_server_cert_chain_expiry_timestamp"
+METRIC = metrics.EXPIRY_METRIC
 METRICS_PORT = 15014
 HEAD_BYTES = 65536          # istiod's startup lines are at the very start of its log
 FIRST_INTERVAL = 2.0
@@ -71,36 +74,22 @@ def parse_since(value):
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.datetime.fromtimestamp(float(value), logs.UTC)
+        return datetime.datetime.fromtimestamp(float(value), rfc3339.UTC)
     text = str(value).strip()
     try:
-        return datetime.datetime.fromtimestamp(float(text), logs.UTC)
+        return datetime.datetime.fromtimestamp(float(text), rfc3339.UTC)
     except ValueError:
         pass
-    when = logs.parse_time(text) or logs.parse_time(text + "Z")
+    when = rfc3339.parse(text, lenient=True)
     if when is None:
         raise IstiodError("since %r is not an RFC 3339 timestamp (e.g. 2025-01-31T12:00:00Z) nor Unix "
-                               "seconds" % (value,))
+                          "seconds" % (value,))
     return when
 
 
 def parse_metric(text, name=METRIC):
-    """The value of a Prometheus gauge in text exposition format, or None."""
-    for line in (text or "").splitlines():
-        if not line.startswith(name):
-            continue
-        rest = line[len(name):]
-        if rest[:1] not in ("{", " ", "\t"):
-            continue
-        if rest.startswith("{"):
-            rest = rest[rest.find("}") + 1:]
-        parts = rest.split()
-        if parts:
-            try:
-                return float(parts[0])
-            except ValueError:
-                return None
-    return None
+    """The value of a Prometheus gauge in text exposition format, or None (istiod/metrics.py)."""
+    return metrics.gauge_value(text, name)
 
 
 class ReloadCheck(object):
@@ -118,6 +107,7 @@ class ReloadCheck(object):
         self.monotonic = monotonic or time.monotonic
         self.states = {}
         self.global_problems = []
+        self.terminating = []
 
     # -- inputs ------------------------------------------------------------------------------------------------------
     def _target(self):
@@ -144,8 +134,8 @@ class ReloadCheck(object):
             since, since_source = material.changed_at, material.changed_source
         if since is None:
             raise IstiodError("Cannot tell when the Secret %s/%s changed (it does not exist): set since."
-                                   % (self.namespace, self.secret_name),
-                                   result={"problems": material.problems, "reloaded": False})
+                              % (self.namespace, self.secret_name),
+                              result={"problems": material.problems, "reloaded": False})
         tls_only = material.format == "tls" and not material.has_native_names
         target = evidence.Target(
             expected,
@@ -156,15 +146,26 @@ class ReloadCheck(object):
 
     # -- API reads ---------------------------------------------------------------------------------------------------
     def _list_pods(self):
+        """The pods that count as evidence, and the names of those being deleted.
+
+        A deleted pod stays listed, still running and logging, until the kubelet confirms it stopped
+        (graceful deletion: kubernetes pkg/registry/core/pod/strategy.go CheckGracefulDelete). During a
+        rollout restart the old pods are such pods: they are not the istiod that will serve, so they
+        are no evidence either way; they are reported so that callers can wait for them to go.
+        """
         found = self.client.get(object_path("v1", "pods", self.namespace),
                                 query={"labelSelector": ISTIOD_SELECTOR})
-        pods = []
+        pods, terminating = [], []
         for item in found.get("items") or []:
             info = PodInfo(item)
-            if info.deleting or info.phase in ("Succeeded", "Failed"):
+            if info.deleting:
+                terminating.append(info.name)
+                continue
+            if info.phase in ("Succeeded", "Failed"):
                 continue
             info.namespace = info.namespace or self.namespace
             pods.append(info)
+        self.terminating = sorted(terminating)
         return pods
 
     def _log_path(self, pod):
@@ -178,7 +179,7 @@ class ReloadCheck(object):
         start = start.replace(microsecond=0)  # the API takes whole seconds; lines already seen are skipped
         try:
             text = self.client.pod_log(self.namespace, pod.name, container=pod.container,
-                                       since_time=logs.format_time(start, seconds_only=True))
+                                       since_time=rfc3339.format(start))
         except K8sApiError as exc:
             if exc.code in (400, 404):
                 state.log_error = str(exc)
@@ -212,6 +213,8 @@ class ReloadCheck(object):
     def _want_metric(self, state, elapsed, now, final):
         if state.metric_error or not versions.metric_fresh(state.info.version):
             return False
+        if not state.info.logs_info:  # the log will never prove it: the metric is the only evidence
+            return state.metric_at is None or now - state.metric_at >= FIRST_INTERVAL
         verdict = state.verdict
         if verdict is not None and any(p["code"] == "reload_unproven" for p in verdict.problems):
             return state.metric_at is None or now - state.metric_at >= FIRST_INTERVAL
@@ -228,7 +231,8 @@ class ReloadCheck(object):
         return target.secret_created is not None and pod.started < target.secret_created
 
     def _judge(self, state, target, since):
-        state.verdict = evidence.judge(state.info, state.events, target, since, state.head, state.metric)
+        state.verdict = evidence.judge(state.info, state.events, target, since, state.head, state.metric,
+                                       state.metric_error)
         if state.log_error and state.verdict.state == evidence.PENDING:
             state.verdict.problems.append(problems.logs_unavailable(state.info, state.log_error))
 
@@ -263,7 +267,8 @@ class ReloadCheck(object):
                     continue
                 alive.append(state)
             current = alive
-            if not current or all(s.decided for s in current) or final:
+            # only terminating pods listed: their replacements are on the way, keep looking
+            if (not current and not self.terminating) or (current and all(s.decided for s in current)) or final:
                 break
             now = self.monotonic()
             self.sleep(max(0.0, min(interval, deadline - now)))
@@ -294,7 +299,8 @@ class ReloadCheck(object):
                 "version": info.version_text,
                 "image": info.image,
                 "auto_reload_plugin_certs": info.auto_reload,
-                "started_at": logs.format_time(info.started) if info.started else None,
+                "log_level": info.log_level,
+                "started_at": rfc3339.format(info.started, fraction=True) if info.started else None,
                 "reloaded": verdict.reloaded,
                 "how": verdict.how,
                 "loaded_at_start": verdict.how == evidence.AT_START,
@@ -315,13 +321,14 @@ class ReloadCheck(object):
             "changed": False,
             "reloaded": reloaded,
             "pods": pods,
+            "terminating_pods": list(self.terminating),
             "root_consistent": root_check.consistent,
             "mismatched_namespaces": root_check.mismatched,
             "root_configmaps_checked": root_check.checked,
             "expected_serial": target.serial,
             "intermediate": material.intermediate_summary(),
             "secret_format": material.format,
-            "since": logs.format_time(since),
+            "since": rfc3339.format(since, fraction=True),
             "since_source": since_source,
             "elapsed": round(elapsed, 2),
             "api_requests": getattr(self.client, "request_count", None),
@@ -360,13 +367,27 @@ def summary(result):
     return text
 
 
+def effective_timeout(params):
+    """``timeout`` when given, else the reload window kubelet's sync cadence implies (timing.reload_window)."""
+    try:
+        window = timing.reload_window(params.get("kubelet_sync_frequency") or timing.DEFAULT_SYNC_FREQUENCY,
+                                      params.get("kubelet_cache_ttl") or timing.DEFAULT_CACHE_TTL)
+    except timing.TimingError as exc:
+        raise IstiodError(str(exc))
+    if params.get("timeout") is not None:
+        return float(params["timeout"]), window
+    return window, window
+
+
 def check(client, params):
     """Module entry: run the check and raise when not reloaded and the caller asked to fail."""
+    timeout, window = effective_timeout(params)
     run = ReloadCheck(client, namespace=params.get("namespace") or "istio-system",
                       secret_name=params.get("secret_name") or "cacerts",
                       expected_serial=params.get("expected_serial"), since=params.get("since"),
-                      timeout=params.get("timeout") if params.get("timeout") is not None else 180)
+                      timeout=timeout)
     result = run.run()
+    result.update(timeout=timeout, reload_window=window)
     if not result["reloaded"] and params.get("fail_on_not_reloaded", True):
         raise IstiodError(summary(result), result=result)
     return result

@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import logs
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import problems
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions
@@ -169,7 +170,7 @@ def _rule_blockers(pod, target, head_events, started_after):
         return [problems.self_signed(pod, "its startup log says '%s'" % event.message)], [event.short()]
     if mode is None and target.secret_created and pod.started and pod.started < target.secret_created:
         return [problems.self_signed(pod, "it started at %s, before the cacerts Secret was created at %s" % (
-            logs.format_time(pod.started), logs.format_time(target.secret_created)))], []
+            rfc3339.format(pod.started, fraction=True), rfc3339.format(target.secret_created, fraction=True)))], []
     if event is not None:
         evidence.append(event.short())
     watcher = _last(head_events or [], logs.WATCHER_FAILED, logs.WATCH_ENDED)
@@ -187,8 +188,28 @@ def _rule_blockers(pod, target, head_events, started_after):
     return [], evidence
 
 
-def judge(pod, events, target, since, head_events=None, metric=None):
-    """The verdict for ``pod`` from its log ``events`` (any order of arrival; filtered to ``since``)."""
+def _quiet_log_blocker(pod, metric_error):
+    """A pod whose log level hides the Info lines: a problem when no other evidence can exist, else None.
+
+    Above info the log cannot prove a reload; the metric can, but only from 1.24 on (docs/upstream/istiod.md#metrics-refresh)
+    and only when it can be read.
+    """
+    if pod.logs_info:
+        return None
+    if not versions.metric_fresh(pod.version):
+        return problems.log_level_hides_reload(
+            pod, "Istio %s does not refresh the citadel_server_cert_chain_expiry_timestamp metric at a reload "
+                 "(1.24+ does)" % (pod.version or "of unknown version"))
+    if metric_error:
+        return problems.log_level_hides_reload(pod, "its metrics could not be read: %s" % metric_error)
+    return None
+
+
+def judge(pod, events, target, since, head_events=None, metric=None, metric_error=None):
+    """The verdict for ``pod`` from its log ``events`` (any order of arrival; filtered to ``since``).
+
+    ``metric_error`` is why the pod's metrics could not be read, if they were asked for.
+    """
     events = logs.since_filter(events, since)
     started_after = pod.started is not None and since is not None and pod.started >= since
     proof, seen = chain_proof(events, target)
@@ -205,7 +226,7 @@ def judge(pod, events, target, since, head_events=None, metric=None):
             if plugged is not None:
                 evidence.insert(0, plugged.short())
             notes.append("loaded at start: the pod started at %s, after the Secret changed"
-                         % logs.format_time(pod.started))
+                         % rfc3339.format(pod.started, fraction=True))
             how = AT_START
         else:
             how = HOT_RELOAD
@@ -221,7 +242,7 @@ def judge(pod, events, target, since, head_events=None, metric=None):
 
     if metric_matches(metric, target):
         evidence.append("citadel_server_cert_chain_expiry_timestamp %s == intermediate NotAfter %s"
-                        % (metric, logs.format_time(target.not_after)))
+                        % (metric, rfc3339.format(target.not_after, fraction=True)))
         if marker is not None:
             evidence.insert(0, marker.short())
         notes.append("proven by the metric only: no matching 'x509 cert' lines since the Secret changed")
@@ -241,6 +262,12 @@ def judge(pod, events, target, since, head_events=None, metric=None):
     if rule_problems:
         return PodVerdict(BLOCKED, None, rule_evidence, seen, rule_problems, notes)
 
+    quiet = _quiet_log_blocker(pod, metric_error)
+    if quiet is not None:
+        return PodVerdict(BLOCKED, None, evidence, seen, [quiet], notes)
+    if not pod.logs_info:
+        notes.append("istiod logs above info (%s): only the metric can prove the reload" % pod.log_flag)
+
     pending = []
     if marker is not None:
         evidence.append(marker.short())
@@ -258,5 +285,5 @@ def finalize(verdict, pod, timeout, since):
     if verdict.state != PENDING:
         return verdict
     if not verdict.problems:
-        verdict.problems.append(problems.timeout(pod, timeout, logs.format_time(since) if since else "?"))
+        verdict.problems.append(problems.timeout(pod, timeout, rfc3339.format(since, fraction=True) if since else "?"))
     return verdict

@@ -14,11 +14,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import json
 import re
 
-UTC = datetime.timezone.utc
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 
 # Event kinds.
 RELOAD_START = "reload_start"
@@ -72,39 +71,12 @@ _MESSAGES = (
 
 _TS = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:?\d{2})"
 _LEADING_TS = re.compile(r"^(%s)\s?" % _TS)
-_TS_PARTS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$")
 _GO_Q = r'"((?:[^"\\]|\\.)*)"'
 # istiod certcontroller.go: "x509 cert - Issuer: %q, Subject: %q, SN: %x, NotBefore: %q, NotAfter: %q"
 _X509 = re.compile(r"x509 cert - Issuer: %s, Subject: %s, SN: ([0-9A-Fa-f]+), NotBefore: %s, NotAfter: %s"
                    % (_GO_Q, _GO_Q, _GO_Q, _GO_Q))
 _GO_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
-
-
-def parse_time(text):
-    """RFC 3339 (nanoseconds truncated to microseconds) -> aware UTC datetime, or None."""
-    match = _TS_PARTS.match(text.strip()) if text else None
-    if not match:
-        return None
-    year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = match.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
-    try:
-        when = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
-                                 tzinfo=UTC)
-    except ValueError:  # e.g. month 13
-        return None
-    if not zulu and sign:
-        offset = datetime.timedelta(hours=int(off_h), minutes=int(off_m))
-        when = when - offset if sign == "+" else when + offset
-    return when
-
-
-def format_time(when, seconds_only=False):
-    """Aware datetime -> RFC 3339 UTC text (what the API accepts for sinceTime)."""
-    when = when.astimezone(UTC)
-    if seconds_only or not when.microsecond:
-        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def go_unquote(text):
@@ -140,7 +112,7 @@ class LogEvent(object):
 
     def short(self, limit=240):
         """The line as evidence: timestamp plus message, cut to ``limit`` characters."""
-        stamp = format_time(self.when) if self.when else "-"
+        stamp = rfc3339.format(self.when, fraction=True) if self.when else "-"
         text = "%s %s" % (stamp, self.message)
         return text if len(text) <= limit else text[:limit - 3] + "..."
 
@@ -157,11 +129,11 @@ def _message_of(rest):
         except ValueError:
             doc = None
         if isinstance(doc, dict) and isinstance(doc.get("msg"), str):
-            return doc["msg"], parse_time(doc.get("time") or "")
+            return doc["msg"], rfc3339.parse(doc.get("time") or "")
     own_time = None
     match = _LEADING_TS.match(stripped)
     if match:
-        own_time = parse_time(match.group(1))
+        own_time = rfc3339.parse(match.group(1))
     return stripped, own_time
 
 
@@ -201,7 +173,7 @@ def parse_log(text):
         match = _LEADING_TS.match(raw)
         rest = raw
         if match:
-            when = parse_time(match.group(1))
+            when = rfc3339.parse(match.group(1))
             rest = raw[match.end():]
         message, own_time = _message_of(rest)
         found = classify(message)

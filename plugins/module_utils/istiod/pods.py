@@ -5,18 +5,19 @@
 
 Version from the discovery container's image tag (falling back to the chart's
 version labels), the AUTO_RELOAD_PLUGIN_CERTS / ISTIO_MULTIROOT_MESH env values
-from the pod spec, the revision label, and when the container last started.
+from the pod spec, the default scope's log level from ``--log_output_level`` in
+its args, the revision label, and when the container last started.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.logs import parse_time
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import log_level, versions
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.hot_reload_plan import AUTO_RELOAD_ENV, REVISION_LABEL, container_of, literal_env
 
 ISTIOD_SELECTOR = "app=istiod"
-REVISION_LABEL = "istio.io/rev"
 VERSION_LABELS = ("app.kubernetes.io/version", "operator.istio.io/version", "helm.sh/chart")
 
 
@@ -34,16 +35,18 @@ class PodInfo(object):
         self.revision = labels.get(REVISION_LABEL) or "default"
         self.deleting = bool(meta.get("deletionTimestamp"))
         self.phase = status.get("phase")
-        self.created = parse_time(meta.get("creationTimestamp") or "")
-        container = _discovery_container(spec.get("containers") or [])
+        self.created = rfc3339.parse(meta.get("creationTimestamp") or "")
+        container = container_of(spec)
         self.container = container.get("name")
         self.image = container.get("image")
-        env = _env(container)
-        self.auto_reload = env.get("AUTO_RELOAD_PLUGIN_CERTS")
+        env = literal_env(container)
+        self.auto_reload = env.get(AUTO_RELOAD_ENV)
         self.multiroot_raw = env.get("ISTIO_MULTIROOT_MESH")
         self.multiroot = versions.go_bool(self.multiroot_raw) is True
+        self.log_level, self.log_flag = log_level.default_scope_level(
+            list(container.get("command") or []) + list(container.get("args") or []))
         self.version = versions.parse_version(versions.image_tag(self.image)) or _version_from_labels(labels)
-        self.started = _started(status, self.container) or parse_time(status.get("startTime") or "") or self.created
+        self.started = _started(status, self.container) or rfc3339.parse(status.get("startTime") or "") or self.created
         self.deployment = _deployment(meta) or ("istiod" if self.revision == "default" else "istiod-" + self.revision)
 
     @property
@@ -51,24 +54,13 @@ class PodInfo(object):
         return str(self.version) if self.version is not None else None
 
     @property
+    def logs_info(self):
+        """Whether istiod writes the Info lines the log proof reads (the success marker, ``x509 cert``)."""
+        return log_level.writes_info(self.log_level)
+
+    @property
     def hot_reload(self):
         return versions.hot_reload(self.version, self.auto_reload)
-
-
-def _discovery_container(containers):
-    for container in containers:
-        if container.get("name") == "discovery":
-            return container
-    return containers[0] if containers else {}
-
-
-def _env(container):
-    """Literal env values; a valueFrom reference reads as unknown (None)."""
-    values = {}
-    for item in container.get("env") or []:
-        if "value" in item:
-            values[item.get("name")] = item.get("value")
-    return values
 
 
 def _version_from_labels(labels):
@@ -86,7 +78,7 @@ def _started(status, container_name):
     for item in status.get("containerStatuses") or []:
         if item.get("name") == container_name:
             running = (item.get("state") or {}).get("running") or {}
-            return parse_time(running.get("startedAt") or "")
+            return rfc3339.parse(running.get("startedAt") or "")
     return None
 
 

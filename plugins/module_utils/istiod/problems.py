@@ -205,6 +205,22 @@ def timeout(pod, seconds, since_text):
         "/etc/cacerts (no subPath).")
 
 
+def _level_text(pod):
+    return "--log_output_level=%s" % pod.log_flag if pod.log_flag else "its log level"
+
+
+def log_level_hides_reload(pod, why):  # istio_ca.go handleEvent / certcontroller.go loadIstiodCert log at Info
+    """istiod logs above info: the success marker and 'x509 cert' lines are never written."""
+    return problem(
+        "log_level_hides_reload",
+        "Pod %s runs with %s (default scope at %s), so istiod never writes the Info lines that prove a reload "
+        "(the success marker and the 'x509 cert' lines), and %s." % (pod.name, _level_text(pod), pod.log_level, why),
+        "Let istiod log at info: Helm value global.logging.level=default:info (IstioOperator "
+        "spec.values.global.logging.level), or the discovery container arg --log_output_level=default:info, then "
+        "check again; on Istio 1.24+ the check can instead read the citadel_server_cert_chain_expiry_timestamp metric "
+        "(grant get on pods/proxy in the istiod namespace).")
+
+
 def marker_without_proof(pod):
     return problem(
         "reload_unproven",

@@ -16,8 +16,8 @@ __metaclass__ = type
 import base64
 import binascii
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import problems
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.logs import format_time, parse_time
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import der, rfc4514, serial_hex
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import load_certificates
@@ -78,7 +78,7 @@ class Material(object):
             "subject": rfc4514(self.intermediate.subject),
             "issuer": rfc4514(self.intermediate.issuer),
             "serial": self.serial,
-            "not_after": format_time(self.intermediate.not_valid_after_utc),
+            "not_after": rfc3339.format(self.intermediate.not_valid_after_utc),
         }
 
 
@@ -99,12 +99,12 @@ def data_changed_at(meta):
     manager changes a field it owns), then the newest managedFields time at all, then
     creationTimestamp. Label or annotation edits by another manager do not move the first choice.
     """
-    entries = [m for m in meta.get("managedFields") or [] if parse_time(m.get("time") or "")]
+    entries = [m for m in meta.get("managedFields") or [] if rfc3339.parse(m.get("time") or "")]
     owning = [m for m in entries if "f:data" in (m.get("fieldsV1") or {})]
     for group, source in ((owning, "managedFields (data)"), (entries, "managedFields")):
         if group:
-            return max(parse_time(m["time"]) for m in group), source
-    created = parse_time(meta.get("creationTimestamp") or "")
+            return max(rfc3339.parse(m["time"]) for m in group), source
+    created = rfc3339.parse(meta.get("creationTimestamp") or "")
     if created:
         return created, "creationTimestamp"
     return None, None
@@ -120,7 +120,7 @@ def read_material(secret, namespace, name):
     meta = secret.get("metadata") or {}
     data = secret.get("data") or {}
     material.names = sorted(data)
-    material.created = parse_time(meta.get("creationTimestamp") or "")
+    material.created = rfc3339.parse(meta.get("creationTimestamp") or "")
     material.changed_at, material.changed_source = data_changed_at(meta)
     material.format = "tls" if "tls.crt" in data else "native"
     cert_key, root_key = ("tls.crt", "ca.crt") if material.format == "tls" else ("ca-cert.pem", "root-cert.pem")

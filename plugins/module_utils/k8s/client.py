@@ -1,55 +1,45 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""One small Kubernetes API client for our modules: one connection, no discovery.
+"""Our modules' Kubernetes API client: the official ``kubernetes.client.ApiClient``, no discovery.
 
-Our modules only touch resources whose paths are known (Secrets, Pods, ConfigMaps,
-cert-manager Certificates), so they skip discovery and talk JSON over one keep-alive
-connection. Retries (docs/upstream/kubernetes-api.md#retryable-responses): connection errors, 429 and 5xx with bounded
-backoff, only where a repeat cannot do harm; 401/403 fail at once.
+Our modules only touch resources whose REST paths are known (Secrets, Pods, ConfigMaps,
+cert-manager Certificates), so they skip discovery and send JSON through the official client's
+``param_serialize``/``call_api`` (its auth settings, exec-plugin token refresh, TLS, proxies and
+urllib3 connection pool). One ``ApiClient`` per cluster per process (a task, both in-process
+and as a module process), keyed like kubernetes.core's ``_configuration_digest``.
+
+Retries (docs/upstream/kubernetes-api.md#retryable-responses) stay ours, because they depend on
+the verb: urllib3's own retries are off (``Configuration.retries = False``). Connection errors,
+429 and 5xx are retried with bounded backoff only where a repeat cannot do harm; 401/403 fail at
+once. Error Status bodies become ``K8sApiError`` (reason, message, code, causes).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
 import os
 import random
-import socket
-import ssl
-import tempfile
 import time
 
 try:  # Python 3
-    import http.client as http_client
-    from urllib.parse import quote, urlencode, urlparse
+    from urllib.parse import quote
 except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
-    import httplib as http_client  # noqa
-    from urllib import quote, urlencode  # noqa
-    from urlparse import urlparse  # noqa
+    from urllib import quote  # noqa
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s import config as k8s_config
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError, K8sError
 
-# Same option names, types and aliases as kubernetes.core's AUTH_ARG_SPEC, so one
-# module_defaults block serves both collections' modules (docs/upstream/kubernetes-core.md#auth-options).
-K8S_AUTH_ARG_SPEC = dict(
-    kubeconfig=dict(type="raw", no_log=True),
-    context=dict(type="str"),
-    host=dict(type="str"),
-    api_key=dict(type="str", no_log=True),
-    username=dict(type="str"),
-    password=dict(type="str", no_log=True),
-    validate_certs=dict(type="bool", aliases=["verify_ssl"]),
-    ca_cert=dict(type="path", aliases=["ssl_ca_cert"]),
-    client_cert=dict(type="path", aliases=["cert_file"]),
-    client_key=dict(type="path", aliases=["key_file"], no_log=False),
-    proxy=dict(type="str"),
-    no_proxy=dict(type="str"),
-    impersonate_user=dict(type="str"),
-    impersonate_groups=dict(type="list", elements="str"),
-)
+try:
+    import urllib3
+    from kubernetes.client import ApiClient
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.config import kube_config
+except ImportError:  # pragma: no cover - k8s_config.resolve reports it before any request
+    pass
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -62,6 +52,10 @@ MAX_ATTEMPTS = int(os.environ.get("MESHPKI_K8S_MAX_ATTEMPTS", "6"))
 BACKOFF_BASE = float(os.environ.get("MESHPKI_K8S_BACKOFF", "0.25"))
 BACKOFF_CAP = 4.0
 REQUEST_TIMEOUT = float(os.environ.get("MESHPKI_K8S_TIMEOUT", "30"))
+USER_AGENT = "meshpki.istio_ca"
+
+# digest of the connection settings -> ApiClient: one pooled connection per cluster per process.
+_POOL = {}
 
 
 def _safe_to_repeat(method, content_type):
@@ -71,21 +65,81 @@ def _safe_to_repeat(method, content_type):
     return method == "PATCH" and content_type in (APPLY_PATCH, MERGE_PATCH)
 
 
-class K8sClient(object):
-    """JSON over one HTTP(S) connection to one API server."""
+def _digest(connection):
+    """kubernetes.core ``_configuration_digest``: the settings, file contents included, and the headers."""
+    conf = connection.configuration
+    digest = hashlib.sha256()
+    for attr in ("host", "api_key", "username", "password", "verify_ssl", "ssl_ca_cert", "cert_file", "key_file",
+                 "proxy", "no_proxy", "proxy_headers", "tls_server_name", "ca_cert_data"):
+        value = getattr(conf, attr, None)
+        if value and attr in ("ssl_ca_cert", "cert_file", "key_file"):
+            try:
+                with open(str(value), "rb") as handle:
+                    digest.update(handle.read())
+            except (IOError, OSError):
+                digest.update(str(value).encode("utf-8"))
+        else:
+            digest.update(repr(value).encode("utf-8"))
+        digest.update(b"\0")
+    digest.update(repr(sorted(connection.headers.items())).encode("utf-8"))
+    return digest.hexdigest()
 
-    def __init__(self, settings):
-        self.settings = settings
-        url = urlparse(settings.server)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise K8sError("The API server address %r is not an http(s) URL." % settings.server)
-        self._scheme = url.scheme
-        self._host = url.hostname
-        self._port = url.port or (443 if url.scheme == "https" else 80)
-        self._prefix = url.path.rstrip("/")
-        self._conn = None
-        self._tmpfiles = []
-        self._ssl = self._ssl_context() if url.scheme == "https" else None
+
+def _api_client(connection):
+    """The pooled ApiClient for these settings (made on first use, urllib3 retries off)."""
+    key = _digest(connection)
+    client = _POOL.get(key)
+    if client is None:
+        conf = connection.configuration
+        conf.retries = False  # ours below: they depend on the verb
+        if not conf.verify_ssl:  # the user chose it; kubernetes.core silences the same warning
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        client = ApiClient(conf)
+        client.user_agent = USER_AGENT
+        for header, value in connection.headers.items():
+            client.set_default_header(header, value)
+        _POOL[key] = client
+    return client
+
+
+def _forget_temp_files(configuration):
+    """Delete the files the kubeconfig loader wrote for inline credentials of this configuration.
+
+    ``kube_config`` writes ``*-data`` (CA, client certificate and key) to temp files because ssl
+    loads them only from files, and deletes them at exit; a forked Ansible worker leaves with
+    ``os._exit``, which runs no exit handlers, so the in-process path deletes them here.
+    """
+    try:
+        temp_files = kube_config._temp_files  # pylint: disable=protected-access
+    except NameError:  # pragma: no cover - no kubernetes package, nothing was written
+        return
+    for attr in ("ssl_ca_cert", "cert_file", "key_file"):
+        path = getattr(configuration, attr, None)
+        for key, value in list(temp_files.items()):
+            if value == path:
+                temp_files.pop(key, None)
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
+def close_all():
+    """Close every pooled connection and delete the loader's temp credential files (end of a task)."""
+    while _POOL:
+        client = _POOL.popitem()[1]
+        try:
+            client.close()
+        finally:
+            _forget_temp_files(client.configuration)
+
+
+class K8sClient(object):
+    """JSON requests on known REST paths to one API server, through the official client."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.api = _api_client(connection)
         self.request_count = 0
 
     @classmethod
@@ -93,104 +147,24 @@ class K8sClient(object):
         """Build from a module's params (connection options + K8S_AUTH_* fallbacks)."""
         return cls(k8s_config.resolve(params))
 
-    # -- transport -------------------------------------------------------------------------------------------------
-    def _ssl_context(self):
-        s = self.settings
-        ctx = ssl.create_default_context()
-        if not s.verify:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        elif s.ca_file or s.ca_data:
-            ctx.load_verify_locations(cafile=s.ca_file, cadata=s.ca_data.decode("ascii") if s.ca_data else None)
-        cert_file, key_file = s.cert_file, s.key_file
-        if s.cert_data:
-            cert_file = self._private_tmp(s.cert_data)
-        if s.key_data:
-            key_file = self._private_tmp(s.key_data)
-        try:
-            if cert_file:
-                ctx.load_cert_chain(cert_file, key_file)
-        finally:
-            self._drop_tmpfiles()
-        return ctx
-
-    def _private_tmp(self, data):
-        # ssl can only load a client key pair from files: keep it 0600 and only for the load call.
-        fd, path = tempfile.mkstemp(prefix="meshpki-k8s-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        self._tmpfiles.append(path)
-        return path
-
-    def _drop_tmpfiles(self):
-        while self._tmpfiles:
-            try:
-                os.unlink(self._tmpfiles.pop())
-            except OSError:
-                pass
-
-    def _use_proxy(self):
-        s = self.settings
-        if not s.proxy:
-            return False
-        for entry in (s.no_proxy or "").split(","):
-            entry = entry.strip().lstrip(".")
-            if entry and (self._host == entry or self._host.endswith("." + entry) or entry == "*"):
-                return False
-        return True
-
-    def _connect(self):
-        if self._conn is not None:
-            return self._conn
-        if self._use_proxy():
-            proxy = urlparse(self.settings.proxy)
-            if self._scheme == "https":
-                conn = http_client.HTTPSConnection(proxy.hostname, proxy.port or 3128, timeout=REQUEST_TIMEOUT,
-                                                   context=self._ssl)
-                conn.set_tunnel(self._host, self._port)
-            else:
-                conn = http_client.HTTPConnection(proxy.hostname, proxy.port or 3128, timeout=REQUEST_TIMEOUT)
-        elif self._scheme == "https":
-            conn = http_client.HTTPSConnection(self._host, self._port, timeout=REQUEST_TIMEOUT, context=self._ssl)
-        else:
-            conn = http_client.HTTPConnection(self._host, self._port, timeout=REQUEST_TIMEOUT)
-        self._conn = conn
-        return conn
-
     def close(self):
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close this cluster's pooled connection and delete the loader's temp credential files."""
+        for key, client in list(_POOL.items()):
+            if client is self.api:
+                _POOL.pop(key, None)
+        self.api.close()
+        _forget_temp_files(self.api.configuration)
 
-    def _headers(self, content_type, accept):
-        s = self.settings
-        headers = {"Accept": accept, "User-Agent": "meshpki.istio_ca"}
+    # -- transport -------------------------------------------------------------------------------------------------
+    def _send_once(self, method, path, query, body, content_type, accept):
+        headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
-        if s.token:
-            headers["Authorization"] = "Bearer %s" % s.token
-        elif s.username:
-            import base64  # pylint: disable=import-outside-toplevel
-            pair = ("%s:%s" % (s.username, s.password or "")).encode("utf-8")
-            headers["Authorization"] = "Basic %s" % base64.b64encode(pair).decode("ascii")
-        if s.impersonate_user:
-            headers["Impersonate-User"] = s.impersonate_user
-            if s.impersonate_groups:
-                headers["Impersonate-Group"] = ",".join(s.impersonate_groups)
-        return headers
-
-    def _send_once(self, method, url, body, headers):
-        conn = self._connect()
-        try:
-            conn.request(method, url, body=body, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-        except (socket.error, http_client.HTTPException, ssl.SSLError):
-            self.close()
-            raise
-        if resp.getheader("Connection", "").lower() == "close":
-            self.close()
-        return resp.status, resp.reason, resp.getheader("Retry-After"), data
+        serialized = self.api.param_serialize(method, path, query_params=query, header_params=headers,
+                                              body=body, auth_settings=["BearerToken"])
+        response = self.api.call_api(*serialized, _request_timeout=REQUEST_TIMEOUT)
+        data = response.read()
+        return response.status, response.reason, response.getheader("Retry-After"), data
 
     def request(self, method, path, body=None, query=None, content_type=None, raw=False, attempts=None):
         """Send one API request; return the decoded JSON (or text when ``raw``).
@@ -199,33 +173,35 @@ class K8sClient(object):
         Raises K8sApiError for an error Status, K8sError when the server cannot be reached.
         """
         max_attempts = min(attempts or MAX_ATTEMPTS, MAX_ATTEMPTS)
-        url = self._prefix + path
-        if query:
-            url += "?" + urlencode([(k, v) for k, v in query.items() if v is not None], doseq=True)
-        payload = None
+        query = [(k, v) for k, v in (query or {}).items() if v is not None]
         if body is not None:
-            payload = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
             content_type = content_type or JSON
-        headers = self._headers(content_type, "*/*" if raw else JSON)
+            if isinstance(body, bytes):
+                body = json.loads(body.decode("utf-8"))
         repeatable = _safe_to_repeat(method, content_type)
         attempt = 0
         while True:
             attempt += 1
             self.request_count += 1
             try:
-                code, reason, retry_after, data = self._send_once(method, url, payload, headers)
-            except ConnectionRefusedError as exc:  # nothing was sent: always safe to repeat
+                code, reason, retry_after, data = self._send_once(method, path, query, body, content_type,
+                                                                  "*/*" if raw else JSON)
+            except ApiException as exc:  # the client's wrapping of TLS errors (status 0): never retried
+                raise self._transport_error(method, path, exc.reason or exc)
+            except urllib3.exceptions.NewConnectionError as exc:  # nothing was sent: always safe to repeat
                 if attempt < max_attempts:
                     self._sleep(attempt, None)
                     continue
                 raise K8sError("Cannot connect to the Kubernetes API at %s (%s): %s." % (
-                    self.settings.server, self.settings.source, exc.strerror or exc),
+                    self.connection.server, self.connection.source, _reason(exc)),
                     "Is the cluster up and the kubeconfig current?")
-            except (socket.error, http_client.HTTPException, ssl.SSLError) as exc:
-                if repeatable and attempt < max_attempts and not isinstance(exc, ssl.SSLCertVerificationError):
+            except urllib3.exceptions.SSLError as exc:
+                raise self._transport_error(method, path, exc)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if repeatable and attempt < max_attempts:
                     self._sleep(attempt, None)
                     continue
-                raise K8sError("Request %s %s to %s failed: %s." % (method, path, self.settings.server, exc))
+                raise self._transport_error(method, path, exc)
             if code < 400:
                 text = data.decode("utf-8", "replace")
                 if raw:
@@ -235,7 +211,19 @@ class K8sClient(object):
             if code in RETRY_CODES and (repeatable or code == 429) and attempt < max_attempts:
                 self._sleep(attempt, retry_after)
                 continue
-            raise K8sApiError.from_response(code, reason, data.decode("utf-8", "replace"), method, path)
+            error = K8sApiError.from_response(code, reason, data.decode("utf-8", "replace"), method, path)
+            if code == 401 and self.connection.load_errors:
+                error.hint = "%s The kubeconfig loader reported: %s" % (error.hint, "; ".join(
+                    self.connection.load_errors))
+            raise error
+
+    def _transport_error(self, method, path, exc):
+        text = _reason(exc)
+        hint = None
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text.lower():
+            hint = ("The API server's certificate is not trusted by %s: check its certificate-authority "
+                    "(ca_cert), or tls-server-name." % self.connection.source)
+        return K8sError("Request %s %s to %s failed: %s." % (method, path, self.connection.server, text), hint)
 
     @staticmethod
     def _sleep(attempt, retry_after):
@@ -276,6 +264,12 @@ class K8sClient(object):
         """GET through the pods/proxy subresource; a 503 there usually means the port is closed."""
         return self.request("GET", "/api/v1/namespaces/%s/pods/%s:%d/proxy/%s" % (
             quote(namespace), quote(pod), int(port), path.lstrip("/")), raw=True, attempts=attempts)
+
+
+def _reason(exc):
+    """The innermost readable cause of a urllib3/ssl error (urllib3 nests them)."""
+    text = str(getattr(exc, "reason", None) or exc)
+    return text.replace("\n", ": ").strip()
 
 
 def object_path(api_version, plural, namespace, name=None, subresource=None):

@@ -12,11 +12,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import der as x509_der
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import (
     cap, basic_constraints, certificate_public_key, der, fingerprint, is_self_signed, rfc4514, short_name,
     signed_by, spki_der,
 )
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import format_duration, iso8601
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import format_duration
 
 
 def same_cert(a, b):
@@ -79,11 +80,11 @@ def _link_problem(i, certs, roots, source, roots_source):
 def _validity_problems(cert, label, now):
     if cert.not_valid_after_utc < now:
         return ["%s expired at %s (%s ago); renew it" % (
-            cap(label), iso8601(cert.not_valid_after_utc),
+            cap(label), rfc3339.format(cert.not_valid_after_utc),
             format_duration((now - cert.not_valid_after_utc).total_seconds()))]
     if cert.not_valid_before_utc > now:
         return ["%s is not valid before %s (in %s); check the issuer's clock or wait before using it" % (
-            cap(label), iso8601(cert.not_valid_before_utc),
+            cap(label), rfc3339.format(cert.not_valid_before_utc),
             format_duration((cert.not_valid_before_utc - now).total_seconds()))]
     return []
 

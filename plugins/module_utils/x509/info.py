@@ -23,7 +23,7 @@ import hashlib
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import der as x509_der
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.repair import readable_extensions, repair_of
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 
 try:
     from cryptography import x509
@@ -402,8 +402,8 @@ def certificate_info(cert, now, valid_at=None, index=0, source=None):
         "serial_number": fields.serial_number(),
         "serial_hex": serial_hex(cert),
         "version": version + 1 if version is not None else None,
-        "not_before": iso8601(not_before) if not_before else None,
-        "not_after": iso8601(not_after) if not_after else None,
+        "not_before": rfc3339.format(not_before) if not_before else None,
+        "not_after": rfc3339.format(not_after) if not_after else None,
         "seconds_remaining": int((not_after - now).total_seconds()) if not_after else None,
         "expired": not_after < now if not_after else None,
         "not_yet_valid": now < not_before if not_before else None,

@@ -12,24 +12,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import istio_requirements as x509_istio
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import istio_requirements
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import analyze_chain
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.crl import parse_istio_version
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import certificate_info, short_name
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.source import from_params
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import (
-    format_duration, parse_go_duration, parse_timespec, utcnow,
-)
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import format_duration, parse_min_remaining, parse_timespec
 
 
 def inspect(params, client_factory=None, now=None):
     """The module result for ``params`` (the module's validated parameters)."""
-    now = now or utcnow()
+    now = now or rfc3339.now()
     parse_istio_version(params.get("istio_version"))  # a bad version fails before anything is read
     valid_at = dict((name, parse_timespec(value, name, now))
                     for name, value in sorted((params.get("valid_at") or {}).items()))
     min_remaining = params.get("min_remaining")
-    min_seconds = parse_go_duration(min_remaining) if min_remaining not in (None, "") else None
+    min_seconds = parse_min_remaining(min_remaining) if min_remaining not in (None, "") else None
 
     material = from_params(params, client_factory)
     roots = material.roots if material.roots is not None else None
@@ -71,7 +70,7 @@ def inspect(params, client_factory=None, now=None):
                     info["not_after"], min_remaining))
     if params.get("istio_signing_ca"):
         inp = _istio_input(material, parse_istio_version(params.get("istio_version")))
-        ready, problems, warnings = x509_istio.check(inp, now)
+        ready, problems, warnings = istio_requirements.check(inp, now)
         result.update(istio_ready=ready, istio_problems=problems, istio_warnings=warnings)
     return result
 
@@ -79,10 +78,10 @@ def inspect(params, client_factory=None, now=None):
 def _istio_input(material, istio_version):
     crl = dict(crl=material.crl, crl_label=material.crl_label, istio_version=istio_version)
     if material.kind == "secret":
-        return x509_istio.IstioInput(material.certs, material.chain_pool, material.roots, material.key,
-                                     material.names, material.missing, material.layout, **crl)
+        return istio_requirements.IstioInput(material.certs, material.chain_pool, material.roots, material.key,
+                                             material.names, material.missing, material.layout, **crl)
     roots = material.bundle_roots()
     names = dict(material.names)
     if roots:
         names["root"] = "the root at the end of %s (%s)" % (material.label, short_name(roots[0]))
-    return x509_istio.IstioInput(material.certs, material.certs, roots, material.key, names, (), "bundle", **crl)
+    return istio_requirements.IstioInput(material.certs, material.certs, roots, material.key, names, (), "bundle", **crl)

@@ -19,16 +19,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509 import crl as x509_crl
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import (
     build_paths, is_ca, key_matches, path_length_problems, same_cert,
 )
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import (
-    cap, ANY_EKU, CLIENT_AUTH, SERVER_AUTH, SGC, certificate_problems, certificate_public_key, eku_oids,
-    is_self_signed, public_key_facts, short_name,
+    cap, ANY_EKU, CLIENT_AUTH, SERVER_AUTH, SGC, basic_constraints, certificate_problems, certificate_public_key,
+    eku_oids, is_self_signed, public_key_facts, short_name,
 )
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.repair import readable_extensions
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import ISTIOD_KEY_BLOCKS, describe_block
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import iso8601
 
 ED_REASON = (
     "istiod's CA code only handles RSA and ECDSA signing keys: KeyCertBundle.CertOptions fails with "
@@ -228,8 +228,8 @@ def _path_problems(path, now, structure=True, source=None):
         labels = ["certificate %d in %s (%s)" % (i + 1, source, short_name(c)) for i, c in enumerate(path)]
     for i, cert in enumerate(path):
         if cert.not_valid_after_utc < now or cert.not_valid_before_utc > now:
-            state = ("expired at %s" % iso8601(cert.not_valid_after_utc) if cert.not_valid_after_utc < now
-                     else "is not valid before %s" % iso8601(cert.not_valid_before_utc))
+            state = ("expired at %s" % rfc3339.format(cert.not_valid_after_utc) if cert.not_valid_after_utc < now
+                     else "is not valid before %s" % rfc3339.format(cert.not_valid_before_utc))
             problems.append("In istiod's chain check, %s %s, so Go's Verify fails with 'x509: certificate has "
                             "expired or is not yet valid'; renew it" % (labels[i], state))
         if structure and 0 < i < len(path) - 1 and not is_ca(cert):
@@ -254,6 +254,28 @@ def _path_problems(path, now, structure=True, source=None):
     if structure:
         problems.extend("In istiod's chain check, " + p[0].lower() + p[1:]
                         for p in path_length_problems(path, labels))
+        problems.extend(_workload_room_problems(path, labels))
+    return problems
+
+
+def _workload_room_problems(path, labels):
+    """The workload certificates istiod signs sit one level below the signing certificate.
+
+    Go's Verify at istiod's load checks the path that ends at the signing certificate, so a CA above
+    it with pathlen exactly filled passes there; every peer that verifies a workload's chain (Envoy's
+    BoringSSL, Go clients) counts the signing certificate as one more CA below it (RFC 5280
+    pathLenConstraint) and rejects it. Typical with an issuing CA above istiod's intermediate that
+    was given pathlen:0.
+    """
+    problems = []
+    for j in range(1, len(path)):
+        bc = basic_constraints(path[j])
+        if bc is None or not bc.value.ca or bc.value.path_length is None or bc.value.path_length != j - 1:
+            continue
+        problems.append(
+            "%s has pathlen:%d: istiod loads the chain, but the workload certificates istiod signs sit one more level "
+            "below, so peers verifying a workload's chain (Envoy, Go) reject it for exceeding the path length; "
+            "re-issue it with pathlen:%d or more (or without a limit)" % (cap(labels[j]), bc.value.path_length, j))
     return problems
 
 

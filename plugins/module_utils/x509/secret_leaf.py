@@ -21,14 +21,11 @@ try:
 except ImportError:  # pragma: no cover - reported by the module at start-up
     HAS_CRYPTOGRAPHY = False
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 
 _BEGIN = b"-----BEGIN CERTIFICATE-----"
 _END = b"-----END CERTIFICATE-----"
-
-
-def _iso(when):
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def first_certificate(pem):
@@ -49,22 +46,22 @@ def describe(secret):
     if not encoded:
         return {}
     if not HAS_CRYPTOGRAPHY:
-        raise CertificateError("The cryptography Python package is required to read the issued certificate.")
+        raise X509Error("The cryptography Python package is required to read the issued certificate.")
     try:
         pem = base64.b64decode(encoded, validate=True)
     except (TypeError, ValueError, binascii.Error):
-        raise CertificateError("Secret %s: tls.crt is not valid base64." % (secret.get("metadata") or {}).get("name"))
+        raise X509Error("Secret %s: tls.crt is not valid base64." % (secret.get("metadata") or {}).get("name"))
     block = first_certificate(pem)
     try:
         cert = x509.load_pem_x509_certificate(block) if block else None
     except ValueError:
         cert = None
     if cert is None:
-        raise CertificateError("Secret %s: tls.crt does not start with a readable PEM certificate."
-                               % (secret.get("metadata") or {}).get("name"))
+        raise X509Error("Secret %s: tls.crt does not start with a readable PEM certificate."
+                        % (secret.get("metadata") or {}).get("name"))
     return {
         "serial": format(cert.serial_number, "x"),
         "serial_number": cert.serial_number,
-        "not_before": _iso(cert.not_valid_before_utc),
-        "not_after": _iso(cert.not_valid_after_utc),
+        "not_before": rfc3339.format(cert.not_valid_before_utc),
+        "not_after": rfc3339.format(cert.not_valid_after_utc),
     }

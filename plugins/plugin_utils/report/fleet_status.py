@@ -12,7 +12,7 @@
 
 The JSON is built here and only here, so report.yml, the renderers (report.md,
 report.html) and the rotation summary read one schema. Controller-only; served as
-filters by plugins/filter/cluster_status.py and plugins/filter/fleet.py, documented in
+filters by plugins/filter/cluster_status.py and plugins/filter/fleet_report.py, documented in
 the ``<filter name>.yml`` files there.
 """
 
@@ -26,8 +26,10 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration, rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import versions as istiod_versions
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.hot_reload_plan import deployment_facts
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.istio import install_manager
 
 SCHEMA_VERSION = 1
 UTC = datetime.timezone.utc
@@ -43,31 +45,12 @@ _HOT_RELOAD_TEXT = {
 }
 
 
-def _iso(when):
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_time(text):
-    if not isinstance(text, str) or not text:
-        return None
-    value = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
-    try:
-        when = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def _seconds(value, what):
-    """Seconds from a number or a Go duration string (``360h``)."""
-    if isinstance(value, bool):
-        raise AnsibleFilterError("%s must be seconds or a Go duration such as 360h, got %r" % (what, value))
-    if isinstance(value, (int, float)):
-        return int(value)
+    """Whole seconds from seconds or a Go duration (common/go_duration.to_seconds: ``3600`` and ``1h`` alike)."""
     try:
-        return go_duration.parse(str(value).strip()) // go_duration.SECOND
+        return int(go_duration.to_seconds(value))
     except go_duration.GoDurationError as exc:
-        raise AnsibleFilterError("%s: %s (write a Go duration such as 360h)" % (what, exc))
+        raise AnsibleFilterError("%s: %s" % (what, go_duration.explain(exc, value)))
 
 
 def _ok_result(result):
@@ -115,25 +98,29 @@ def _certificate_entry(name, namespace, obj):
 
 def _istiod_entry(deployments, reload):
     """Version and hot-reload verdict from the istiod Deployment(s); reload evidence from the check."""
-    entry = {"found": bool(deployments), "deployments": [], "version": None, "hot_reload": None,
+    # found: None when neither the Deployments nor the pods were looked at (the reload check is
+    # skipped while there is no cacerts), so that no finding claims istiod is missing.
+    found = True if deployments else (None if reload is None else False)
+    entry = {"found": found, "deployments": [], "version": None, "hot_reload": None,
              "hot_reload_state": None, "reloaded": None, "root_consistent": None, "last_reload": None,
-             "problems": []}
+             "managed_by": None, "hot_reload_patch_at_risk": [], "problems": []}
     states = []
     for dep in deployments or []:
-        containers = ((((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or [])
-        container = next((c for c in containers if c.get("name") == "discovery"), containers[0] if containers else {})
-        env = dict((e.get("name"), e.get("value")) for e in container.get("env") or [] if isinstance(e, dict))
-        tag = istiod_versions.image_tag(container.get("image"))
-        version = istiod_versions.parse_version(tag)
-        state = istiod_versions.hot_reload(version, env.get("AUTO_RELOAD_PLUGIN_CERTS"))
+        facts = deployment_facts(dep)
+        version = facts["version"]
+        state = istiod_versions.hot_reload(version, facts["auto_reload_env"])
         states.append(state)
         entry["deployments"].append({
-            "name": (dep.get("metadata") or {}).get("name"),
-            "image": container.get("image"),
-            "version": str(version) if version else tag,
+            "name": facts["name"],
+            "image": facts["image"] or None,
+            "version": str(version) if version else facts["tag"],
             "hot_reload_state": state,
-            "auto_reload_plugin_certs": env.get("AUTO_RELOAD_PLUGIN_CERTS"),
+            "auto_reload_plugin_certs": facts["auto_reload_env"],
+            "managed_by": install_manager.detect(dep)["manager"],
         })
+        at_risk = install_manager.patch_at_risk(dep)
+        if at_risk:
+            entry["hot_reload_patch_at_risk"].append(at_risk)
     if not entry["deployments"] and reload and reload.get("pods"):
         # Version and AUTO_RELOAD_PLUGIN_CERTS (it matters for 1.14-1.18) from the running pods
         # istiod_reload_check saw: what istiod actually runs with, no Deployment read needed.
@@ -147,6 +134,8 @@ def _istiod_entry(deployments, reload):
                                          "hot_reload_state": state,
                                          "auto_reload_plugin_certs": pod.get("auto_reload_plugin_certs"),
                                          "source": "pod"})
+    managers = sorted(set(d["managed_by"] for d in entry["deployments"] if d.get("managed_by")))
+    entry["managed_by"] = ", ".join(managers) if managers else None
     if entry["deployments"]:
         entry["version"] = ", ".join(sorted(set(d["version"] or "unknown" for d in entry["deployments"])))
         # The weakest verdict of all revisions is the fleet-relevant one.
@@ -199,24 +188,20 @@ def _note(errors, text):
         errors.append(text)
 
 
-def _certificate_object(certificate, errors):
-    """The Certificate as ``{metadata, spec, status}`` (or None when absent) from what the caller has.
+def _certificate_object(certificate, errors, applied=False):
+    """The Certificate as ``{spec, status}`` (or None when absent) from a ``meshpki.istio_ca.certificate`` result.
 
-    Accepts the object itself, a ``kubernetes.core.k8s_info`` result, or a ``meshpki.istio_ca.certificate``
-    result (``merge_live_spec`` in check mode: ``exists``, ``live_spec``, ``status``). A failed read
-    is added to ``errors``.
+    One input shape: the registered result of the certificate module (``merge_live_spec`` in check
+    mode for a read, ``applied`` for the result of the change: its ``spec`` is then what is stored).
+    None is "not read". Registered with ``failed_when: false``, so "failed" cannot be trusted: a
+    result without ``exists`` is a failed read, added to ``errors``.
     """
-    if not isinstance(certificate, dict):
+    if certificate is None or not isinstance(certificate, dict) or certificate.get("skipped"):
         return None
-    if "resources" in certificate:
-        return (certificate.get("resources") or [None])[0]
-    if "metadata" in certificate or "apiVersion" in certificate:
-        return certificate
-    # A module result (registered with failed_when: false, so "failed" cannot be trusted).
-    if certificate.get("skipped"):
-        return None
-    if certificate.get("exists") and isinstance(certificate.get("live_spec"), dict):
-        return {"spec": certificate["live_spec"], "status": certificate.get("status") or {}}
+    if certificate.get("exists") is True:
+        spec = certificate.get("spec") if applied else certificate.get("live_spec")
+        if isinstance(spec, dict):
+            return {"spec": spec, "status": certificate.get("status") or {}}
     if certificate.get("exists") is False:
         return None
     errors.append("Certificate: %s" % (certificate.get("msg") or "could not be read"))
@@ -233,12 +218,28 @@ def _deployments(istiod, errors):
     return istiod or []
 
 
+def _root_certificate_entry(certificate):
+    """The cert-manager root behind the issuer, from the certificate module's ``root_policy`` (None if not read)."""
+    policy = certificate.get("root_policy") if isinstance(certificate, dict) else None
+    if not isinstance(policy, dict) or not policy.get("root_certificate"):
+        return None
+    return {"name": policy["root_certificate"], "self_signed": policy.get("self_signed"),
+            "rotation_policy": policy.get("rotation_policy"), "renewal_time": policy.get("root_renewal_time"),
+            "not_after": policy.get("root_not_after"), "renewal_policy": policy.get("root_renewal_policy"),
+            "problems": list(policy.get("problems") or [])}
+
+
 def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=None, errors=None,
-                   certificate_name="cacerts", namespace="istio-system", now=None):
-    """One cluster's report entry from raw task results; judgement goes into ``problems``."""
+                   certificate_name="cacerts", namespace="istio-system", now=None, applied=False):
+    """One cluster's report entry from raw task results; judgement goes into ``problems``.
+
+    ``certificate`` may be the certificate module's result with ``check_root_policy``: its root's renewal
+    time then lands in ``root_certificate`` and its root problems in ``problems``. ``istiod`` (the
+    Deployments) gives each revision's manager and flags a hot-reload patch its manager does not hold.
+    """
     errors = [str(e) for e in (_plain(errors) or []) if e]
     certificate_raw = certificate
-    certificate = _certificate_object(_plain(certificate), errors)
+    certificate = _certificate_object(_plain(certificate), errors, applied=bool(applied))
     raw_inspect = _plain(inspect)
     inspect = _ok_result(raw_inspect)
     if inspect is not None and "certificates" not in inspect:
@@ -252,8 +253,8 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
             _note(errors, text)
     reload_result = _plain(reload)
     reload_ok = reload_result if isinstance(reload_result, dict) and "reloaded" in reload_result else None
-    moment = _parse_time(now) if isinstance(now, str) else None
-    moment = moment or datetime.datetime.now(UTC)
+    moment = rfc3339.parse(now, lenient=True) if isinstance(now, str) else None
+    moment = moment or rfc3339.now()
     deployments = _deployments(_plain(istiod), errors)
 
     cause = _unread_cause(_plain(certificate_raw), raw_inspect, reload_result, _plain(istiod), errors)
@@ -265,12 +266,13 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
         "name": str(name),
         "reachable": not cause,
         "unreachable_cause": cause,
-        "checked_at": _iso(moment),
+        "checked_at": rfc3339.format(moment),
         "certificate": _certificate_entry(certificate_name, namespace, certificate),
         "intermediate": None,
         "root": None,
         "chain": None,
         "istiod": _istiod_entry(deployments, reload_ok),
+        "root_certificate": _root_certificate_entry(_plain(certificate_raw)),
         "errors": errors,
         "problems": problems,
     }
@@ -323,16 +325,21 @@ def cluster_status(name, certificate=None, inspect=None, istiod=None, reload=Non
                 problems.append(text)
         secret_serial = first.get("serial_hex")
         if cert["exists"] and cert.get("not_after") and first.get("not_after") \
-                and _parse_time(cert["not_after"]) != _parse_time(first.get("not_after")):
+                and rfc3339.parse(cert["not_after"], lenient=True) != rfc3339.parse(first.get("not_after"), lenient=True):
             problems.append("Certificate status.notAfter (%s) differs from the cacerts Secret's certificate (%s): "
                             "cert-manager has not caught up with the Secret" % (cert["not_after"], first.get("not_after")))
         entry["intermediate"]["serial_hex"] = secret_serial
 
+    for text in (entry["root_certificate"] or {}).get("problems") or []:
+        if text not in problems:
+            problems.append(text)
     istiod_entry = entry["istiod"]
+    problems.extend(t for t in istiod_entry["hot_reload_patch_at_risk"] if t not in problems)
     if entry["reachable"] and not errors:
-        if not istiod_entry["found"]:
+        if istiod_entry["found"] is False:
             problems.append("no istiod Deployment (label app=istiod) found in %s" % namespace)
-        elif istiod_entry["hot_reload_state"] not in (istiod_versions.RELOAD_ON, istiod_versions.RELOAD_UNKNOWN):
+        elif istiod_entry["found"] and \
+                istiod_entry["hot_reload_state"] not in (istiod_versions.RELOAD_ON, istiod_versions.RELOAD_UNKNOWN):
             problems.append("istiod %s: hot reload %s, so a new intermediate is only used after an istiod restart; "
                             "run the istio role (deploy.yml), which sets AUTO_RELOAD_PLUGIN_CERTS=true where needed"
                             % (istiod_entry["version"], istiod_entry["hot_reload"]))
@@ -465,14 +472,14 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
     if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("name") for e in entries):
         raise AnsibleFilterError("fleet_report expects a list of cluster entries (from cluster_status), each with a name")
     threshold = _seconds(expiring_within, "expiring_within")
-    moment = _parse_time(generated_at) if generated_at else None
-    moment = moment or datetime.datetime.now(UTC)
+    moment = rfc3339.parse(generated_at, lenient=True) if generated_at else None
+    moment = moment or rfc3339.now()
     entries = sorted(entries, key=lambda e: _natural(e["name"]))
 
     consensus = root_consensus(dict((e["name"], ((e.get("root") or {}).get("fingerprint_sha256"))) for e in entries))
     expiring, expired = [], []
     for entry in entries:
-        not_after = _parse_time((entry.get("intermediate") or {}).get("not_after"))
+        not_after = rfc3339.parse((entry.get("intermediate") or {}).get("not_after"), lenient=True)
         if not not_after:
             continue
         left = (not_after - moment).total_seconds()
@@ -502,7 +509,7 @@ def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at
     return {
         "schema_version": SCHEMA_VERSION,
         "title": title or "Istio CA fleet report",
-        "generated_at": _iso(moment),
+        "generated_at": rfc3339.format(moment),
         "source": source,
         "settings": {"expiring_within_seconds": threshold},
         "fleet": {

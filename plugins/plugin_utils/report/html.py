@@ -366,6 +366,8 @@ def _details_row(row):
         ("Root SHA-256", '<code>%s</code>' % _dash(row["root_fingerprint"])),
         ("istiod", _dash(row["istiod_version"])),
         ("Hot reload", _dash(row["hot_reload"])),
+        ("istiod managed by", _dash(row["managed_by"])),
+        ("Root renewal time", _dash(iso(row["root_renewal_time"]))),
         ("Last reload evidence", _dash(row["last_reload"])),
     )
     known = [(k, v) for k, v in facts if "&#8212;" not in v or k in ("Issues", "Reachable")]  # nothing unread

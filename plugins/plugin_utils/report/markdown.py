@@ -63,6 +63,8 @@ _COLUMNS = (
     ("Reloaded", lambda r: _cell(_reloaded(r))),
     ("Hot reload", lambda r: _cell(r["hot_reload"])),
     ("istiod", lambda r: _cell(r["istiod_version"])),
+    ("Managed by", lambda r: _cell(r["managed_by"])),
+    ("Root renewal", lambda r: _cell(iso(r["root_renewal_time"]))),
     ("Root (SHA-256)", lambda r: _cell(short_fingerprint(r["root_fingerprint"]))),
     ("Not before", lambda r: _cell(iso(r["not_before"]))),
     ("Intermediate subject", lambda r: _cell(r["subject"])),

@@ -14,13 +14,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
 import json
 import re
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import go_duration, rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CollectionError
-
-UTC = datetime.timezone.utc
 
 # Default "expiring soon" threshold: cert-manager's renewBefore default of ca_setup (360h).
 DEFAULT_EXPIRING_WITHIN = 360 * 3600
@@ -45,6 +43,8 @@ _FIELDS = {
     "root_fingerprint": ("root.fingerprint_sha256",),
     "istiod_version": ("istiod.version",),
     "hot_reload": ("istiod.hot_reload",),
+    "managed_by": ("istiod.managed_by",),
+    "root_renewal_time": ("root_certificate.renewal_time",),
     "reloaded": ("istiod.reloaded",),
     "root_consistent": ("istiod.root_consistent",),
     "last_reload": ("istiod.last_reload",),
@@ -60,24 +60,13 @@ class ReportDataError(CollectionError):
 
 
 def parse_time(value):
-    """An aware UTC datetime from an ISO 8601 string (``Z`` or offset), or None when absent/unreadable."""
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text[-1] in "Zz":
-        text = text[:-1] + "+00:00"
-    try:
-        when = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    """An aware UTC datetime from an RFC 3339 string (or a person's ISO date/time), or None when absent/unreadable."""
+    return rfc3339.parse(value, lenient=True)
 
 
 def iso(when):
     """``2025-01-02T03:04:05Z`` or an empty string."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else ""
+    return rfc3339.format(when) if when else ""
 
 
 def human_duration(seconds):
@@ -100,26 +89,14 @@ def human_duration(seconds):
     return sign + text
 
 
-_GO_DURATION = re.compile(r"(\d+(?:\.\d*)?)(h|ms|m|s)")
-
-
 def threshold_seconds(value):
-    """Seconds from an int/float, a numeric string or a Go duration (``360h``, ``1h30m``)."""
-    if value is None or isinstance(value, bool):
+    """Seconds from seconds or a Go duration (common/go_duration.to_seconds: ``3600``, ``"3600"``, ``"1h"``), or None."""
+    if value is None:
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
     try:
-        return float(text)
-    except ValueError:
-        pass
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-    parts = _GO_DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ReportDataError('expiring_within: "%s" is not a duration; write seconds or a Go duration like "360h"'
-                              % text)
-    return sum(float(n) * units[u] for n, u in parts)
+        return go_duration.to_seconds(value)
+    except go_duration.GoDurationError as exc:
+        raise ReportDataError("expiring_within: %s" % go_duration.explain(exc, value))
 
 
 def short_fingerprint(fp):
@@ -232,7 +209,7 @@ def build_view(report, now=None, expiring_within=None, title=None):
     moment = parse_time(now) if now is not None else None
     if now is not None and moment is None:
         raise ReportDataError('now: "%s" is not an ISO 8601 time such as 2030-01-01T00:00:00Z' % now)
-    moment = moment or parse_time(report.get("generated_at")) or datetime.datetime.now(UTC)
+    moment = moment or parse_time(report.get("generated_at")) or rfc3339.now()
     threshold = threshold_seconds(expiring_within)
     if threshold is None:
         threshold = threshold_seconds(settings.get("expiring_within_seconds", fleet_in.get("expiring_within_seconds")))
@@ -365,6 +342,8 @@ def _row(entry, now, threshold):
         "root_fingerprint": _text(_field(entry, "root_fingerprint")).lower(),
         "istiod_version": _text(_field(entry, "istiod_version")),
         "hot_reload": _hot_reload_text(_field(entry, "hot_reload")),
+        "managed_by": _text(_field(entry, "managed_by")),
+        "root_renewal_time": parse_time(_field(entry, "root_renewal_time")),
         "reloaded": reloaded if isinstance(reloaded, bool) else None,
         "root_consistent": root_consistent if isinstance(root_consistent, bool) else None,
         "last_reload": _evidence_text(_field(entry, "last_reload")),

@@ -7,8 +7,9 @@
   intermediate valid for one workload-certificate lifetime after cert-manager renews it?
   (cert-manager's own field rules are checked by the certificate module.)
 - ``rotation_preflight``: which findings of a cluster's status block a rotation.
+- ``rotation_new_chain_problems``: is the ``cacerts`` a change produced what a rotation must produce?
 
-Served as filters by plugins/filter/rotation_plan.py; documented in ``<filter name>.yml`` there.
+Used by rotation_plan (plugins/filter/rotation_plan.py, documented in rotation_plan.yml there).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -51,8 +52,11 @@ def rotation_spec_checks(spec, workload_cert_ttl="24h", margin="24h"):
     try:
         duration = go_duration.parse(spec["duration"]) if spec.get("duration") else _DEFAULT_DURATION
         renew_before = go_duration.parse(spec["renewBefore"]) if spec.get("renewBefore") else None
-    except (go_duration.GoDurationError, TypeError):
-        # The certificate module reports malformed durations with cert-manager's own message.
+    except (go_duration.GoDurationError, TypeError) as exc:
+        # The certificate module refuses such a spec first (cert-manager's message); should one reach
+        # here anyway, it blocks the rotation rather than skipping the check.
+        result["problems"].append("the lifetime of the spec to apply cannot be checked against the "
+                                  "workload-certificate TTL: %s" % exc)
         return result
     pct = spec.get("renewBeforePercentage")
     if renew_before is not None and 0 < renew_before < duration:
@@ -107,7 +111,13 @@ def rotation_preflight(status, require_hot_reload=True, reload_checked=True):
         if cert.get("ready") is False:
             warnings.append("Certificate %s/%s is not Ready (%s: %s)" % (
                 cert.get("namespace"), cert.get("name"), cert.get("ready_reason"), cert.get("ready_message")))
-    if not inter:
+    # cluster_status puts a cacerts finding in problems (not errors) only when the Secret is not there.
+    secret_missing = not inter and not any(str(e).startswith("cacerts:") for e in errors) and \
+        any(str(p).startswith("cacerts:") for p in status.get("problems") or [])
+    if secret_missing:
+        problems.append("cacerts does not exist in %s: there is no intermediate to rotate yet; run deploy.yml "
+                        "first" % (cert.get("namespace") or "istio-system"))
+    elif not inter:
         if not any(str(e).startswith("cacerts:") for e in errors):
             found = [p for p in status.get("problems") or [] if str(p).startswith("cacerts:")]
             problems.append("the cacerts Secret could not be read, so it cannot be backed up or compared"
@@ -126,7 +136,9 @@ def rotation_preflight(status, require_hot_reload=True, reload_checked=True):
             for text in chain.get("istio_problems") or []:
                 problems.append("istiod would not accept the current cacerts: %s" % text)
         warnings.extend(chain.get("istio_warnings") or [])
-    if not istiod.get("found"):
+    if istiod.get("found") is None:
+        pass  # not looked at (no cacerts to check istiod against): the finding above says what to do
+    elif not istiod.get("found"):
         problems.append("no istiod Deployment (label app=istiod) in %s: nothing would load the new intermediate"
                         % (cert.get("namespace") or "istio-system"))
     elif istiod.get("hot_reload_state") not in ("on", "unknown"):
@@ -139,3 +151,27 @@ def rotation_preflight(status, require_hot_reload=True, reload_checked=True):
         problems.append("istiod does not sign with the intermediate now in cacerts, so a rotation could not be "
                         "verified; fix that first: %s" % reason)
     return {"problems": problems, "warnings": warnings}
+
+
+def rotation_new_chain_problems(after, plan, apply=None):
+    """Why the new ``cacerts`` (x509_inspect result) is not what the change must produce (empty when it is):
+    the key matches, istiod would accept it, it verifies to the root of the plan, and after a re-issue
+    its serial is new (the old one is the backup's, else the plan's)."""
+    after, plan, apply = _plain(after) or {}, _plain(plan) or {}, _plain(apply) or {}
+    if not isinstance(after, dict) or not isinstance(plan, dict) or not isinstance(apply, dict):
+        raise AnsibleFilterError("rotation_new_chain_problems expects the x509_inspect result, the plan and the "
+                                 "certificate result")
+    chain = after.get("chain") or {}
+    first = (after.get("certificates") or [{}])[0]
+    backup = apply.get("backup") if isinstance(apply.get("backup"), dict) else {}
+    old_serial = backup.get("serial") or plan.get("old_serial")
+    problems = []
+    if chain.get("key_matches") is not True:
+        problems.append("tls.key does not match the new certificate")
+    if not after.get("istio_ready"):
+        problems.append("istiod would not accept it: %s" % ("; ".join(after.get("istio_problems") or []) or "not ready"))
+    if chain.get("root_fingerprint_sha256") != plan.get("root_fingerprint"):
+        problems.append("its root changed: %s -> %s" % (plan.get("root_fingerprint"), chain.get("root_fingerprint_sha256")))
+    if (apply.get("reissue") or "none") != "none" and first.get("serial_hex") == old_serial:
+        problems.append("a re-issue was expected but the serial is still %s" % old_serial)
+    return problems

@@ -4,7 +4,8 @@
 """What one rotation did, per cluster and for the fleet (controller-only).
 
 - ``rotation_result``: one cluster's ``ca_rotation_result`` fact (a row of the fleet summary) from its
-  preflight and what the change step registered.
+  plan, its ``cluster_status`` entry as of the end of the run (the entry fleet-status.json saves, so
+  the summary and the saved status read one fact) and what the change step registered.
 - ``rotation_summary``: the per-cluster table rotate.yml ends with, from every cluster's
   ``ca_rotation_result`` fact, including clusters a stopped run never reached.
 """
@@ -13,23 +14,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
 
 _STATUSES = ("rotated", "unchanged", "checked", "failed", "interrupted", "not_attempted")
-
-
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def _first_cert(inspect):
-    certs = (inspect or {}).get("certificates") if isinstance(inspect, dict) else None
-    return certs[0] if certs else {}
 
 
 def _failure_message(host, row):
@@ -40,44 +31,50 @@ def _failure_message(host, row):
             "is exceeded; see the summary above." % (host, row["failed_step"], row["error"], saved))
 
 
-def rotation_result(preflight, apply=None, after=None, reload=None, backup_controller=None, started_at=None,
+def rotation_result(plan, status=None, apply=None, backup_controller=None, started_at=None,
                     started_ts=None, check_mode=False, failed_step=None, error=None, host=None):
     """``ca_rotation_result`` for one cluster (see rotation_result.yml for the keys)."""
-    preflight = _plain(preflight) or {}
+    plan = _plain(plan) or {}
+    status = _plain(status) or {}
     apply = _plain(apply) or {}
-    reload = _plain(reload) or {}
-    if not isinstance(preflight, dict) or not isinstance(apply, dict) or not isinstance(reload, dict):
-        raise AnsibleFilterError("rotation_result expects the preflight fact and registered task results")
+    if not isinstance(plan, dict) or not isinstance(status, dict) or not isinstance(apply, dict):
+        raise AnsibleFilterError("rotation_result expects the plan, a cluster_status entry and the registered "
+                                 "certificate result")
     backup = apply.get("backup") if isinstance(apply.get("backup"), dict) else {}
-    new = _first_cert(_plain(after))
-    old_serial = backup.get("serial") or preflight.get("old_serial")
-    finished = _now()
+    new = status.get("intermediate") or {}
+    cert = status.get("certificate") or {}
+    old_serial = backup.get("serial") or plan.get("old_serial")
+    finished = rfc3339.now()
     seconds = None
     if started_ts not in (None, ""):
         seconds = round(finished.timestamp() - float(started_ts), 1)
     if error:
-        status = "failed"
+        status_word = "failed"
     elif boolean(check_mode, strict=False):
-        status = "checked"
-    elif not preflight.get("will_change") or not new:
-        status = "unchanged"
+        status_word = "checked"
+    elif not plan.get("will_change") or not new.get("serial_hex"):
+        status_word = "unchanged"
     else:
-        status = "rotated" if new.get("serial_hex") != old_serial else "unchanged"
+        status_word = "rotated" if new.get("serial_hex") != old_serial else "unchanged"
     row = {
-        "status": status,
+        "status": status_word,
         "old_serial": old_serial,
-        "new_serial": new.get("serial_hex"),
-        "not_after": new.get("not_after"),
-        "old_not_after": preflight.get("old_not_after"),
-        "revision": apply.get("revision", preflight.get("revision")),
-        "reissue": apply.get("reissue", preflight.get("reissue")),
+        "new_serial": new.get("serial_hex") if not error else None,
+        "not_after": new.get("not_after") if not error else None,
+        "old_not_after": plan.get("old_not_after"),
+        "duration": cert.get("duration"),
+        "renew_before": cert.get("renew_before"),
+        "revision": cert.get("revision", apply.get("revision", plan.get("revision"))),
+        "reissue": apply.get("reissue", plan.get("reissue")),
         "spec_changed": bool(apply.get("changed")) if "reissue" in apply else False,
-        "reloaded": reload.get("reloaded"),
-        "root_fingerprint": preflight.get("root_fingerprint"),
+        "reloaded": (status.get("istiod") or {}).get("reloaded"),
+        "root_fingerprint": plan.get("root_fingerprint"),
         "backup": {"cluster": ("%s/%s" % (backup.get("namespace"), backup.get("name"))) if backup.get("name") else None,
                    "controller": backup_controller or None},
+        "previous_run": plan.get("previous_run_note"),
+        "run": plan.get("run"),
         "started_at": started_at,
-        "finished_at": finished.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished_at": rfc3339.format(finished),
         "seconds": seconds,
         "error": str(error) if error else None,
         "failed_step": failed_step if error else None,
@@ -87,8 +84,21 @@ def rotation_result(preflight, apply=None, after=None, reload=None, backup_contr
     return row
 
 
-def rotation_summary(results, hosts):
-    """``{clusters: [...], counts: {...}, ok, lines}`` for every host of the rotation, in ``hosts`` order."""
+def rotation_preflight_result(plan, status=None, check_mode=False):
+    """The ``ca_rotation_result`` the preflight already knows: a cluster with nothing to change and no
+    problem is ``unchanged`` (or ``checked``) now; for any other it is ``{}`` (the change step writes it)."""
+    plan = _plain(plan) or {}
+    if not isinstance(plan, dict):
+        raise AnsibleFilterError("rotation_preflight_result expects the plan")
+    if plan.get("will_change") or plan.get("problems"):
+        return {}
+    return rotation_result(plan, status=status, check_mode=check_mode)
+
+
+def rotation_summary(results, hosts, plan=None, check_mode=False, generated_at=None):
+    """``{clusters, counts, ok, lines, request, run, check_mode, generated_at}`` for every host of the
+    rotation, in ``hosts`` order; ``request`` and ``run`` are the plan's (every host's plan holds the
+    same request)."""
     results = _plain(results)
     hosts = _plain(hosts)
     results = {} if results is None else results
@@ -100,7 +110,8 @@ def rotation_summary(results, hosts):
         res = results.get(host)
         if not isinstance(res, dict) or not res:
             rows.append({"cluster": host, "status": "not_attempted", "old_serial": None, "new_serial": None,
-                         "not_after": None, "reloaded": None, "backup": None, "seconds": None, "error": None})
+                         "not_after": None, "reloaded": None, "backup": None, "seconds": None, "error": None,
+                         "previous_run": None})
             continue
         row = dict(res)
         row["cluster"] = host
@@ -120,8 +131,15 @@ def rotation_summary(results, hosts):
         else:
             text = "%s  expires %s  istiod reloaded: %s" % (
                 serials, row.get("not_after") or "?", {True: "yes", False: "NO"}.get(row.get("reloaded"), "n/a"))
+        if row.get("previous_run"):
+            text += "; %s" % row["previous_run"]
         lines.append("%-16s %-9s %s" % (row["cluster"], row["status"], text))
+    plan = _plain(plan) or {}
     return {
+        "generated_at": generated_at or rfc3339.format(rfc3339.now()),
+        "check_mode": boolean(check_mode, strict=False),
+        "run": plan.get("run"),
+        "request": dict((k, (plan.get("request") or {}).get(k)) for k in ("duration", "renew_before", "force")),
         "clusters": rows,
         "counts": counts,
         "ok": counts["failed"] == 0 and counts["not_attempted"] == 0 and counts["interrupted"] == 0,

@@ -3,9 +3,11 @@
 # Apache License 2.0 (see LICENSE)
 """The ``ca_rotation`` role's per-cluster facts, built in Python rather than in the role's Jinja.
 
-- ``rotation_plan``: one cluster's ``ca_rotation_preflight`` fact - what would be applied, whether it
-  changes anything, and every reason not to rotate - from its ``cluster_status`` entry and the
-  check-mode ``certificate`` result that validated the requested change.
+- ``rotation_plan``: one cluster's plan (the ``ca_rotation_plan`` fact) - the request (parsed once by
+  ``rotation_request``), the spec that would be applied, whether it changes anything, what a previous
+  run left, and every reason not to rotate - from its ``cluster_status`` entry and the check-mode
+  ``certificate`` result that merged the request into the live spec. The one structure that carries a
+  rotation from the preflight to the change, the summary and the saved status (keys: rotation_plan.yml).
 - ``rotation_root_problems``: this cluster's root against the other clusters of the play and the
   expected root (a mesh needs one root everywhere).
 
@@ -16,16 +18,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.common.plain import plain as _plain
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.fleet_status import root_consensus
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.checks import rotation_preflight, rotation_spec_checks
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.journal import previous_run_note
 
-_VAULTED_MODES = ("controller", "both")
+# ca_rotation_backup_mode -> where the current cacerts is copied before a change.
+_BACKUP_MODES = {"cluster": {"cluster": True, "controller": False}, "controller": {"cluster": False, "controller": True},
+                 "both": {"cluster": True, "controller": True}, "none": {"cluster": False, "controller": False}}
 
 
 def _validation_problem(certificate):
@@ -40,17 +44,20 @@ def _validation_problem(certificate):
     return ["the requested change cannot be applied (server-side dry run): %s" % text]
 
 
-def rotation_plan(status, certificate=None, force=False, require_hot_reload=True, reload_checked=True,
+def rotation_plan(status, certificate=None, request=None, require_hot_reload=True, reload_checked=True,
                   workload_cert_ttl="24h", margin="24h", backup_mode="cluster", vault_password_set=False,
-                  root_problems=None, checked_at=None):
-    """``ca_rotation_preflight`` for one cluster (see rotation_plan.yml for the keys)."""
+                  root_problems=None, previous_run=None, run=None, checked_at=None):
+    """``ca_rotation_plan`` for one cluster (see rotation_plan.yml for the keys)."""
     status = _plain(status) or {}
     certificate = _plain(certificate) or {}
-    if not isinstance(status, dict) or not isinstance(certificate, dict):
-        raise AnsibleFilterError("rotation_plan expects a cluster_status entry and a certificate module result")
-    force = boolean(force, strict=False)
+    request = _plain(request) or {}
+    if not isinstance(status, dict) or not isinstance(certificate, dict) or not isinstance(request, dict):
+        raise AnsibleFilterError("rotation_plan expects a cluster_status entry, a certificate module result and "
+                                 "the rotation_request")
+    if "changes" not in request:
+        raise AnsibleFilterError("rotation_plan: request must be the result of the rotation_request filter")
     verdict = rotation_preflight(status, require_hot_reload=require_hot_reload, reload_checked=reload_checked)
-    problems = list(verdict["problems"]) + _validation_problem(certificate)
+    problems = list(request.get("problems") or []) + list(verdict["problems"]) + _validation_problem(certificate)
     warnings = list(verdict["warnings"])
     spec = certificate.get("spec") if "reissue" in certificate else None
     ttl = {}
@@ -61,22 +68,35 @@ def rotation_plan(status, certificate=None, force=False, require_hot_reload=True
     policy = certificate.get("root_policy") or {}
     problems.extend(policy.get("problems") or [])
     warnings.extend(policy.get("warnings") or [])
-    if backup_mode in _VAULTED_MODES and not boolean(vault_password_set, strict=False):
+    if backup_mode not in _BACKUP_MODES:
+        raise AnsibleFilterError("ca_rotation_backup_mode must be one of %s, got %r" % (", ".join(_BACKUP_MODES), backup_mode))
+    backup = dict(_BACKUP_MODES[backup_mode])
+    if backup["controller"] and not boolean(vault_password_set, strict=False):
         problems.append("ca_rotation_backup_mode %s needs ca_rotation_backup_vault_password (the controller copy "
                         "is encrypted with it)" % backup_mode)
     intermediate = status.get("intermediate") or {}
     cert = status.get("certificate") or {}
+    previous = _plain(previous_run) or None
+    note = previous_run_note(previous, verified=not problems)
+    if note:
+        warnings.append(note)
     return {
-        "checked_at": checked_at or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "run": run,
+        "request": request,
+        "checked_at": checked_at or rfc3339.format(rfc3339.now()),
         "root_fingerprint": (status.get("root") or {}).get("fingerprint_sha256"),
         "old_serial": intermediate.get("serial_hex"),
         "old_not_after": intermediate.get("not_after"),
         "subject": intermediate.get("subject"),
         "revision": cert.get("revision"),
         "spec": spec,
-        "will_change": bool(certificate.get("changed")) or force,
+        "will_change": bool(certificate.get("changed")) or bool(request.get("force")),
         "reissue": certificate.get("reissue") or "none",
         "ttl": ttl,
+        "backup": backup,
+        "previous_run": previous,
+        "previous_run_note": note,
+        "previous_run_unfinished": bool(note),
         "problems": problems,
         "warnings": warnings,
     }

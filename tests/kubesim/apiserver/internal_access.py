@@ -42,13 +42,15 @@ class InternalAccess:
         objs, _ = self.list_objects(rt, namespace if rt.namespaced else None, label_selector)
         return [deep_copy(self.present(rt, version, o)) for o in objs]
 
-    def create(self, obj: dict, manager: str = "kubesim") -> dict:
+    def create(self, obj: dict, manager: str = "kubesim", admit: bool = False) -> dict:
+        """Create ``obj``; ``admit=True`` runs admission as for a request (controllers creating Pods
+        go through the API server's admission chain like any client)."""
         rt, version = self._rt_for_obj(obj)
         ns = (obj.get("metadata") or {}).get("namespace") if rt.namespaced else None
         if rt.namespaced and not ns:
             ns = "default"
         with self._writing():
-            out = self._create(rt, version, ns, obj, dry_run=False, manager=manager, admit=False, internal=True)
+            out = self._create(rt, version, ns, obj, dry_run=False, manager=manager, admit=admit, internal=True)
         return deep_copy(out)
 
     def update(self, obj: dict, manager: str = "kubesim") -> dict:
@@ -94,14 +96,19 @@ class InternalAccess:
                                          manager=manager, admit=False)
             return deep_copy(self.present(rt, version, out))
 
-    def delete(self, api_version: str, plural: str, namespace: Optional[str], name: str) -> None:
-        """Delete if present (finalizers and namespaces behave as for the API). Missing is not an error."""
+    def delete(self, api_version: str, plural: str, namespace: Optional[str], name: str,
+               options: Optional[dict] = None) -> None:
+        """Delete if present (finalizers, graceful pod deletion and namespaces behave as for the API).
+
+        ``options`` are DeleteOptions (``gracePeriodSeconds``, ``propagationPolicy``,
+        ``preconditions``). Missing is not an error."""
         r = self._resolve(api_version, plural)
         if r is None:
             return
         rt, version = r
         try:
-            self._delete(rt, version, namespace if rt.namespaced else None, name, dry_run=False, admit=False)
+            self._delete(rt, version, namespace if rt.namespaced else None, name, dry_run=False, options=options,
+                         admit=False)
         except ApiError as exc:
             if exc.code != 404:
                 raise

@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Tuple
 from ..util import version_priority
 
 ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+NO_DELETECOLLECTION = frozenset({("", "namespaces")})
 
 
 @dataclass
@@ -39,7 +40,15 @@ class ResourceType:
 
     @property
     def verbs(self) -> List[str]:
-        return ["create"] if self.virtual else list(ALL_VERBS)
+        """The verbs discovery lists: what the resource's REST storage implements
+        (staging/src/k8s.io/apiserver/pkg/endpoints/installer.go registerResourceHandlers). The
+        namespace storage (pkg/registry/core/namespace/storage/storage.go REST) is no
+        CollectionDeleter: no deletecollection, and a DELETE on the collection is 405."""
+        if self.virtual:
+            return ["create"]
+        if self.rid in NO_DELETECOLLECTION:
+            return [v for v in ALL_VERBS if v != "deletecollection"]
+        return list(ALL_VERBS)
 
     @property
     def qualified(self) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Optional
 from . import authorization as authz
 from . import errors as E
 from . import serviceaccount_tokens as sat
+from . import structural
 from .admin import ADMIN_PREFIX, admin
 from .authentication import authenticate
 from .authorization import check, impersonate
@@ -207,19 +208,23 @@ def collection(cluster: Cluster, req: Request, rt: ResourceType, version: str, n
             raise E.method_not_allowed(rt)
         body = _parse_body(req)
         dry = _dry_run(req)
+        structural.check_unknown_fields(cluster, rt, version, body, req.q("fieldValidation"))
         with cluster._writing():
             obj = cluster._create(rt, version, ns, body, dry_run=dry, manager=_manager(req), admit=True,
                                   internal=False, owned=True)
         _after_write(cluster, dry)
         return json_response(201, cluster.present(rt, version, obj))
     if m == "DELETE":
+        if "deletecollection" not in rt.verbs:
+            raise E.method_not_allowed(rt)
         dry = _dry_run(req)
         objs, _ = cluster.list_objects(rt, ns, req.q("labelSelector"), req.q("fieldSelector"))
         out = []
+        coll_options = {k: req.q(k) for k in ("gracePeriodSeconds", "propagationPolicy") if req.q(k)}
         for o in objs:
             try:
                 _code, body = cluster._delete(rt, version, o["metadata"].get("namespace"), o["metadata"]["name"],
-                                              dry_run=dry, admit=True)
+                                              dry_run=dry, options=dict(coll_options), admit=True)
                 out.append(o)
             except ApiError as exc:
                 if exc.code != 404:
@@ -247,6 +252,7 @@ def item(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Opt
     if m == "PUT":
         body = _parse_body(req)
         dry = _dry_run(req)
+        structural.check_unknown_fields(cluster, rt, version, body, req.q("fieldValidation"))
         obj = cluster._update(rt, version, ns, name, body, subresource=sub, dry_run=dry, manager=_manager(req),
                               admit=True, internal=False)
         _after_write(cluster, dry)
@@ -278,6 +284,8 @@ def item(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Opt
                 raise E.bad_request("DeleteOptions must be an object")
         if req.q("propagationPolicy") and "propagationPolicy" not in options:
             options["propagationPolicy"] = req.q("propagationPolicy")
+        if req.q("gracePeriodSeconds") and "gracePeriodSeconds" not in options:
+            options["gracePeriodSeconds"] = req.q("gracePeriodSeconds")
         if req.q("orphanDependents") and "orphanDependents" not in options:
             options["orphanDependents"] = req.flag("orphanDependents")
         dry = _dry_run(req) or options.get("dryRun") == ["All"]

@@ -245,7 +245,9 @@ class ClusterServer:
             "cluster": self.cluster.name, "method": req.method, "path": req.path, "query": req.raw_query,
             "status": code, "time": time.time(), "sim_time": self.cluster.clock.timestamp(),
             "duration": round(time.monotonic() - t0, 6), "user_agent": req.user_agent,
-            "content_type": req.content_type})
+            "content_type": req.content_type,
+            # the audit event's user.username (staging/src/k8s.io/apiserver/pkg/audit/request.go); None before authentication
+            "user": req.user.name if req.user is not None else None})
 
     def _head(self, resp, extra: str, keep_alive: bool) -> bytes:
         lines = [f"HTTP/1.1 {resp.code} {_PHRASES.get(resp.code, 'Unknown')}",

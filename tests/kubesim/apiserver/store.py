@@ -64,6 +64,8 @@ class ObjectStore:
             orphan = uid in self._orphaning
             self._orphaning.discard(uid)
             self.schedule(0, lambda: self._collect_garbage(uid, ns, orphan), key=f"__gc__/{uid}")
+            if obj["metadata"].get("ownerReferences"):
+                self.owner_dependent_gone(obj)
         if etype == "DELETED" and ns and rt.namespaced:
             nsobj = self._stored(self.registry.by_rid[("", "namespaces")], None, ns)
             if nsobj is not None and (nsobj.get("status") or {}).get("phase") == "Terminating":

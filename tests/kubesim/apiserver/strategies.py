@@ -12,6 +12,7 @@ import re
 from typing import Optional
 
 from . import errors as E
+from . import structural
 from ..util import DNS1123_LABEL, DNS1123_SUBDOMAIN
 
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -283,6 +284,91 @@ def _deployment_prepare(obj, old):
         tmpl["metadata"].pop("creationTimestamp", None)
 
 
+def _statefulset_prepare(obj, old):
+    """pkg/apis/apps/v1/defaults.go SetDefaults_StatefulSet (apps/v1: the selector is required, not defaulted)."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("podManagementPolicy", "OrderedReady")
+    strategy = spec.setdefault("updateStrategy", {})
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        strategy.setdefault("rollingUpdate", {}).setdefault("partition", 0)
+    spec.setdefault("replicas", 1)
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
+    _template_defaults(spec)
+
+
+def _daemonset_prepare(obj, old):
+    """pkg/apis/apps/v1/defaults.go SetDefaults_DaemonSet."""
+    spec = obj.setdefault("spec", {})
+    strategy = spec.setdefault("updateStrategy", {})
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        ru = strategy.setdefault("rollingUpdate", {})
+        ru.setdefault("maxUnavailable", 1)
+        ru.setdefault("maxSurge", 0)
+    spec.setdefault("revisionHistoryLimit", 10)
+    _template_defaults(spec)
+
+
+def _job_prepare(obj, old):
+    """pkg/apis/batch/v1/defaults.go SetDefaults_Job, and pkg/registry/batch/job/strategy.go
+    generateSelector: unless ``manualSelector``, the selector is the Job's uid and the template gets
+    the controller-uid and job-name labels (legacy and ``batch.kubernetes.io/`` forms)."""
+    spec = obj.setdefault("spec", {})
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+        spec["parallelism"] = 1
+    spec.setdefault("parallelism", 1)
+    spec.setdefault("backoffLimit", 6)
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+    spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
+    tmpl = spec.setdefault("template", {})
+    tmd = tmpl.setdefault("metadata", {})
+    md = obj["metadata"]
+    if old is None and not spec.get("manualSelector"):
+        uid, name = md.get("uid"), md.get("name")
+        labels = dict(tmd.get("labels") or {})
+        labels.update({"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
+                       "controller-uid": uid, "job-name": name})
+        tmd["labels"] = labels
+        spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    elif old is not None:
+        ospec = old.get("spec") or {}
+        spec.setdefault("selector", ospec.get("selector"))
+    if tmd.get("labels") and not md.get("labels"):
+        md["labels"] = dict(tmd["labels"])
+    _template_defaults(spec)
+
+
+def _template_defaults(spec):
+    tmpl = spec.get("template")
+    if isinstance(tmpl, dict) and isinstance(tmpl.get("spec"), dict):
+        _pod_spec_defaults(tmpl["spec"])
+        tmpl.setdefault("metadata", {})
+        tmpl["metadata"].pop("creationTimestamp", None)
+
+
+def _job_validate(rt, obj, old, causes):
+    spec = obj.get("spec") or {}
+    tmpl = spec.get("template") or {}
+    _deployment_validate(rt, obj, old, causes)
+    policy = (tmpl.get("spec") or {}).get("restartPolicy")
+    if policy not in ("OnFailure", "Never"):
+        causes.append(("spec.template.spec.restartPolicy", "FieldValueNotSupported",
+                       f'Unsupported value: "{policy}": supported values: "OnFailure", "Never"'))
+    for key in ("parallelism", "completions", "backoffLimit"):
+        value = spec.get(key)
+        if value is not None and (not isinstance(value, int) or value < 0):
+            causes.append(E.invalid_value(f"spec.{key}", value, "must be greater than or equal to 0"))
+    if old is not None:
+        ospec = old.get("spec") or {}
+        for key in ("completions", "selector", "template", "completionMode"):
+            if spec.get(key) != ospec.get(key):
+                causes.append(E.invalid_value(f"spec.{key}", str(spec.get(key)), "field is immutable"))
+
+
 def _fmt_map(m):
     inner = ", ".join(f'"{k}":"{v}"' for k, v in sorted((m or {}).items()))
     return "map[string]string{" + inner + "}"
@@ -412,6 +498,7 @@ def validate_schema(schema: dict, value, path: str, causes: list) -> None:
         causes.append((path, "FieldValueTypeInvalid",
                        f'Invalid value: "{got}": {path} in body must be of type {t}: "{got}"'))
         return
+    structural.value_constraints(schema, value, path, causes)
     enum = schema.get("enum")
     if enum is not None and value not in enum:
         shown = ", ".join(f'"{e}"' if isinstance(e, str) else str(e) for e in enum)
@@ -441,6 +528,11 @@ def prepare(cluster, rt, obj: dict, old: Optional[dict]) -> None:
     """Defaulting on create (old None) and update; may raise 400 for undecodable bodies."""
     p = rt.plural if not rt.group or rt.builtin else None
     if not rt.builtin:
+        # Custom resources are pruned, then defaulted, by their structural schema (structural.py).
+        schema = structural.schema_for(rt, (obj.get("apiVersion") or "").rsplit("/", 1)[-1])
+        if schema:
+            structural.prune(schema, obj)
+            structural.apply_defaults(schema, obj)
         return
     if p == "secrets":
         _secret_prepare(obj, old)
@@ -452,6 +544,12 @@ def prepare(cluster, rt, obj: dict, old: Optional[dict]) -> None:
         _service_prepare(obj, old, cluster)
     elif p == "deployments" and rt.group == "apps":
         _deployment_prepare(obj, old)
+    elif p == "statefulsets" and rt.group == "apps":
+        _statefulset_prepare(obj, old)
+    elif p == "daemonsets" and rt.group == "apps":
+        _daemonset_prepare(obj, old)
+    elif p == "jobs" and rt.group == "batch":
+        _job_prepare(obj, old)
 
 
 def validate(cluster, rt, obj: dict, old: Optional[dict], version: str) -> None:
@@ -473,8 +571,10 @@ def validate(cluster, rt, obj: dict, old: Optional[dict], version: str) -> None:
             _pod_validate(rt, obj, old, causes)
         elif p == "services":
             _service_validate(rt, obj, old, causes)
-        elif p == "deployments" and rt.group == "apps":
+        elif p in ("deployments", "statefulsets", "daemonsets") and rt.group == "apps":
             _deployment_validate(rt, obj, old, causes)
+        elif p == "jobs" and rt.group == "batch":
+            _job_validate(rt, obj, old, causes)
         elif p == "customresourcedefinitions":
             _crd_validate(rt, obj, old, causes)
     else:

@@ -13,7 +13,9 @@ import json
 import uuid
 from typing import Optional, Tuple
 
+from . import admission
 from . import errors as E
+from . import graceful_deletion as GD
 from . import ssa as SSA
 from . import strategies
 from ..controllers.base import ApiError
@@ -132,6 +134,8 @@ class Verbs:
         with self._writing():
             if ns:
                 self._check_namespace_for_create(rt, ns)
+            if admit:
+                admission.admit(self, "CREATE", rt, obj)  # mutating admission runs before the strategy
             strategies.prepare(self, rt, obj, None)
             if rt.rid == ("apiextensions.k8s.io", "customresourcedefinitions"):
                 obj["status"] = strategies.crd_status(obj, now)
@@ -376,21 +380,41 @@ class Verbs:
             if options.get("propagationPolicy") == "Orphan" or options.get("orphanDependents") is True:
                 if not dry_run and md.get("uid"):
                     self._orphaning.add(md["uid"])
-            graceful = rt.rid == ("", "namespaces") or bool(md.get("finalizers"))
-            if graceful:
-                if md.get("deletionTimestamp"):
+            is_ns = rt.rid == ("", "namespaces")
+            is_pod = rt.rid == ("", "pods")
+            # graceful_deletion.py: a pod's grace period (CheckGracefulDelete); GC's deletion finalizers
+            period = GD.pod_grace_period(old, options) if is_pod else 0
+            finalizers = list(md.get("finalizers") or [])
+            if GD.wants_foreground(options) and not is_ns and GD.FOREGROUND not in finalizers:
+                finalizers.append(GD.FOREGROUND)
+            if md.get("deletionTimestamp"):
+                # rest.BeforeDelete on an object already being deleted: a pod's grace period may only
+                # shrink (0 with no finalizers left removes it now); anything else is answered as it is.
+                if not is_pod or not GD.shortens(md, period):
                     return 200, old
+                if period > 0 or md.get("finalizers"):
+                    new = deep_copy(old)
+                    new["metadata"]["deletionTimestamp"] = GD.deletion_timestamp(self.now(), period)
+                    new["metadata"]["deletionGracePeriodSeconds"] = period
+                    if dry_run:
+                        return 200, new
+                    return 200, self._commit(rt, version, ns, name, "MODIFIED", new, old)
+            elif is_ns or finalizers or period > 0:
                 new = deep_copy(old)
-                new["metadata"]["deletionTimestamp"] = self.now_str()
-                new["metadata"]["deletionGracePeriodSeconds"] = 0
-                if rt.rid == ("", "namespaces"):
+                new["metadata"]["deletionTimestamp"] = GD.deletion_timestamp(self.now(), period)
+                new["metadata"]["deletionGracePeriodSeconds"] = period
+                if finalizers:
+                    new["metadata"]["finalizers"] = finalizers
+                if is_ns:
                     new.setdefault("status", {})["phase"] = "Terminating"
                 if dry_run:
                     return 200, new
                 obj = self._commit(rt, version, ns, name, "MODIFIED", new, old)
-                if rt.rid == ("", "namespaces"):
+                if is_ns:
                     self.schedule(self.namespace_termination_delay, lambda n=name: self._terminate_namespace(n),
                                   key=f"__nsterminate__/{name}")
+                elif GD.FOREGROUND in finalizers:
+                    self.schedule_foreground_sweep(rt, ns, name, md.get("uid"))
                 return 200, obj
             if dry_run:
                 gone = old

@@ -1,7 +1,8 @@
 """Simulated controllers.
 
 Built-in (always attached, part of kubesim-core): Deployments/ReplicaSets, the kubelet
-(pods become Running/Ready), per-namespace default ServiceAccounts and legacy token Secrets. (Garbage
+(pods become Running/Ready), per-namespace default ServiceAccounts and legacy token Secrets, the
+``kube-root-ca.crt`` ConfigMaps. (Garbage
 collection by ownerReferences and namespace termination live in the Cluster itself.)
 
 ``DEFAULT_CONTROLLER_FACTORIES`` holds zero-argument callables; every new Cluster calls
@@ -38,9 +39,12 @@ def _optional(module: str):
 def builtin_controllers() -> List[Controller]:
     from .core.deployment import DeploymentController
     from .core.kubelet import Kubelet
+    from .core.rootca import RootCAPublisher
+    from .core.workloads import DaemonSetController, JobController, StatefulSetController
     from .core.serviceaccounts import ServiceAccountController
     from .core.tokens import TokenController
-    return [DeploymentController(), Kubelet(), ServiceAccountController(), TokenController()]
+    return [DeploymentController(), Kubelet(), ServiceAccountController(), TokenController(), RootCAPublisher(),
+            JobController(), StatefulSetController(), DaemonSetController()]
 
 
 def default_controllers() -> List[Controller]:

@@ -18,14 +18,15 @@ DEFAULT_CERT_MANAGER_VERSION = "1.18.2"
 DEFAULT_ISTIO_VERSION = "1.22.3"
 PREINSTALL_MANAGER = "kubectl-client-side-apply"
 COMPONENTS = ("cert-manager", "istio")
+ISTIO_MANAGERS = _istio.MANAGERS
 
 
 def cert_manager_objects(version: str = DEFAULT_CERT_MANAGER_VERSION) -> List[dict]:
     return _cm.objects(version)
 
 
-def istio_objects(version: str = DEFAULT_ISTIO_VERSION) -> List[dict]:
-    return _istio.objects(version)
+def istio_objects(version: str = DEFAULT_ISTIO_VERSION, managed_by: str = "none") -> List[dict]:
+    return _istio.objects(version, managed_by)
 
 
 def to_yaml(objs: Iterable[dict]) -> str:
@@ -42,13 +43,13 @@ def istio_manifest_yaml(version: str = DEFAULT_ISTIO_VERSION) -> str:
 
 
 def preinstall(cluster, components: Iterable[str], cert_manager_version: str = DEFAULT_CERT_MANAGER_VERSION,
-               istio_version: str = DEFAULT_ISTIO_VERSION) -> None:
+               istio_version: str = DEFAULT_ISTIO_VERSION, istio_managed_by: str = "none") -> None:
     """Create the objects of each component in ``cluster`` (as if installed earlier)."""
     for comp in components:
         if comp == "cert-manager":
             objs = cert_manager_objects(cert_manager_version)
         elif comp == "istio":
-            objs = istio_objects(istio_version)
+            objs = istio_objects(istio_version, istio_managed_by)
         else:
             raise ValueError(f"unknown component {comp!r}; known: {', '.join(COMPONENTS)}")
         for obj in objs:

@@ -4,13 +4,16 @@ Shape per cert-manager's release manifest (deploy/charts/cert-manager rendered):
 conversion webhook), ServiceAccounts, three Deployments, Services, and the two
 webhook configurations. RBAC objects are omitted: the simulated controllers act in-process,
 not through the API, so they need no ServiceAccount permissions.
-Schemas carry the fields and ``required`` lists clients rely on, with unknown fields
-preserved, so server-side validation rejects what a real CRD schema would.
+The four ``cert-manager.io`` CRDs carry the release's real schemas (``cert_manager_crd``);
+the ACME Challenge/Order CRDs are left open (``x-kubernetes-preserve-unknown-fields``).
 """
 
 from __future__ import annotations
 
 from typing import List
+
+from .cert_manager_crd.certificates import certificate, certificate_request
+from .cert_manager_crd.issuers import issuer
 
 NAMESPACE = "cert-manager"
 GROUP = "cert-manager.io"
@@ -22,81 +25,11 @@ def _labels(version: str, name: str = "cert-manager", component: str = "controll
             "app.kubernetes.io/component": component, "app.kubernetes.io/version": f"v{version}"}
 
 
-_STR = {"type": "string"}
-_INT = {"type": "integer"}
-_BOOL = {"type": "boolean"}
-_STRS = {"type": "array", "items": {"type": "string"}}
-
-_CONDITIONS = {
-    "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"],
-    "items": {"type": "object", "required": ["status", "type"],
-              "properties": {"type": _STR, "status": {"type": "string", "enum": ["True", "False", "Unknown"]},
-                             "reason": _STR, "message": _STR, "lastTransitionTime": {"type": "string",
-                                                                                       "format": "date-time"},
-                             "observedGeneration": {"type": "integer", "format": "int64"}}},
-}
-_ISSUER_REF = {"type": "object", "required": ["name"], "properties": {"name": _STR, "kind": _STR, "group": _STR}}
-_USAGES = {"type": "array", "items": {"type": "string", "enum": [
-    "signing", "digital signature", "content commitment", "key encipherment", "key agreement", "data encipherment",
-    "cert sign", "crl sign", "encipher only", "decipher only", "any", "server auth", "client auth", "code signing",
-    "email protection", "s/mime", "ipsec end system", "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing",
-    "microsoft sgc", "netscape sgc"]}}
-
-
-def _obj(props: dict, required=None, preserve=True) -> dict:
-    s = {"type": "object", "properties": props}
-    if required:
-        s["required"] = required
-    if preserve:
-        s["x-kubernetes-preserve-unknown-fields"] = True
-    return s
-
-
-def _root(spec: dict, status: dict, spec_required: bool = True) -> dict:
-    return {"type": "object", "required": ["spec"] if spec_required else [],
-            "properties": {"apiVersion": _STR, "kind": _STR, "metadata": {"type": "object"}, "spec": spec,
-                           "status": status}}
-
-
-CERTIFICATE_SCHEMA = _root(
-    _obj({"secretName": _STR, "issuerRef": _ISSUER_REF, "commonName": _STR, "dnsNames": _STRS, "uris": _STRS,
-          "ipAddresses": _STRS, "emailAddresses": _STRS, "duration": _STR, "renewBefore": _STR,
-          "renewBeforePercentage": {"type": "integer", "format": "int32"}, "isCA": _BOOL, "usages": _USAGES,
-          "revisionHistoryLimit": {"type": "integer", "format": "int32"}, "literalSubject": _STR,
-          "subject": _obj({"organizations": _STRS, "countries": _STRS, "organizationalUnits": _STRS,
-                           "localities": _STRS, "provinces": _STRS, "streetAddresses": _STRS, "postalCodes": _STRS,
-                           "serialNumber": _STR}, preserve=False),
-          "privateKey": _obj({"algorithm": {"type": "string", "enum": ["RSA", "ECDSA", "Ed25519"]},
-                              "encoding": {"type": "string", "enum": ["PKCS1", "PKCS8"]},
-                              "size": _INT, "rotationPolicy": {"type": "string", "enum": ["Never", "Always"]}},
-                             preserve=False),
-          "secretTemplate": _obj({"annotations": {"type": "object", "additionalProperties": _STR},
-                                  "labels": {"type": "object", "additionalProperties": _STR}}, preserve=False),
-          "encodeUsagesInRequest": _BOOL},
-         required=["issuerRef", "secretName"]),
-    _obj({"conditions": _CONDITIONS, "notAfter": _STR, "notBefore": _STR, "renewalTime": _STR, "revision": _INT,
-          "nextPrivateKeySecretName": _STR, "lastFailureTime": _STR, "failedIssuanceAttempts": _INT}, preserve=False))
-
-CERTIFICATE_REQUEST_SCHEMA = _root(
-    _obj({"request": {"type": "string", "format": "byte"}, "issuerRef": _ISSUER_REF, "duration": _STR, "isCA": _BOOL,
-          "usages": _USAGES, "username": _STR, "uid": _STR, "groups": _STRS,
-          "extra": {"type": "object", "additionalProperties": _STRS}},
-         required=["issuerRef", "request"]),
-    _obj({"certificate": {"type": "string", "format": "byte"}, "ca": {"type": "string", "format": "byte"},
-          "conditions": _CONDITIONS, "failureTime": _STR}, preserve=False))
-
-ISSUER_SCHEMA = _root(
-    _obj({"ca": _obj({"secretName": _STR, "crlDistributionPoints": _STRS, "ocspServers": _STRS,
-                      "issuingCertificateURLs": _STRS}, required=["secretName"], preserve=False),
-          "selfSigned": _obj({"crlDistributionPoints": _STRS}, preserve=False),
-          "acme": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-          "vault": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-          "venafi": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}),
-    _obj({"conditions": _CONDITIONS, "acme": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-         preserve=False))
-
+# Challenge and Order (acme.cert-manager.io) are not simulated: their schemas stay open.
 _OPEN = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-ACME_SCHEMA = _root(_OPEN, _OPEN)
+ACME_SCHEMA = {"type": "object", "required": ["spec"],
+               "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                              "metadata": {"type": "object"}, "spec": _OPEN, "status": _OPEN}}
 
 _READY = '.status.conditions[?(@.type == "Ready")]'
 
@@ -123,7 +56,7 @@ def crds(version: str) -> List[dict]:
     ready = {"name": "Ready", "type": "string", "jsonPath": _READY + ".status"}
     status = {"name": "Status", "type": "string", "priority": 1, "jsonPath": _READY + ".message"}
     return [
-        _crd("certificaterequests", "CertificateRequest", GROUP, "Namespaced", CERTIFICATE_REQUEST_SCHEMA,
+        _crd("certificaterequests", "CertificateRequest", GROUP, "Namespaced", certificate_request(version),
              ("cr", "crs"), [{"name": "Approved", "type": "string",
                               "jsonPath": '.status.conditions[?(@.type == "Approved")].status'},
                              {"name": "Denied", "type": "string",
@@ -131,13 +64,13 @@ def crds(version: str) -> List[dict]:
                              ready, {"name": "Issuer", "type": "string", "jsonPath": ".spec.issuerRef.name"},
                              {"name": "Requester", "type": "string", "jsonPath": ".spec.username"}, status],
              version),
-        _crd("certificates", "Certificate", GROUP, "Namespaced", CERTIFICATE_SCHEMA, ("cert", "certs"),
+        _crd("certificates", "Certificate", GROUP, "Namespaced", certificate(version), ("cert", "certs"),
              [ready, {"name": "Secret", "type": "string", "jsonPath": ".spec.secretName"},
               {"name": "Issuer", "type": "string", "priority": 1, "jsonPath": ".spec.issuerRef.name"}, status],
              version),
         _crd("challenges", "Challenge", ACME_GROUP, "Namespaced", ACME_SCHEMA, (), (), version),
-        _crd("clusterissuers", "ClusterIssuer", GROUP, "Cluster", ISSUER_SCHEMA, (), [ready, status], version),
-        _crd("issuers", "Issuer", GROUP, "Namespaced", ISSUER_SCHEMA, (), [ready, status], version),
+        _crd("clusterissuers", "ClusterIssuer", GROUP, "Cluster", issuer(version), (), [ready, status], version),
+        _crd("issuers", "Issuer", GROUP, "Namespaced", issuer(version), (), [ready, status], version),
         _crd("orders", "Order", ACME_GROUP, "Namespaced", ACME_SCHEMA, (), (), version),
     ]
 

@@ -31,10 +31,36 @@ def _env(version: str) -> List[dict]:
     ]
 
 
-def istiod_deployment(version: str, env_extra: List[dict] = ()) -> dict:
+MANAGERS = ("none", "helm", "istioctl")
+
+
+def manager_labels(version: str, managed_by: str) -> dict:
+    """The installer's own labels on istiod's Deployment.
+
+    helm: the istiod chart's ``istio.labels`` (``templates/zzz_profile.yaml`` in
+    ``manifests/charts/istio-control/istio-discovery``: ``app.kubernetes.io/managed-by: {{ .Release.Service }}``,
+    ``app.kubernetes.io/instance``, ``helm.sh/chart: istiod-<chart version>``) plus the deployment template's
+    ``release: {{ .Release.Name }}``; the chart's ``install.operator.istio.io/owning-resource`` stays ``unknown``
+    (``{{ .Values.ownerName | default "unknown" }}``). istioctl: the operator's ``getCoreOwnerLabels``
+    (``operator.istio.io/managed: Reconcile``, ``install.operator.istio.io/owning-resource[-namespace]`` naming
+    the IstioOperator, ``operator.istio.io/version``). none: neither (an unmanaged copy of the manifest).
+    """
+    if managed_by not in MANAGERS:
+        raise ValueError(f"unknown istio manager {managed_by!r}; known: {', '.join(MANAGERS)}")
+    if managed_by == "helm":
+        return {"app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/instance": "istiod",
+                "helm.sh/chart": f"istiod-{version}", "release": "istiod"}
+    if managed_by == "istioctl":
+        return {"operator.istio.io/managed": "Reconcile", "install.operator.istio.io/owning-resource": "installed-state",
+                "install.operator.istio.io/owning-resource-namespace": NAMESPACE, "operator.istio.io/version": version}
+    return {}
+
+
+def istiod_deployment(version: str, env_extra: List[dict] = (), managed_by: str = "none") -> dict:
     labels = {"app": "istiod", "istio": "pilot", "istio.io/rev": "default", "install.operator.istio.io/owning-resource":
               "unknown", "operator.istio.io/component": "Pilot", "app.kubernetes.io/name": "istiod",
               "app.kubernetes.io/version": version, "app.kubernetes.io/part-of": "istio"}
+    labels.update(manager_labels(version, managed_by))
     pod_labels = {"app": "istiod", "istio.io/rev": "default", "install.operator.istio.io/owning-resource":
                   "unknown", "sidecar.istio.io/inject": "false", "operator.istio.io/component": "Pilot",
                   "istio": "pilot", "istio.io/dataplane-mode": "none"}
@@ -87,7 +113,7 @@ def istiod_deployment(version: str, env_extra: List[dict] = ()) -> dict:
                                                             "operator": "Exists"}]}}}}
 
 
-def objects(version: str) -> List[dict]:
+def objects(version: str, managed_by: str = "none") -> List[dict]:
     v = version.lstrip("v")
     labels = {"app": "istiod", "istio": "pilot", "istio.io/rev": "default", "release": "istiod"}
     mesh = ("defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\n"
@@ -107,5 +133,5 @@ def objects(version: str) -> List[dict]:
                             {"port": 15012, "name": "https-dns", "protocol": "TCP"},
                             {"port": 443, "name": "https-webhook", "targetPort": 15017, "protocol": "TCP"},
                             {"port": 15014, "name": "http-monitoring", "protocol": "TCP"}]}},
-        istiod_deployment(v),
+        istiod_deployment(v, managed_by=managed_by),
     ]

@@ -506,7 +506,11 @@ class CertificatePipeline:
 
     @staticmethod
     def _cert_annotations(cert) -> dict:
-        """AnnotationsForCertificate: always common-name/alt-names/ip-sans/uri-sans, others when set."""
+        """AnnotationsForCertificate: always common-name/alt-names/ip-sans/uri-sans, others when set.
+
+        Every list is ``cmutil.JoinWithEscapeCSV`` (``internal/controller/certificates/secrets.go``
+        ``addCSVEncodedAnnotation``): one CSV record, so an organisation "Acme, Inc." is written quoted.
+        """
         from cryptography import x509 as _x509
 
         def attrs(oid):
@@ -519,9 +523,9 @@ class CertificatePipeline:
         cn = attrs(NameOID.COMMON_NAME)
         out = {
             "cert-manager.io/common-name": cn[-1] if cn else "",
-            "cert-manager.io/alt-names": ",".join(sans.get_values_for_type(_x509.DNSName)),
-            "cert-manager.io/ip-sans": ",".join(str(i) for i in sans.get_values_for_type(_x509.IPAddress)),
-            "cert-manager.io/uri-sans": ",".join(sans.get_values_for_type(_x509.UniformResourceIdentifier)),
+            "cert-manager.io/alt-names": join_with_escape_csv(sans.get_values_for_type(_x509.DNSName)),
+            "cert-manager.io/ip-sans": join_with_escape_csv(str(i) for i in sans.get_values_for_type(_x509.IPAddress)),
+            "cert-manager.io/uri-sans": join_with_escape_csv(sans.get_values_for_type(_x509.UniformResourceIdentifier)),
         }
         optional = {
             "cert-manager.io/email-sans": sans.get_values_for_type(_x509.RFC822Name),
@@ -536,11 +540,18 @@ class CertificatePipeline:
         }
         for k, vals in optional.items():
             if vals:
-                out[k] = ",".join(vals)
+                out[k] = join_with_escape_csv(vals)
         return out
 
     def _revision_gc(self, crt: dict) -> None:
-        """revisionmanager: keep at most revisionHistoryLimit requests once Ready."""
+        """revisionmanager: keep at most revisionHistoryLimit requests once Ready.
+
+        As ``ProcessItem``/``certificateRequestsToDelete`` in cert-manager's
+        ``pkg/controller/certificates/revisionmanager/revisionmanager_controller.go``: every request owned
+        by the Certificate counts, the in-flight one (revision > status.revision) too, so with a limit of 1
+        (the default from 1.18) a scheduled renewal deletes the current-revision request while Ready stays
+        True; requests without a parsable revision annotation are counted but never deleted.
+        """
         ready = get_condition(crt, "Ready")
         limit = revision_history_limit(crt.get("spec") or {}, self.sim.version)
         if limit is None or not ready or ready.get("status") != "True":
@@ -548,11 +559,19 @@ class CertificatePipeline:
         fresh = self.cluster.get(API, "certificates", crt["metadata"]["namespace"], crt["metadata"]["name"])
         if fresh is None:
             return
-        current = int((fresh.get("status") or {}).get("revision") or 0)
-        reqs = sorted((r for r in self._requests_for(fresh) if 0 < self._revision_of(r) <= current),
-                      key=self._revision_of)
-        for r in reqs[:max(len(reqs) - limit, 0)]:
-            self.cluster.delete(API, "certificaterequests", r["metadata"]["namespace"], r["metadata"]["name"])
+        owned = self._requests_for(fresh)
+        if limit >= len(owned):
+            return
+        numbered = []
+        for r in owned:
+            try:
+                numbered.append((int((r["metadata"].get("annotations") or {})[pol.REVISION]), r))
+            except (KeyError, ValueError):
+                continue
+        numbered.sort(key=lambda item: item[0])
+        for _rev, r in numbered[:max(len(numbered) - limit, 0)]:
+            # apierrors.IsNotFound: already gone, upstream continues.
+            self.sim._delete_quietly(API, "certificaterequests", r["metadata"]["namespace"], r["metadata"]["name"])
 
     # ------------------------------------------------------------------ certificate requests
 
@@ -623,6 +642,18 @@ class CertificatePipeline:
                 set_condition(st, "Ready", "False", "Pending", result.message, None, now)
 
         self._write_status("certificaterequests", ns, name, mutate)
+
+
+def _go_csv_field(field: str) -> str:
+    """One field as Go's encoding/csv Writer writes it (``fieldNeedsQuotes``: a comma, quote, CR or LF,
+    the field ``\\.``, or a leading Unicode space make it quoted, quotes doubled)."""
+    needs = field != "" and (field == "\\." or any(c in field for c in ',"\r\n') or field[0].isspace())
+    return '"' + field.replace('"', '""') + '"' if needs else field
+
+
+def join_with_escape_csv(values) -> str:
+    """cert-manager ``pkg/util`` ``JoinWithEscapeCSV``: the list as one CSV record, without the newline."""
+    return ",".join(_go_csv_field(str(v)) for v in values)
 
 
 def new_uid() -> str:

@@ -259,7 +259,7 @@ def _percentage_renew_before(duration: int, pct: int, version: Version) -> int:
 
 
 def validate_duration(spec: dict, version: Version = (1, 21, 1)) -> List[FieldError]:
-    """ValidateDuration, including the renewBeforePercentage complement (certificate.go)."""
+    """ValidateDuration (validation/certificate.go), including its renewBeforePercentage complement."""
     el: List[FieldError] = []
     dur_ns = _duration(spec, "duration")
     rb_ns = _duration(spec, "renewBefore")

@@ -17,6 +17,15 @@ from ..base import ApiError, Controller, rfc3339
 from .kubelet import NEVER_READY, NODE_NAME
 
 REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
+
+
+def _revision(rs: dict) -> int:
+    """deploymentutil.Revision: the ReplicaSet's revision annotation (0 when absent or bad)."""
+    try:
+        return int((rs["metadata"].get("annotations") or {}).get(REVISION, "0") or 0)
+    except ValueError:
+        return 0
 
 
 def template_hash(template: dict) -> str:
@@ -64,7 +73,10 @@ def _set_condition(conds: list, ctype: str, status: str, reason: str, message: s
 
 class DeploymentController(Controller):
     name = "deployment"
-    interests = frozenset({"deployments", "replicasets", "pods"})
+    interests = frozenset({"deployments", "replicasets", "pods", "serviceaccounts"})
+
+    def __init__(self):
+        self._failures = {}  # ReplicaSet uid -> the last pod create error (ReplicaFailure/FailedCreate)
 
     def on_event(self, event_type, api_version, plural, obj, old):
         if api_version != "v1" and api_version != "apps/v1":
@@ -74,6 +86,10 @@ class DeploymentController(Controller):
         if plural == "deployments" and api_version == "apps/v1":
             if event_type != "DELETED":
                 self._queue(ns, md["name"])
+        elif plural == "serviceaccounts" and event_type == "ADDED":
+            # the ReplicaSet controller retries a failed create; a ServiceAccount appearing is when it helps
+            for d in self.cluster.peek("apps/v1", "deployments", ns):
+                self._queue(ns, d["metadata"]["name"])
         elif plural in ("replicasets", "pods"):
             for ref in md.get("ownerReferences") or []:
                 if ref.get("kind") == "ReplicaSet" and plural == "pods":
@@ -103,12 +119,24 @@ class DeploymentController(Controller):
         replicas = spec.get("replicas", 1)
         h = template_hash(template)
         uid = d["metadata"]["uid"]
+        paused = bool(spec.get("paused"))
         all_rs = [rs for rs in c.peek("apps/v1", "replicasets", ns) if _owned_by(rs, uid)]
         cur = next((rs for rs in all_rs if rs["metadata"]["name"] == f"{name}-{h}"), None)
-        revs = [int((rs["metadata"].get("annotations") or {}).get(REVISION, "0") or 0) for rs in all_rs]
-        if cur is None:
-            cur = self._create_rs(d, h, max(revs + [0]) + 1, replicas)
-        elif cur["spec"].get("replicas") != replicas:
+        matches_template = cur is not None
+        max_old = max([_revision(rs) for rs in all_rs if rs is not cur] + [0])
+        if cur is None and paused:
+            # sync.go sync(): a paused Deployment only scales; no ReplicaSet for the new template
+            if not all_rs:
+                self._deploy_status(d, None, replicas, 0, 0, 0, paused)
+                return
+            cur = max(all_rs, key=_revision)
+        elif cur is None:
+            cur = self._create_rs(d, h, max_old + 1, replicas)
+        elif _revision(cur) <= max_old:
+            # getNewReplicaSet: the template returned to an older ReplicaSet, which becomes revision max+1
+            # (nginx:1 -> 2 -> 1 is revision 3), its earlier revisions kept in revision-history
+            cur = self._bump_revision(d, cur, max_old + 1)
+        if cur["spec"].get("replicas") != replicas:
             cur = deep_copy(cur)
             cur["spec"]["replicas"] = replicas
             cur = c.update(cur, manager="kube-controller-manager")
@@ -128,10 +156,38 @@ class DeploymentController(Controller):
             n_ready = sum(1 for p in pods if _pod_ready(p))
             total += len(pods)
             ready += n_ready
-            if is_cur:
+            if is_cur and matches_template:
                 updated = len(pods)
             self._rs_status(rs, pods, n_ready)
-        self._deploy_status(d, cur, replicas, total, updated, ready)
+        self._deploy_status(d, cur, replicas, total, updated, ready, paused)
+
+    def _bump_revision(self, d, rs, revision):
+        """SetNewReplicaSetAnnotations: the new revision on the ReplicaSet, the old one into revision-history."""
+        c = self.cluster
+        rs = deep_copy(rs)
+        ann = rs["metadata"].setdefault("annotations", {})
+        old = ann.get(REVISION)
+        if old:
+            history = [h for h in (ann.get(REVISION_HISTORY) or "").split(",") if h]
+            ann[REVISION_HISTORY] = ",".join(history + [old])
+        ann[REVISION] = str(revision)
+        try:
+            rs = c.update(rs, manager="kube-controller-manager")
+        except ApiError:
+            return rs
+        self._set_deployment_revision(d, revision)
+        return rs
+
+    def _set_deployment_revision(self, d, revision):
+        c = self.cluster
+        md = d["metadata"]
+        d2 = c.get("apps/v1", "deployments", md["namespace"], md["name"])
+        if d2 is not None and (d2["metadata"].get("annotations") or {}).get(REVISION) != str(revision):
+            d2["metadata"]["annotations"] = dict(d2["metadata"].get("annotations") or {}, **{REVISION: str(revision)})
+            try:
+                c.update(d2, manager="kube-controller-manager")
+            except ApiError:
+                pass
 
     def _create_rs(self, d, h, revision, replicas):
         c = self.cluster
@@ -152,17 +208,7 @@ class DeploymentController(Controller):
             created = c.create(rs, manager="kube-controller-manager")
         except ApiError:
             created = c.get("apps/v1", "replicasets", md["namespace"], rs["metadata"]["name"])
-        ann = dict(md.get("annotations") or {})
-        if ann.get(REVISION) != str(revision):
-            ann[REVISION] = str(revision)
-            d2 = c.get("apps/v1", "deployments", md["namespace"], md["name"])
-            if d2 is not None:
-                d2["metadata"]["annotations"] = dict(d2["metadata"].get("annotations") or {}, **{REVISION:
-                                                                                                  str(revision)})
-                try:
-                    c.update(d2, manager="kube-controller-manager")
-                except ApiError:
-                    pass
+        self._set_deployment_revision(d, revision)
         return created
 
     def _sync_pods(self, d, rs, want: int, never: bool) -> list:
@@ -199,15 +245,26 @@ class DeploymentController(Controller):
         if annotations:
             pod["metadata"]["annotations"] = annotations
         try:
-            c.create(pod, manager="kube-controller-manager")
-        except ApiError:
+            # through admission like the ReplicaSet controller's API call (a missing ServiceAccount is a 403)
+            c.create(pod, manager="kube-controller-manager", admit=True)
+        except ApiError as exc:
+            self._failures[rs["metadata"]["uid"]] = exc.message
             return None
+        self._failures.pop(rs["metadata"]["uid"], None)
         return c.peek("v1", "pods", ns, pod["metadata"]["name"])
 
     def _rs_status(self, rs, pods, n_ready) -> None:
         status = {"replicas": len(pods), "fullyLabeledReplicas": len(pods), "readyReplicas": n_ready,
                   "availableReplicas": n_ready, "observedGeneration": rs["metadata"].get("generation", 1)}
         status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
+        failure = self._failures.get(rs["metadata"]["uid"])
+        if failure and len(pods) < (rs.get("spec") or {}).get("replicas", 0):
+            # pkg/controller/replicaset/replica_set_utils.go calculateStatus: ReplicaFailure/FailedCreate
+            prev = next((c for c in (rs.get("status") or {}).get("conditions") or []
+                         if c.get("type") == "ReplicaFailure"), None)
+            when = prev["lastTransitionTime"] if prev else rfc3339(self.cluster.now())
+            status["conditions"] = [{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+                                     "message": failure, "lastTransitionTime": when}]
         if rs.get("status") != status:
             fresh = self.cluster.peek("apps/v1", "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"])
             if fresh is not None:
@@ -217,7 +274,7 @@ class DeploymentController(Controller):
                 except ApiError:
                     pass
 
-    def _deploy_status(self, d, cur, replicas, total, updated, ready) -> None:
+    def _deploy_status(self, d, cur, replicas, total, updated, ready, paused=False) -> None:
         c = self.cluster
         fresh = c.peek("apps/v1", "deployments", d["metadata"]["namespace"], d["metadata"]["name"])
         if fresh is None:
@@ -232,8 +289,22 @@ class DeploymentController(Controller):
         else:
             conds = _set_condition(conds, "Available", "False", "MinimumReplicasUnavailable",
                                    "Deployment does not have minimum availability.", now)
-        rs_name = cur["metadata"]["name"]
-        if updated == replicas and total == replicas and available >= replicas:
+        if paused:
+            # progress.go / sync.go checkPausedConditions: Progressing Unknown while paused
+            conds = _set_condition(conds, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", now)
+        elif any(c.get("reason") == "DeploymentPaused" for c in conds):
+            conds = _set_condition(conds, "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed",
+                                   now)
+        failure = self._failures.get(cur["metadata"]["uid"]) if cur is not None else None
+        if failure and updated < replicas:
+            # progress.go syncRolloutStatus: the new ReplicaSet's ReplicaFailure condition is copied over
+            conds = _set_condition(conds, "ReplicaFailure", "True", "FailedCreate", failure, now)
+        else:
+            conds = [c for c in conds if c.get("type") != "ReplicaFailure"]
+        rs_name = cur["metadata"]["name"] if cur is not None else ""
+        if paused or cur is None:
+            pass
+        elif updated == replicas and total == replicas and available >= replicas:
             conds = _set_condition(conds, "Progressing", "True", "NewReplicaSetAvailable",
                                    f'ReplicaSet "{rs_name}" has successfully progressed.', now)
         else:

@@ -1,6 +1,20 @@
 """A kubelet stand-in: scheduled pods start at once (Running, Ready) on node ``kubesim-node``.
 
 Pods annotated ``kubesim.io/never-ready: "true"`` run but never become Ready.
+
+A pod being deleted (``deletionTimestamp`` set by the API server's graceful deletion) keeps
+running until its containers stop; then the kubelet removes it with a zero grace period and
+its UID as precondition (pkg/kubelet/status/status_manager.go ``syncPod`` ->
+``canBeDeleted`` -> Delete with ``NewDeleteOptions(0)`` and ``Preconditions{UID}``). The
+containers stop ``termination_seconds`` after SIGTERM: the pod annotation
+``kubesim.io/termination-seconds``, else the cluster option ``pod_termination_seconds``
+(default 1 simulated second: a process that exits promptly), never later than the grace
+period (the kubelet's SIGKILL).
+
+Pods with ``restartPolicy`` Never or OnFailure (Jobs) run to completion: ``kubesim.io/run-seconds``
+(default 1 simulated second) after they start, their containers terminate with exit code 0
+(reason Completed) and the pod is Succeeded, not Ready (reason PodCompleted), as
+pkg/kubelet/kubelet_pods.go ``getPhase`` and ``generateAPIPodStatus`` report it.
 """
 
 from __future__ import annotations
@@ -11,6 +25,10 @@ from ..base import ApiError, Controller, rfc3339
 
 NEVER_READY = "kubesim.io/never-ready"
 NODE_NAME = "kubesim-node"
+TERMINATION_SECONDS = "kubesim.io/termination-seconds"
+RUN_SECONDS = "kubesim.io/run-seconds"
+DEFAULT_RUN_SECONDS = 1.0
+DEFAULT_TERMINATION_SECONDS = 1.0
 
 
 def never_ready(obj: dict) -> bool:
@@ -23,17 +41,61 @@ class Kubelet(Controller):
 
     def __init__(self):
         self._ip = 0
+        self._kills = {}  # pod uid -> simulated time its containers stop
 
     def on_event(self, event_type, api_version, plural, obj, old):
         if plural != "pods" or api_version != "v1" or event_type == "DELETED":
+            return
+        if obj["metadata"].get("deletionTimestamp"):
+            self._schedule_kill(obj)
             return
         if (obj.get("status") or {}).get("phase", "Pending") == "Pending" and not obj["metadata"].get(
                 "deletionTimestamp"):
             ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
             self.cluster.schedule(0, lambda: self.start(ns, name), key=f"kubelet/{ns}/{name}")
 
+    def termination_seconds(self, pod: dict) -> float:
+        md = pod.get("metadata") or {}
+        value = (md.get("annotations") or {}).get(TERMINATION_SECONDS)
+        if value is None:
+            value = self.cluster.options.get("pod_termination_seconds", DEFAULT_TERMINATION_SECONDS)
+        try:
+            seconds = max(0.0, float(value))
+        except (TypeError, ValueError):
+            seconds = DEFAULT_TERMINATION_SECONDS
+        grace = md.get("deletionGracePeriodSeconds")
+        if grace is not None:
+            seconds = min(seconds, float(grace))
+        return seconds
+
+    def _schedule_kill(self, pod: dict) -> None:
+        md = pod["metadata"]
+        ns, name, uid = md["namespace"], md["name"], md.get("uid")
+        # the first SIGTERM counts; a shortened grace period (kubectl delete --grace-period) brings it forward
+        due = self.cluster.clock.timestamp() + self.termination_seconds(pod)
+        if uid in self._kills and self._kills[uid] <= due:
+            return
+        self._kills[uid] = due
+        self.cluster.schedule(self.termination_seconds(pod), lambda: self.confirm_deletion(ns, name, uid),
+                              key=f"kubelet-kill/{ns}/{name}")
+
+    def confirm_deletion(self, ns: str, name: str, uid: str) -> None:
+        """The containers have stopped: remove the pod (grace 0, UID precondition)."""
+        self._kills.pop(uid, None)
+        pod = self.cluster.peek("v1", "pods", ns, name)
+        if pod is None or pod["metadata"].get("uid") != uid or not pod["metadata"].get("deletionTimestamp"):
+            return
+        try:
+            self.cluster.delete("v1", "pods", ns, name, options={"gracePeriodSeconds": 0,
+                                                                 "preconditions": {"uid": uid}})
+        except ApiError:
+            pass
+
     def resync(self):
         for pod in self.cluster.list("v1", "pods"):
+            if pod["metadata"].get("deletionTimestamp"):
+                self._schedule_kill(pod)
+                continue
             if (pod.get("status") or {}).get("phase", "Pending") == "Pending":
                 self.start(pod["metadata"]["namespace"], pod["metadata"]["name"])
 
@@ -78,6 +140,45 @@ class Kubelet(Controller):
             pod["status"] = {"phase": "Running", "conditions": conditions, "hostIP": "10.0.0.1",
                              "hostIPs": [{"ip": "10.0.0.1"}], "podIP": ip, "podIPs": [{"ip": ip}], "startTime": now,
                              "containerStatuses": statuses, "qosClass": "BestEffort"}
+        try:
+            self.cluster.update_status(pod, manager="kubelet")
+        except ApiError:
+            return
+        if spec.get("restartPolicy", "Always") != "Always":
+            uid = pod["metadata"].get("uid")
+            self.cluster.schedule(self._run_seconds(pod), lambda: self.complete(ns, name, uid),
+                                  key=f"kubelet-run/{ns}/{name}")
+
+    @staticmethod
+    def _run_seconds(pod: dict) -> float:
+        value = ((pod.get("metadata") or {}).get("annotations") or {}).get(RUN_SECONDS, DEFAULT_RUN_SECONDS)
+        try:
+            return max(0.0, float(value))
+        except (TypeError, ValueError):
+            return DEFAULT_RUN_SECONDS
+
+    def complete(self, ns: str, name: str, uid: str) -> None:
+        """A run-to-completion pod's containers exited 0: phase Succeeded."""
+        pod = self.cluster.get("v1", "pods", ns, name)
+        if pod is None or pod["metadata"].get("uid") != uid or pod["metadata"].get("deletionTimestamp"):
+            return
+        status = pod.get("status") or {}
+        if status.get("phase") != "Running":
+            return
+        now = rfc3339(self.cluster.now())
+        for cs in status.get("containerStatuses") or []:
+            started = ((cs.get("state") or {}).get("running") or {}).get("startedAt", now)
+            cs.update(ready=False, started=False, state={"terminated": {
+                "exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": now,
+                "containerID": cs.get("containerID")}})
+        for cond in status.get("conditions") or []:
+            if cond.get("type") in ("Ready", "ContainersReady"):
+                cond.update(status="False", reason="PodCompleted", lastTransitionTime=now)
+                cond.pop("message", None)
+            elif cond.get("type") == "PodReadyToStartContainers":
+                cond.update(status="False", lastTransitionTime=now)
+        status["phase"] = "Succeeded"
+        pod["status"] = status
         try:
             self.cluster.update_status(pod, manager="kubelet")
         except ApiError:

@@ -28,7 +28,9 @@ Helpers for tests: ``IstiodSim.of(cluster)`` returns the instance attached to a 
 ``.pods`` maps pod name → ``PodState`` (``mode``: starting | plugged | self-signed |
 crashloop, ``version``, ``signing_serial`` (lowercase hex of the CA cert istiod signs with
 now), ``root_pem``, ``reloads``, ``watching``, ``restart_count``, ``last_error``);
-``.errors`` lists exceptions raised inside scheduled work (should stay empty).
+``.errors`` lists exceptions raised inside scheduled work (should stay empty); ``.listeners`` are called with a
+pod name whenever that pod starts serving, reloads, crash-loops or goes away (the simulated sidecars of
+``controllers/mesh`` reconnect and take their PCDS pushes from there).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ... import pki
 from . import logs as L
 from . import pki as ipki
+from . import volumes
 from ..base import ApiError, Controller
 
 NAMESPACE = "istio-system"
@@ -98,8 +101,9 @@ def watcher_starts(version: tuple, env: dict) -> bool:
 class PodState:
     """What one istiod process holds in memory."""
 
-    def __init__(self, name: str, uid: str, image: str, env: dict):
+    def __init__(self, name: str, uid: str, image: str, env: dict, log_levels: Optional[dict] = None):
         self.name = name
+        self.log_levels = dict(log_levels or {})  # scope -> minimum level (--log_output_level)
         self.uid = uid
         self.image = image
         self.version = parse_version(image)
@@ -148,6 +152,9 @@ class IstiodSim(Controller):
         self.pods: Dict[str, PodState] = {}
         self.errors: List[str] = []
         self._seq = 0
+        # Called (on the scheduler thread) with the pod name when a pod starts serving, reloads its CA or goes
+        # away: the simulated sidecars (multiroot.py's agents) reconnect and take PCDS pushes from here.
+        self.listeners: List = []
 
     @classmethod
     def of(cls, cluster) -> Optional["IstiodSim"]:
@@ -187,6 +194,8 @@ class IstiodSim(Controller):
             return fn(obj)
 
     def _log(self, st: PodState, level: str, message: str, scope: str = "") -> None:
+        if not L.written(st.log_levels, scope, level):
+            return  # istio pkg/log drops lines below the scope's --log_output_level
         st._tick += 1
         when = self.cluster.now() + _dt.timedelta(microseconds=137 * st._tick)
         self.cluster.append_log(NAMESPACE, st.name, CONTAINER, L.line(when, level, message, scope), when)
@@ -226,9 +235,11 @@ class IstiodSim(Controller):
                 self._later(START_DELAY, f"start/{name}", self.start, name)
             return
         if plural == "secrets" and md.get("namespace") == NAMESPACE and md.get("name") == SECRET:
+            rv = md.get("resourceVersion", "")
             for st in list(self.pods.values()):
                 self._seq += 1
-                self._later(self.propagation_delay, f"files/{st.name}/{self._seq}", self._sync_files, st.name, st.uid)
+                delay = volumes.pod_delay(self.cluster, NAMESPACE, st.name, SECRET, rv)
+                self._later(delay, f"files/{st.name}/{self._seq}", self._sync_files, st.name, st.uid)
             return
         if plural == "namespaces" and event_type != "DELETED":
             if self.pods:
@@ -253,6 +264,11 @@ class IstiodSim(Controller):
         if st is not None and st.uid == uid:
             del self.pods[name]
             self.reconcile_configmaps()
+            self._notify(name)
+
+    def _notify(self, name: str) -> None:
+        for fn in list(self.listeners):
+            fn(name)
 
     # ------------------------------------------------------------------ startup
 
@@ -267,7 +283,13 @@ class IstiodSim(Controller):
         containers = (pod.get("spec") or {}).get("containers") or []
         c = next((x for x in containers if x.get("name") == CONTAINER), containers[0] if containers else {})
         env = {e.get("name"): e.get("value") for e in c.get("env") or [] if "value" in e}
-        st = PodState(name, uid, c.get("image", ""), env)
+        try:
+            levels = L.output_levels(c.get("args") or [])
+        except ValueError as exc:
+            # Real istiod exits at flag parsing; not modelled beyond recording it (no pod log is written).
+            self.errors.append(f"istiod {name}: {exc}")
+            return
+        st = PodState(name, uid, c.get("image", ""), env, levels)
         self.pods[name] = st
         st.files = self._secret_files()
         self._boot(st)
@@ -322,6 +344,7 @@ class IstiodSim(Controller):
         if st.restart_count:
             self._set_container(st, ready=True)
         self.reconcile_configmaps()
+        self._notify(st.name)
 
     def _crl(self, st: PodState, names: dict) -> Optional[str]:
         """detectSigningCABundleAndCRL's CRL part (1.27+), with its ``Detected CRL file`` line."""
@@ -391,8 +414,8 @@ class IstiodSim(Controller):
         else:
             key = ipki.serving_key("RSA", 2048)
         not_after = now + TEN_YEARS
-        if st.version >= (1, 31, 0):
-            not_after = min(not_after, pki.not_after(b.cert))  # PR #59766
+        if ipki.leaf_clamped(st.version):
+            not_after = min(not_after, pki.not_after(b.cert))  # PR #59766 and its backports
         leaf = pki.sign(subject=x509.Name([]), public_key=key.public_key(), not_before_=now - CLOCK_SKEW,
                         not_after_=not_after, is_ca_flag=False,
                         key_usage={"digital_signature", "key_encipherment"},
@@ -421,6 +444,7 @@ class IstiodSim(Controller):
         self._set_container(st, ready=False, backoff=backoff)
         self._later(backoff, f"restart/{st.name}", self._restart, st.name, st.uid)
         self.reconcile_configmaps()
+        self._notify(st.name)
 
     def _restart(self, name: str, uid: str) -> None:
         st = self.pods.get(name)
@@ -504,7 +528,8 @@ class IstiodSim(Controller):
         root_changed = new_root != st.bundle.root_bytes
         if root_changed:
             if st.version < (1, 20, 0):
-                self._log(st, "warn", "Updating new ROOT-CA not supported")
+                # Before multi-root, handleEvent logged this refusal with log.Info (pilot/pkg/bootstrap/istio_ca.go).
+                self._log(st, "info", "Updating new ROOT-CA not supported")
                 return
             if not st.multiroot:
                 self._log(st, "warn", "Multi root is disabled, updating new ROOT-CA not supported")
@@ -528,12 +553,15 @@ class IstiodSim(Controller):
             self._log(st, "info", "Istiod has detected the newly added CRL file and updated its CRL accordingly")
         if st.version >= (1, 21, 0):
             self._log(st, "info", "update root cert and generate new dns certs")
-        if root_changed:
+        if st.multiroot and st.version >= (1, 21, 0):
+            # updateRootCertAndGenKeyCert (certcontroller.go) logs this whenever ISTIO_MULTIROOT_MESH is on, root
+            # changed or not (Infof from 1.21; 1.20's updatePluggedinRootCertAndGenKeyCert used Debugf)
             self._log(st, "info", "Update trust anchor with new root cert")
         self._issue_dns_cert(st, now)
         self._log(st, "info", L.MARKER)
         st.reloads += 1
         self.reconcile_configmaps()
+        self._notify(st.name)
 
     # ------------------------------------------------------------------ root ConfigMaps
 

@@ -17,6 +17,44 @@ from ... import pki
 
 MARKER = "Istiod has detected the newly added intermediate CA and updated its key and certs accordingly"
 
+# istio pkg/log: levels in order; a scope writes a line when the line's level is at or above the scope's.
+LEVELS = ("debug", "info", "warn", "error", "fatal", "none")
+
+
+def output_levels(args) -> dict:
+    """Scope -> minimum level from ``--log_output_level`` in the container args (istio ``pkg/log/options.go``).
+
+    Comma-separated ``<scope>:<level>`` items, a bare ``<level>`` for the default scope
+    (``convertScopedLevel``); the last flag given wins, like a cobra string flag. Scopes not named keep
+    info, the default output level. An invalid value raises ValueError (istiod refuses to start).
+    """
+    text = None
+    args = [str(a) for a in args or []]
+    for i, arg in enumerate(args):
+        for flag in ("--log_output_level", "-log_output_level"):
+            if arg.startswith(flag + "="):
+                text = arg[len(flag) + 1:]
+            elif arg == flag and i + 1 < len(args):
+                text = args[i + 1]
+    levels = {}
+    for item in (text or "").split(","):
+        if not item:
+            continue
+        pieces = item.split(":")
+        if len(pieces) > 2:
+            raise ValueError(f"invalid output level format '{item}'")
+        scope, level = ("default", pieces[0]) if len(pieces) == 1 else pieces
+        if level not in LEVELS:
+            raise ValueError(f"invalid output level '{item}'")
+        levels[scope] = level
+    return levels
+
+
+def written(levels: dict, scope: str, level: str) -> bool:
+    """Whether a line of ``level`` in ``scope`` ("" = default) reaches the log."""
+    floor = levels.get(scope or "default", "info")
+    return floor != "none" and LEVELS.index(level) >= LEVELS.index(floor)
+
 
 def stamp(when: _dt.datetime) -> str:
     return when.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

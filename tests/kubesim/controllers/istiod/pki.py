@@ -340,10 +340,42 @@ def load_bundle(files: Dict[str, bytes], names: dict, now: _dt.datetime, crl: Op
     return Bundle(cert, key, chain, root, crl_bytes or previous_crl)
 
 
+def _raw_cert_set(data: bytes) -> set:
+    """pemToRawCertSet (pilot/pkg/bootstrap/istio_ca.go): the DER bytes of every ``CERTIFICATE`` PEM block,
+    not parsed as X.509; other block types are ignored."""
+    return {der for kind, der in pki.pem_blocks(data or b"") if kind == "CERTIFICATE"}
+
+
+def set_rule(version: tuple) -> bool:
+    """Whether handleEvent compares root bundles as sets of DER certificates (``pemBundleHasSubsetRelation``).
+
+    Upstream: PR #59909 on master (1.31.0-alpha.0) and its release-1.30 backport #59953 (commit 39e9530e463),
+    first in 1.30.0-beta.0, so every 1.30 release (1.30.0-alpha.* still had bytes.Contains; kubesim's version
+    tuple ignores pre-release tags and counts them as 1.30.0). 1.20–1.29 compare raw bytes."""
+    return version >= (1, 30, 0)
+
+
 def roots_subset(old: bytes, new: bytes, version: tuple) -> bool:
-    """ISTIO_MULTIROOT_MESH: one bundle must contain the other (bytes before 1.31, cert sets after)."""
-    if version >= (1, 31, 0):
-        a = {c.public_bytes(serialization.Encoding.DER) for c in _pool(old)}
-        b = {c.public_bytes(serialization.Encoding.DER) for c in _pool(new)}
+    """ISTIO_MULTIROOT_MESH's rule in handleEvent (pilot/pkg/bootstrap/istio_ca.go) once the bundles differ.
+
+    1.20–1.29: ``bytes.Contains(current, new) || bytes.Contains(new, current)`` — the raw PEM bytes, so order,
+    whitespace and re-encoding count. 1.30+: ``pemBundleHasSubsetRelation`` — one set of DER certificates a
+    superset of the other, order-free, and false when either bundle holds no CERTIFICATE block."""
+    if set_rule(version):
+        a, b = _raw_cert_set(old), _raw_cert_set(new)
+        if not a or not b:
+            return False
         return a <= b or b <= a
     return old in new or new in old
+
+
+def leaf_clamped(version: tuple) -> bool:
+    """Whether istiod clamps an issued leaf's NotAfter to the signing certificate's NotAfter and refuses to sign
+    with an expired one (genCertTemplateFromCSR, security/pkg/pki/util/generate_cert.go, PR #59766 on master for
+    1.31, backported as #59956 (1.28.7), #59957 (1.29.3), #59958 (1.30.0-beta.0))."""
+    major_minor = version[:2]
+    if major_minor == (1, 28):
+        return version >= (1, 28, 7)
+    if major_minor == (1, 29):
+        return version >= (1, 29, 3)
+    return version >= (1, 30, 0)

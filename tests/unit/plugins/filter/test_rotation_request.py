@@ -33,3 +33,9 @@ def test_each_request_counts(args, requested, changes):
 def test_a_non_boolean_force_is_an_error():
     with pytest.raises(AnsibleFilterError):
         rotation_request("", "", "maybe")
+
+
+def test_a_new_issuing_ca_is_a_request():
+    """ca_rotation_issuing_ca alone (offline_root) re-issues cacerts below the new issuing CA: not a no-op."""
+    out = rotation_request("", "", False, issuing_ca=True)
+    assert out["problem"] == "" and out["requested"] == ["ca_rotation_issuing_ca=true"]

@@ -11,7 +11,7 @@ from ansible.module_utils import _internal as ansible_internal
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.meshpki.istio_ca.plugins.modules import certificate
-from unit.certificate_fakes import CERT_PATH, FakeClient, not_found, ready_cert, spec
+from unit.fake_api import CERT_PATH, FakeApi, not_found, ready_cert, spec
 from unit.x509_factory import make
 
 SECRET = "/api/v1/namespaces/istio-system/secrets/cacerts"
@@ -43,7 +43,7 @@ def issued_secret():
 def test_present_reports_serial_and_never_key_material(monkeypatch, capsys):
     secret, key_b64 = issued_secret()
     live = ready_cert()
-    client = FakeClient().on("GET", CERT_PATH, live).on("PATCH", CERT_PATH, live).on("GET", SECRET, secret)
+    client = FakeApi().on("GET", CERT_PATH, live).on("PATCH", CERT_PATH, live).on("GET", SECRET, secret)
     result, raw = run_main(monkeypatch, capsys, client, spec=spec(), _ansible_diff=True)
     assert result["changed"] is False and result["serial"] == "1f2e3d" and result["serial_number"] == 0x1F2E3D
     assert result["diff"] == {"before": spec(), "after": spec()}
@@ -52,7 +52,7 @@ def test_present_reports_serial_and_never_key_material(monkeypatch, capsys):
 
 def test_renew_accepts_yaml_booleans(monkeypatch, capsys):
     live = ready_cert()
-    client = FakeClient().on("GET", CERT_PATH, live).on("PATCH", CERT_PATH, live)
+    client = FakeApi().on("GET", CERT_PATH, live).on("PATCH", CERT_PATH, live)
     client.on("GET", SECRET, {"data": {}}).on("PUT", CERT_PATH + "/status", lambda body, query: body)
     result = run_main(monkeypatch, capsys, client, spec=spec(), renew=True)[0]
     assert result["reissue"] == "forced"
@@ -60,7 +60,7 @@ def test_renew_accepts_yaml_booleans(monkeypatch, capsys):
 
 
 def test_validation_failure_sends_nothing(monkeypatch, capsys):
-    client = FakeClient()
+    client = FakeApi()
     result = run_main(monkeypatch, capsys, client, spec=spec(duration="720h", renewBefore="720h"))[0]
     assert result["failed"] is True and result["changed"] is False and client.request_count == 0
     assert result["validation_errors"] == [
@@ -70,20 +70,20 @@ def test_validation_failure_sends_nothing(monkeypatch, capsys):
 
 
 def test_warnings_go_through_module_warn(monkeypatch, capsys):
-    client = FakeClient().on("GET", CERT_PATH, not_found()).on("PATCH", CERT_PATH, lambda body, query: body)
+    client = FakeApi().on("GET", CERT_PATH, not_found()).on("PATCH", CERT_PATH, lambda body, query: body)
     client.on("GET", SECRET, not_found("secrets", "cacerts", ""))
     result = run_main(monkeypatch, capsys, client, spec=spec(renewbefore="1h"))[0]
     assert any("spec.renewbefore" in str(w) for w in result["warnings"])
 
 
 def test_spec_required_for_present(monkeypatch, capsys):
-    result = run_main(monkeypatch, capsys, FakeClient())[0]
+    result = run_main(monkeypatch, capsys, FakeApi())[0]
     assert result["failed"] is True and "state is present but all of the following are missing: spec" in result["msg"]
 
 
 def test_api_errors_fail_in_one_place(monkeypatch, capsys):
     from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
-    client = FakeClient().on("GET", CERT_PATH, K8sApiError(403, "Forbidden", 'certificates.cert-manager.io "cacerts" '
-                                                           'is forbidden: User "x" cannot get resource'))
+    client = FakeApi().on("GET", CERT_PATH, K8sApiError(403, "Forbidden", 'certificates.cert-manager.io "cacerts" '
+                                                        'is forbidden: User "x" cannot get resource'))
     result = run_main(monkeypatch, capsys, client, spec=spec())[0]
     assert result["failed"] is True and result["api_error"]["code"] == 403 and "403 Forbidden" in result["msg"]

@@ -10,7 +10,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import backend as istiod_backend
 from ansible_collections.meshpki.istio_ca.plugins.modules import istiod_reload_check as mod
 from unit import istiod_lines as L
-from unit.istiod_fakeapi import FakeApi
+from unit.istiod_cluster import IstiodCluster
 from unit.x509_factory import key, make, mesh
 
 S = datetime.timedelta(seconds=1)
@@ -48,7 +48,7 @@ def run_module(monkeypatch, api, args):
 def api_reloading(version="1.22.3"):
     secret = L.secret(NEW, ROOT, changed=SINCE, created=BOOT - datetime.timedelta(days=1))
     secret["data"]["tls.key"] = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUtFWVNFQ1JFVAo="  # must never leak
-    api = FakeApi(secret, [L.pod("istiod-a-1", started=BOOT, version=version)], root_pem=ROOT.pem)
+    api = IstiodCluster(secret, [L.pod("istiod-a-1", started=BOOT, version=version)], root_pem=ROOT.pem)
     api.add("istiod-a-1", L.startup_plugged(BOOT, OLD.cert, ROOT.cert))
     api.add("istiod-a-1", L.reload_ok(SINCE + 3 * S, NEW.cert, ROOT.cert), at=3.0)
     return api
@@ -90,13 +90,12 @@ def test_docs_match_argspec():
     doc = yaml.safe_load(mod.DOCUMENTATION)
     spec = mod.argument_spec()
     own = {k: v for k, v in spec.items() if k in doc["options"]}
-    assert set(own) == {"namespace", "secret_name", "expected_serial", "since", "timeout", "fail_on_not_reloaded"}
+    assert set(own) == {"namespace", "secret_name", "expected_serial", "since", "timeout", "fail_on_not_reloaded",
+                        "kubelet_sync_frequency", "kubelet_cache_ttl"}
     for name, option in doc["options"].items():
         assert spec[name]["type"] == option["type"], name
         assert spec[name].get("default") == option.get("default"), name
     assert doc["version_added"] == "0.1.0"
-    assert doc["attributes"]["check_mode"]["support"] == "full"
-    assert doc["attributes"]["diff_mode"]["support"] == "none"
     yaml.safe_load(mod.EXAMPLES)
     returned = yaml.safe_load(mod.RETURN)
     for field in ("reloaded", "pods", "root_consistent", "mismatched_namespaces", "expected_serial", "intermediate",

@@ -1,18 +1,18 @@
 """x509_inspect end to end through main(): module args in, JSON result out (kubernetes.core's stdin style).
 
-Secrets come from a tiny HTTP API server answering the one GET the module makes, so the real
-K8sClient path runs. Every result is checked for key material.
+Secrets come from the unit tests' one fake API (unit.fake_api) served over HTTP, answering the one GET
+the module makes, so the real K8sClient path runs. Every result is checked for key material.
 """
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.meshpki.istio_ca.plugins.modules import x509_inspect
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
+from unit.fake_api import FakeApi
 from unit.x509_factory import DAY, NOW, key, make, mesh, pem
 
 K8S_ENV = ("K8S_AUTH_KUBECONFIG", "K8S_AUTH_CONTEXT", "K8S_AUTH_HOST", "K8S_AUTH_API_KEY", "KUBECONFIG",
@@ -25,62 +25,29 @@ def pki():
     return root, inter
 
 
-class FakeApi:
-    """Serves Secrets by (namespace, name); anything else is a 404 Status, as the API server answers."""
+def put(api, name, data, namespace="istio-system", type_="kubernetes.io/tls"):
+    """Store a Secret (values base64-encoded as the API returns them) for the module's GET."""
+    encoded = dict((k, base64.b64encode(v.encode() if isinstance(v, str) else v).decode()) for k, v in data.items())
+    api.on("GET", "/api/v1/namespaces/%s/secrets/%s" % (namespace, name),
+           {"apiVersion": "v1", "kind": "Secret", "type": type_,
+            "metadata": {"name": name, "namespace": namespace, "resourceVersion": "42"}, "data": encoded})
 
-    def __init__(self):
-        self.secrets = {}
-        self.seen = []
-        api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                api.seen.append((self.command, self.path, self.headers.get("Authorization")))
-                parts = self.path.split("?")[0].strip("/").split("/")
-                obj = None
-                if len(parts) == 6 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "secrets":
-                    obj = api.secrets.get((parts[3], parts[5]))
-                if obj is None:
-                    code = 404
-                    name = parts[-1]
-                    obj = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                           "message": 'secrets "%s" not found' % name, "reason": "NotFound",
-                           "details": {"name": name, "kind": "secrets"}, "code": 404}
-                else:
-                    code = 200
-                data = json.dumps(obj).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def put(self, name, data, namespace="istio-system", type_="kubernetes.io/tls"):
-        encoded = dict((k, base64.b64encode(v.encode() if isinstance(v, str) else v).decode())
-                       for k, v in data.items())
-        self.secrets[(namespace, name)] = {"apiVersion": "v1", "kind": "Secret", "type": type_,
-                                           "metadata": {"name": name, "namespace": namespace,
-                                                        "resourceVersion": "42"},
-                                           "data": encoded}
+def missing_secret(match, body, query):
+    return K8sApiError(404, "NotFound", 'secrets "%s" not found' % match.group("name"),
+                       {"name": match.group("name"), "kind": "secrets"}, "GET")
 
 
 @pytest.fixture
 def api(monkeypatch):
+    """The one fake API, served over HTTP: the module runs its real K8sClient against api.url."""
     for var in K8S_ENV:
         monkeypatch.delenv(var, raising=False)
-    server = FakeApi()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+    fake = FakeApi()
+    fake.route("GET", r"/api/v1/namespaces/[^/]+/secrets/(?P<name>[^/]+)", missing_secret)
+    fake.url = fake.serve()
+    yield fake
+    fake.stop()
 
 
 def run_module(args, capsys):
@@ -237,7 +204,7 @@ def _write(path, data):
 
 def test_secret_tls_layout(api, pki, capsys):
     root, inter = pki
-    api.put("cacerts", {"tls.crt": inter.pem, "tls.key": inter.key_pem("traditional"), "ca.crt": root.pem})
+    put(api, "cacerts", {"tls.crt": inter.pem, "tls.key": inter.key_pem("traditional"), "ca.crt": root.pem})
     res = run_module(secret_args(api, istio_signing_ca=True, min_remaining="360h"), capsys)
     assert res["_rc"] == 0, res.get("msg")
     assert res["source"]["secret"] == {"name": "cacerts", "namespace": "istio-system", "type": "kubernetes.io/tls",
@@ -246,23 +213,23 @@ def test_secret_tls_layout(api, pki, capsys):
     assert [c["source"] for c in res["certificates"]] == ["tls.crt", "ca.crt"]
     assert res["chain"]["root_source"] == "ca.crt" and res["chain"]["key_matches"] is True
     assert res["istio_ready"] is True, res["istio_problems"]
-    assert api.seen[0][:2] == ("GET", "/api/v1/namespaces/istio-system/secrets/cacerts")
-    assert api.seen[0][2] == "Bearer test-token"
+    assert api.headers[0][:2] == ("GET", "/api/v1/namespaces/istio-system/secrets/cacerts")
+    assert api.headers[0][2] == "Bearer test-token"
     assert_no_key_material(res, inter, root)
 
 
 def test_secret_check_mode(api, pki, capsys):
     root, inter = pki
-    api.put("cacerts", {"tls.crt": inter.pem, "tls.key": inter.key_pem(), "ca.crt": root.pem})
+    put(api, "cacerts", {"tls.crt": inter.pem, "tls.key": inter.key_pem(), "ca.crt": root.pem})
     res = run_module(secret_args(api, istio_signing_ca=True, _ansible_check_mode=True), capsys)
     assert res["_rc"] == 0 and res["changed"] is False and res["istio_ready"] is True
-    assert [seen[0] for seen in api.seen] == ["GET"]
+    assert [seen[0] for seen in api.headers] == ["GET"]
 
 
 def test_secret_istio_native_layout(api, pki, capsys):
     root, inter = pki
-    api.put("cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
-                        "cert-chain.pem": pem(inter, root)}, type_="Opaque")
+    put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                         "cert-chain.pem": pem(inter, root)}, type_="Opaque")
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["_rc"] == 0 and res["source"]["secret"]["layout"] == "istio"
     assert [c["source"] for c in res["certificates"]] == ["ca-cert.pem", "root-cert.pem"]
@@ -274,12 +241,12 @@ def test_secret_problems_are_reported_not_failed(api, capsys):
     root = make("Root CA", key("ec256", 0))
     server_only = make("Intermediate CA", key("ec256", 1), issuer=root, pathlen=0,
                        eku=[x509_eku("SERVER_AUTH")])
-    api.put("cacerts", {"tls.crt": pem(server_only, root), "tls.key": server_only.key_pem()})
+    put(api, "cacerts", {"tls.crt": pem(server_only, root), "tls.key": server_only.key_pem()})
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["_rc"] == 0 and res["istio_ready"] is False
     assert any("has no ca.crt" in p for p in res["istio_problems"])
     assert any("without clientAuth" in p for p in res["istio_problems"])
-    api.put("cacerts", {"tls.crt": server_only.pem, "tls.key": server_only.key_pem(), "ca.crt": root.pem})
+    put(api, "cacerts", {"tls.crt": server_only.pem, "tls.key": server_only.key_pem(), "ca.crt": root.pem})
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["istio_ready"] is False
     assert [p for p in res["istio_problems"] if "without clientAuth" in p]
@@ -307,7 +274,7 @@ def test_secret_bad_contents_fail_cleanly(api, pki, capsys, data, fragment):
         lines = good.splitlines()
         data = {"tls.crt": inter.pem, "ca.crt": root.pem,
                 "tls.key": "\n".join(lines[:1] + [lines[1][::-1]] + lines[2:]) + "\n"}
-    api.put("cacerts", data)
+    put(api, "cacerts", data)
     res = run_module(secret_args(api), capsys)
     assert res["_rc"] == 1 and fragment in res["msg"], res["msg"]
     assert_no_key_material(res, inter)
@@ -344,8 +311,8 @@ def test_secret_istio_layout_with_an_empty_cert_chain_is_ready(api, pki, capsys)
     directly by the root verifies with an empty Intermediates pool, and istiod's completeness check
     (pilot/pkg/bootstrap/istio_ca.go checkCABundleCompleteness) only asks that cert-chain.pem exists."""
     root, inter = pki
-    api.put("cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
-                        "cert-chain.pem": ""}, type_="Opaque")
+    put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                         "cert-chain.pem": ""}, type_="Opaque")
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["_rc"] == 0, res.get("msg")
     assert res["istio_ready"] is True, res["istio_problems"]
@@ -357,8 +324,8 @@ def test_secret_istio_layout_empty_cert_chain_with_three_levels_is_refused(api, 
     root = make("Root CA", key("ec256", 0))
     mid = make("Mid CA", key("ec256", 1), issuer=root)
     inter = make("Intermediate CA", key("ec256", 2), issuer=mid, pathlen=0)
-    api.put("cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
-                        "cert-chain.pem": ""}, type_="Opaque")
+    put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                         "cert-chain.pem": ""}, type_="Opaque")
     res = run_module(secret_args(api, istio_signing_ca=True), capsys)
     assert res["_rc"] == 0 and res["istio_ready"] is False
     assert any("no chain of issuers" in p for p in res["istio_problems"]), res["istio_problems"]
@@ -381,8 +348,8 @@ def crl_pki():
 
 
 def _crl_secret(api, root, inter, crl):
-    api.put("cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
-                        "cert-chain.pem": pem(inter, root), "ca-crl.pem": crl}, type_="Opaque")
+    put(api, "cacerts", {"ca-cert.pem": inter.pem, "ca-key.pem": inter.key_pem(), "root-cert.pem": root.pem,
+                         "cert-chain.pem": pem(inter, root), "ca-crl.pem": crl}, type_="Opaque")
 
 
 def test_secret_crl_signed_by_every_chain_ca_is_ready(api, crl_pki, capsys):
@@ -420,3 +387,43 @@ def test_crl_content_with_a_bundle_and_a_bad_version(crl_pki, capsys):
     assert any("[CN=Root CA,O=Istio]" in p for p in res["istio_problems"])
     res = run_module({"content": pem(inter, root), "istio_signing_ca": True, "istio_version": "latest"}, capsys)
     assert res["_rc"] == 1 and "istio_version 'latest' is not an Istio version" in res["msg"]
+
+
+# -- three-level chains (offline_root: root -> issuing CA -> istiod's intermediate) ------------------------
+
+
+def _three_levels(issuing_pathlen=1):
+    root = make("Fleet Root", key("ec256", 20), ca=True)
+    issuing = make("Issuing CA", key("ec256", 21), issuer=root, ca=True, pathlen=issuing_pathlen, locality="cluster-1")
+    inter = make("Intermediate CA", key("ec256", 22), issuer=issuing, ca=True,
+                 sans=("istiod.istio-system.svc",), locality="cluster-1")
+    return root, issuing, inter
+
+
+def test_secret_with_a_three_level_chain_is_istio_ready(api, capsys):
+    """cacerts as cert-manager writes it below an issuing CA: tls.crt = intermediate + issuing CA, ca.crt = root."""
+    root, issuing, inter = _three_levels()
+    put(api, "cacerts", {"tls.crt": pem(inter, issuing), "tls.key": inter.key_pem(), "ca.crt": root.pem})
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["_rc"] == 0, res.get("msg")
+    assert [c["subject"].split(",")[0] for c in res["certificates"]] == [
+        "CN=Intermediate CA", "CN=Issuing CA", "CN=Fleet Root"]
+    assert [c["source"] for c in res["certificates"]] == ["tls.crt", "tls.crt", "ca.crt"]
+    assert res["chain"]["ends_at_root"] is True and res["chain"]["problems"] == []
+    assert res["chain"]["root_fingerprint_sha256"] == res["certificates"][2]["fingerprint_sha256"]
+    assert res["certificates"][1]["path_length"] == 1
+    assert res["istio_ready"] is True, res["istio_problems"]
+    assert_no_key_material(res, inter, issuing, root)
+
+
+def test_three_level_chain_breaking_the_issuing_path_length_is_reported(api, capsys):
+    """pathlen:0 on the issuing CA: istiod loads the chain, but workload certificates below the intermediate
+    exceed the issuing CA's path length, so peers reject them; istio_ready says no, with that reason."""
+    root, issuing, inter = _three_levels(issuing_pathlen=0)
+    put(api, "cacerts", {"tls.crt": pem(inter, issuing), "tls.key": inter.key_pem(), "ca.crt": root.pem})
+    res = run_module(secret_args(api, istio_signing_ca=True), capsys)
+    assert res["_rc"] == 0, res.get("msg")
+    assert res["chain"]["problems"] == []  # as a chain on its own it is sound
+    assert res["istio_ready"] is False
+    assert any("Issuing CA" in p and "pathlen:0" in p and "workload" in p for p in res["istio_problems"]), \
+        res["istio_problems"]

@@ -9,8 +9,7 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backe
     FIELD_MANAGER, NO_CRD, CertificateBackend)
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.wait import Waiter
-from unit.certificate_fakes import (CERT_PATH, FakeClient, certificate, cond, no_resource, not_found, ready_cert,
-                                    spec)
+from unit.fake_api import CERT_PATH, FakeApi, certificate, cond, no_resource, not_found, ready_cert, spec
 
 SECRET = "/api/v1/namespaces/istio-system/secrets/cacerts"
 CR1 = "/apis/cert-manager.io/v1/namespaces/istio-system/certificaterequests/cacerts-1"
@@ -40,7 +39,7 @@ def echo(body, query):
 
 
 def test_create_sends_get_apply_get_secret():
-    client = FakeClient().on("GET", CERT_PATH, not_found()).on("PATCH", CERT_PATH, apply_answer())
+    client = FakeApi().on("GET", CERT_PATH, not_found()).on("PATCH", CERT_PATH, apply_answer())
     client.on("GET", SECRET, not_found("secrets", "cacerts", ""))
     result = run(client)
     assert [(c[0], c[1]) for c in client.calls] == [("GET", CERT_PATH), ("PATCH", CERT_PATH), ("GET", SECRET)]
@@ -53,7 +52,7 @@ def test_create_sends_get_apply_get_secret():
 
 def test_unchanged_rerun_is_not_changed_and_costs_three_requests():
     live = ready_cert(spec(duration="720h"))
-    client = FakeClient().on("GET", CERT_PATH, live).on("PATCH", CERT_PATH, live).on("GET", SECRET, {"data": {}})
+    client = FakeApi().on("GET", CERT_PATH, live).on("PATCH", CERT_PATH, live).on("GET", SECRET, {"data": {}})
     result = run(client, spec=spec(duration="720h"), wait=True)
     assert result["changed"] is False and result["reissue"] == "none" and result["reissue_reasons"] == []
     assert result["api_requests"] == 3  # wait is satisfied by the apply answer itself
@@ -62,7 +61,7 @@ def test_unchanged_rerun_is_not_changed_and_costs_three_requests():
 
 
 def test_nulls_are_unset_and_validation_happens_before_any_request():
-    client = FakeClient()
+    client = FakeApi()
     with pytest.raises(CertificateError) as err:
         run(client, spec=spec(duration="30d", renewBefore=None))
     assert client.request_count == 0
@@ -71,7 +70,7 @@ def test_nulls_are_unset_and_validation_happens_before_any_request():
 
 def test_check_mode_is_a_dry_run_and_never_writes_status():
     live = ready_cert()
-    client = FakeClient().on("GET", CERT_PATH, live).on("PATCH", CERT_PATH, apply_answer(revision=1))
+    client = FakeApi().on("GET", CERT_PATH, live).on("PATCH", CERT_PATH, apply_answer(revision=1))
     client.on("GET", SECRET, {"data": {}})
     result = run(client, check_mode=True, diff=True, renew="true", wait=True, spec=spec(renewBefore="100h"))
     assert client.calls[1][3]["dryRun"] == "All" and client.writes() == []
@@ -80,7 +79,7 @@ def test_check_mode_is_a_dry_run_and_never_writes_status():
 
 
 def test_renew_before_only_changes_nothing_about_issuance():
-    client = FakeClient().on("GET", CERT_PATH, ready_cert()).on("PATCH", CERT_PATH, apply_answer(2, 1))
+    client = FakeApi().on("GET", CERT_PATH, ready_cert()).on("PATCH", CERT_PATH, apply_answer(2, 1))
     client.on("GET", SECRET, {"data": {}})
     result = run(client, spec=spec(renewBefore="100h"))
     assert result["changed"] is True and result["reissue"] == "none"
@@ -88,7 +87,7 @@ def test_renew_before_only_changes_nothing_about_issuance():
 
 
 def test_auto_forces_when_duration_is_added_where_none_was_set():
-    client = FakeClient().on("GET", CERT_PATH, ready_cert()).on("PATCH", CERT_PATH, apply_answer(2, 1))
+    client = FakeApi().on("GET", CERT_PATH, ready_cert()).on("PATCH", CERT_PATH, apply_answer(2, 1))
     client.on("GET", CR1, {"spec": {"isCA": True}}).on("PUT", CERT_PATH + "/status", echo)
     client.on("GET", SECRET, {"data": {}})
     result = run(client, spec=spec(duration="720h"))
@@ -102,7 +101,7 @@ def test_auto_forces_when_duration_is_added_where_none_was_set():
 
 
 def test_duration_change_seen_by_cert_manager_is_not_forced():
-    client = FakeClient().on("GET", CERT_PATH, ready_cert(spec(duration="720h")))
+    client = FakeApi().on("GET", CERT_PATH, ready_cert(spec(duration="720h")))
     client.on("PATCH", CERT_PATH, apply_answer(2, 1)).on("GET", CR1, {"spec": {"duration": "720h0m0s"}})
     client.on("GET", SECRET, {"data": {}})
     result = run(client, spec=spec(duration="1440h"))
@@ -111,7 +110,7 @@ def test_duration_change_seen_by_cert_manager_is_not_forced():
 
 def test_duration_change_with_request_gone_is_forced_by_auto_but_not_by_false():
     for renew, expected in (("auto", "forced"), ("false", "none")):
-        client = FakeClient().on("GET", CERT_PATH, ready_cert(spec(duration="720h")))
+        client = FakeApi().on("GET", CERT_PATH, ready_cert(spec(duration="720h")))
         client.on("PATCH", CERT_PATH, apply_answer(2, 1)).on("GET", CR1, not_found("certificaterequests", "cacerts-1"))
         client.on("PUT", CERT_PATH + "/status", echo).on("GET", SECRET, {"data": {}})
         assert run(client, spec=spec(duration="1440h"), renew=renew)["reissue"] == expected
@@ -119,14 +118,14 @@ def test_duration_change_with_request_gone_is_forced_by_auto_but_not_by_false():
 
 def test_renew_true_on_unchanged_spec_forces_and_reports_changed():
     live = ready_cert()
-    client = FakeClient().on("GET", CERT_PATH, live).on("PATCH", CERT_PATH, live).on("PUT", CERT_PATH + "/status", echo)
+    client = FakeApi().on("GET", CERT_PATH, live).on("PATCH", CERT_PATH, live).on("PUT", CERT_PATH + "/status", echo)
     client.on("GET", SECRET, {"data": {}})
     result = run(client, renew="true")
     assert result["changed"] is True and result["reissue"] == "forced"
 
 
 def test_renew_true_on_create_forces_nothing():
-    client = FakeClient().on("GET", CERT_PATH, not_found()).on("PATCH", CERT_PATH, apply_answer())
+    client = FakeApi().on("GET", CERT_PATH, not_found()).on("PATCH", CERT_PATH, apply_answer())
     client.on("GET", SECRET, {"data": {}})
     assert run(client, renew="true")["reissue"] == "spec_change" and client.writes()[-1][0] == "PATCH"
 
@@ -134,7 +133,7 @@ def test_renew_true_on_create_forces_nothing():
 def test_wait_for_new_revision_polls_until_issued():
     issuing = certificate(generation=1, revision=None, conditions=[cond("Issuing", "True", "DoesNotExist")])
     issued = ready_cert()
-    client = FakeClient().on("GET", CERT_PATH, not_found(), issuing, issued)
+    client = FakeApi().on("GET", CERT_PATH, not_found(), issuing, issued)
     client.on("PATCH", CERT_PATH, apply_answer()).on("GET", SECRET, {"data": {}})
     sleeps = []
 
@@ -146,7 +145,7 @@ def test_wait_for_new_revision_polls_until_issued():
 
 
 def test_crd_missing_is_named():
-    client = FakeClient().on("GET", CERT_PATH, no_resource())
+    client = FakeApi().on("GET", CERT_PATH, no_resource())
     with pytest.raises(CertificateError) as err:
         run(client)
     assert err.value.message == NO_CRD + "." and client.request_count == 1
@@ -155,7 +154,7 @@ def test_crd_missing_is_named():
 def test_webhook_not_ready_is_explained():
     message = ('Internal error occurred: failed calling webhook "webhook.cert-manager.io": failed to call webhook: '
                'Post "https://cert-manager-webhook.cert-manager.svc:443/validate?timeout=30s": connect: connection refused')
-    client = FakeClient().on("GET", CERT_PATH, not_found())
+    client = FakeApi().on("GET", CERT_PATH, not_found())
     client.on("PATCH", CERT_PATH, K8sApiError(500, "InternalError", message))
     with pytest.raises(CertificateError) as err:
         run(client)
@@ -167,7 +166,7 @@ def test_ssa_conflict_names_manager_and_field_and_never_forces():
     conflict = K8sApiError(409, "Conflict", 'Apply failed with 1 conflict: conflict with "kubectl": .spec.duration',
                            {"causes": [{"reason": "FieldManagerConflict", "message": 'conflict with "kubectl"',
                                         "field": ".spec.duration"}]})
-    client = FakeClient().on("GET", CERT_PATH, ready_cert()).on("PATCH", CERT_PATH, conflict)
+    client = FakeApi().on("GET", CERT_PATH, ready_cert()).on("PATCH", CERT_PATH, conflict)
     with pytest.raises(CertificateError) as err:
         run(client, spec=spec(duration="720h"))
     assert '"kubectl" owns .spec.duration' in err.value.message and "--force-conflicts" in err.value.message
@@ -179,40 +178,40 @@ def test_webhook_denial_is_reported_with_its_text():
     denial = K8sApiError(403, "Forbidden", 'admission webhook "webhook.cert-manager.io" denied the request: '
                          'spec.signatureAlgorithm: Invalid value: "ECDSAWithSHA256": for key algorithm RSA the '
                          "allowed signature algorithms are [SHA256WithRSA SHA384WithRSA SHA512WithRSA]")
-    client = FakeClient().on("GET", CERT_PATH, not_found()).on("PATCH", CERT_PATH, denial)
+    client = FakeApi().on("GET", CERT_PATH, not_found()).on("PATCH", CERT_PATH, denial)
     with pytest.raises(CertificateError) as err:
         run(client, spec=spec(signatureAlgorithm="ECDSAWithSHA256"))
     assert err.value.message.startswith("cert-manager rejected Certificate istio-system/cacerts: admission webhook")
 
 
 def test_other_api_errors_pass_through():
-    client = FakeClient().on("GET", CERT_PATH, K8sApiError(403, "Forbidden", "forbidden"))
+    client = FakeApi().on("GET", CERT_PATH, K8sApiError(403, "Forbidden", "forbidden"))
     with pytest.raises(K8sApiError):
         run(client)
 
 
 def test_absent_deletes_and_reports_truthfully():
-    client = FakeClient().on("DELETE", CERT_PATH, {"status": "Success"}, not_found())
+    client = FakeApi().on("DELETE", CERT_PATH, {"status": "Success"}, not_found())
     assert run(client, state="absent")["changed"] is True
     assert run(client, state="absent")["changed"] is False
 
 
 def test_absent_check_mode_and_diff_only_reads():
-    client = FakeClient().on("GET", CERT_PATH, ready_cert())
+    client = FakeApi().on("GET", CERT_PATH, ready_cert())
     result = run(client, state="absent", check_mode=True, diff=True)
     assert result["changed"] is True and result["diff"] == {"before": spec(), "after": {}}
     assert client.writes() == [] and result["secret_name"] == "cacerts"
-    client = FakeClient().on("GET", CERT_PATH, no_resource())
+    client = FakeApi().on("GET", CERT_PATH, no_resource())
     assert run(client, state="absent", check_mode=True)["changed"] is False
 
 
 def test_absent_without_crd_is_ok():
-    client = FakeClient().on("DELETE", CERT_PATH, no_resource())
+    client = FakeApi().on("DELETE", CERT_PATH, no_resource())
     assert run(client, state="absent")["changed"] is False
 
 
 def test_absent_waits_until_gone():
-    client = FakeClient().on("DELETE", CERT_PATH, {"status": "Success"}).on("GET", CERT_PATH, ready_cert(), not_found())
+    client = FakeApi().on("DELETE", CERT_PATH, {"status": "Success"}).on("GET", CERT_PATH, ready_cert(), not_found())
 
     def factory(*args):
         return Waiter(*args, clock=lambda: 0.0, sleep=lambda seconds: None)
@@ -221,7 +220,7 @@ def test_absent_waits_until_gone():
 
 
 def test_rotation_policy_never_key_change_warns():
-    client = FakeClient().on("GET", CERT_PATH, ready_cert()).on("PATCH", CERT_PATH, apply_answer(2, 1))
+    client = FakeApi().on("GET", CERT_PATH, ready_cert()).on("PATCH", CERT_PATH, apply_answer(2, 1))
     client.on("GET", SECRET, {"data": {}})
     backend = CertificateBackend(client, params(spec=spec(privateKey={"algorithm": "ECDSA", "rotationPolicy": "Never"})))
     result = backend.run()
@@ -230,7 +229,7 @@ def test_rotation_policy_never_key_change_warns():
 
 def test_cert_manager_version_selects_the_release_rules_before_any_request():
     # v1.19's webhook checks the signature algorithm against the key (RSA without privateKey), v1.17's does not.
-    client = FakeClient()
+    client = FakeApi()
     with pytest.raises(CertificateError) as err:
         run(client, spec=spec(signatureAlgorithm="ECDSAWithSHA256"), cert_manager_version="v1.19.1")
     assert "cert-manager would reject it" in err.value.message

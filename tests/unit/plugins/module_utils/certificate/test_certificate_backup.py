@@ -9,12 +9,12 @@ import json
 
 import pytest
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import backup as cb
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.backend import CertificateBackend
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, CollectionError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import analyze_chain
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import utcnow
-from unit.certificate_fakes import CERT_PATH, FakeClient, ready_cert, spec
+from unit.fake_api import CERT_PATH, FakeApi, ready_cert, spec
 from unit.x509_factory import key, make, mesh
 
 SECRETS = "/api/v1/namespaces/istio-system/secrets"
@@ -47,7 +47,7 @@ def test_backup_name():
 def test_facts_are_those_x509_inspect_reports():
     root, inter = mesh()
     facts = cb.describe(tls_secret(inter, root)["data"], "Secret x")
-    chain = analyze_chain([inter.cert], [root.cert], None, utcnow())
+    chain = analyze_chain([inter.cert], [root.cert], None, rfc3339.now())
     assert facts == {"serial": "%x" % inter.cert.serial_number,
                      "not_after": inter.cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
                      "subject": "CN=Intermediate CA,L=cluster-1,O=meshpki-test",
@@ -117,15 +117,15 @@ def test_take_creates_reads_back_and_reuses():
     secret = tls_secret()
     facts = cb.describe(secret["data"], "x")
     name = cb.backup_name("cacerts", 1, facts["serial"])
-    client = FakeClient().on("POST", SECRETS, lambda body, query: body).on("GET", SECRETS + "/" + name,
-                                                                           lambda body, query: stored[0])
+    client = FakeApi().on("POST", SECRETS, lambda body, query: body).on("GET", SECRETS + "/" + name,
+                                                                        lambda body, query: stored[0])
     stored = [labelled(secret, name)]
     made, note = cb.take(client, "istio-system", "cacerts", 1, secret)
     assert note is None and made == {"name": name, "namespace": "istio-system", "created": True,
                                      "serial": facts["serial"], "root_fingerprint": facts["root_fingerprint"],
                                      "pruned": []}
     assert [c[0] for c in client.calls] == ["POST", "GET"]
-    client = FakeClient().on("POST", SECRETS, K8sApiError(409, "AlreadyExists", "exists", {"name": name}, "POST"))
+    client = FakeApi().on("POST", SECRETS, K8sApiError(409, "AlreadyExists", "exists", {"name": name}, "POST"))
     client.on("GET", SECRETS + "/" + name, labelled(secret, name))
     again = cb.take(client, "istio-system", "cacerts", 1, secret)[0]
     assert again["created"] is False and again["name"] == name
@@ -133,8 +133,8 @@ def test_take_creates_reads_back_and_reuses():
 
 
 def test_take_needs_a_secret_with_a_key():
-    assert cb.take(FakeClient(), "ns", "s", 1, None) == (None, "Secret ns/s does not exist: nothing to back up.")
-    assert cb.take(FakeClient(), "ns", "s", 1, {"data": {"tls.crt": "eA=="}})[1] == \
+    assert cb.take(FakeApi(), "ns", "s", 1, None) == (None, "Secret ns/s does not exist: nothing to back up.")
+    assert cb.take(FakeApi(), "ns", "s", 1, {"data": {"tls.crt": "eA=="}})[1] == \
         "Secret ns/s has no tls.key: nothing to back up."
 
 
@@ -161,12 +161,12 @@ def test_prune_rule_ties_on_time_are_broken_by_name():
 
 def test_prune_lists_by_label_deletes_and_reports_failures_as_warnings():
     listed = {"items": [dict(m, data={"tls.key": "c2VjcmV0"}) for m in BACKUPS]}
-    client = FakeClient().on("GET", SECRETS, listed).on("DELETE", SECRETS + "/b2", {})
+    client = FakeApi().on("GET", SECRETS, listed).on("DELETE", SECRETS + "/b2", {})
     client.on("DELETE", SECRETS + "/b1", K8sApiError(403, "Forbidden", "no delete", {}, "DELETE"))
     pruned, warnings = cb.prune(client, "istio-system", "cacerts", 2, "b4")
     assert pruned == ["b2"] and len(warnings) == 1 and "b1 was not deleted" in warnings[0]
     assert client.calls[0][3] == {"labelSelector": "meshpki.istio_ca/backup-of=cacerts"}
-    assert cb.prune(FakeClient(), "istio-system", "cacerts", 0, "b4") == ([], [])
+    assert cb.prune(FakeApi(), "istio-system", "cacerts", 0, "b4") == ([], [])
 
 
 # --- the backend's order -----------------------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def stored_answer(body, query):
 def test_backup_happens_between_dry_run_and_apply_and_only_for_a_reissue():
     secret = tls_secret()
     name = cb.backup_name("cacerts", 1, cb.describe(secret["data"], "x")["serial"])
-    client = FakeClient().on("GET", CERT_PATH, ready_cert(spec())).on("PATCH", CERT_PATH, stored_answer)
+    client = FakeApi().on("GET", CERT_PATH, ready_cert(spec())).on("PATCH", CERT_PATH, stored_answer)
     client.on("GET", SECRET, secret).on("POST", SECRETS, lambda body, query: body)
     client.on("GET", SECRETS + "/" + name, labelled(secret, name)).on("GET", SECRETS, {"items": []})
     result = CertificateBackend(client, params(spec=spec(dnsNames=["b.example"])), diff=True).run()
@@ -198,7 +198,7 @@ def test_backup_happens_between_dry_run_and_apply_and_only_for_a_reissue():
     assert result["diff"]["prepared"] == "Secret istio-system/cacerts backed up to istio-system/%s" % name
     assert not leaks(json.dumps(result), secret)
     # renewBefore only: a dry run decides "no re-issue", so the Secret is not even read before the apply.
-    client = FakeClient().on("GET", CERT_PATH, ready_cert(spec())).on("PATCH", CERT_PATH, stored_answer)
+    client = FakeApi().on("GET", CERT_PATH, ready_cert(spec())).on("PATCH", CERT_PATH, stored_answer)
     client.on("GET", SECRET, secret)
     result = CertificateBackend(client, params(spec=spec(renewBefore="100h"))).run()
     assert [c[0] for c in client.calls] == ["GET", "PATCH", "PATCH", "GET"]
@@ -209,7 +209,7 @@ def test_a_failure_after_the_backup_reports_it_and_changed():
     secret = tls_secret()
     name = cb.backup_name("cacerts", 1, cb.describe(secret["data"], "x")["serial"])
     conflict = K8sApiError(500, "InternalError", "boom", {}, "PATCH")
-    client = FakeClient().on("GET", CERT_PATH, ready_cert(spec())).on("PATCH", CERT_PATH, stored_answer, conflict)
+    client = FakeApi().on("GET", CERT_PATH, ready_cert(spec())).on("PATCH", CERT_PATH, stored_answer, conflict)
     client.on("GET", SECRET, secret).on("POST", SECRETS, lambda body, query: body)
     client.on("GET", SECRETS + "/" + name, labelled(secret, name))
     with pytest.raises(CollectionError) as err:
@@ -221,7 +221,7 @@ def test_a_failure_after_the_backup_reports_it_and_changed():
 
 def test_merge_that_changes_nothing_sends_no_apply():
     live = ready_cert(spec(duration="720h"))
-    client = FakeClient().on("GET", CERT_PATH, live).on("GET", SECRET, {"data": {}})
+    client = FakeApi().on("GET", CERT_PATH, live).on("GET", SECRET, {"data": {}})
     result = CertificateBackend(client, params(merge_live_spec=True, spec={}, backup=False), check_mode=True).run()
     assert [c[0] for c in client.calls] == ["GET", "GET"] and result["api_requests"] == 2
     assert result["changed"] is False and result["spec"] == result["live_spec"] == spec(duration="720h")

@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 import pytest
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import reissue as r
-from unit.certificate_fakes import spec
+from unit.fake_api import spec
 
 CR_WITH_DURATION = {"spec": {"duration": "720h0m0s"}}
 CR_WITHOUT_DURATION = {"spec": {}}
@@ -22,7 +22,7 @@ def decide(old, new, request, known=True):
     (spec(duration="720h"), spec(duration="720h0m0s")),
     (spec(issuerRef={"name": "root"}), spec(issuerRef={"name": "root", "kind": "Issuer", "group": "cert-manager.io"})),
     (spec(privateKey={"algorithm": "RSA"}), spec(privateKey={"size": 2048})),
-    (spec(isCA=False), spec(isCA=False, usages=["key encipherment", "digital signature"])),
+    (spec(usages=["digital signature", "key encipherment"]), spec(usages=["key encipherment", "digital signature"])),
     (spec(renewBefore="240h"), spec(renewBefore="100h")),
     (spec(), spec(renewBeforePercentage=25)),
     (spec(), spec(secretTemplate={"labels": {"a": "b"}})),
@@ -105,3 +105,40 @@ def test_rotation_policy_never_warning():
     assert "rotationPolicy is Never" in r.rotation_never_warning(["privateKey"], new)
     assert r.rotation_never_warning(["duration"], new) is None
     assert r.rotation_never_warning(["privateKey"], spec(privateKey={"algorithm": "ECDSA"})) is None
+
+
+@pytest.mark.parametrize("old, new", [
+    # RequestMatchesSpec compares the request's usages (a verbatim copy of crt.Spec.Usages) raw.
+    (spec(), spec(usages=["digital signature", "key encipherment"])),
+    (spec(usages=["digital signature", "key encipherment"]), spec()),
+    (spec(isCA=True), spec(isCA=True, usages=["cert sign"])),
+    (spec(isCA=True, usages=["digital signature"]), spec(isCA=True, usages=["digital signature", "cert sign"])),
+])
+def test_usages_are_compared_raw_as_cert_manager_does(old, new):
+    changed, reasons = decide(old, new, CR_WITHOUT_DURATION)
+    assert changed == ["usages"]
+    assert reasons == ["RequestChanged: spec.usages differs from the current CertificateRequest"]
+
+
+ISSUED = {"status": {"revision": 2, "conditions": [{"type": "Ready", "status": "True"}]}}
+RENEWING = {"status": {"revision": 2, "conditions": [
+    {"type": "Ready", "status": "True"}, {"type": "Issuing", "status": "True"}]}}
+
+
+def test_prediction_is_certain_with_the_current_request_and_nothing_in_flight():
+    changed = r.changed_issuance_fields(spec(), spec(usages=["digital signature"]))
+    assert r.prediction_doubt(changed, ISSUED, CR_WITHOUT_DURATION, True) is None
+    assert r.prediction_doubt([], RENEWING, None, True) is None  # nothing changed: nothing to predict
+
+
+def test_prediction_is_uncertain_when_the_current_request_is_gone():
+    changed = r.changed_issuance_fields(spec(), spec(usages=["digital signature"]))
+    doubt = r.prediction_doubt(changed, ISSUED, None, True)
+    assert "current CertificateRequest is gone" in doubt and "spec.usages" in doubt
+    # Names are judged from the issued certificate: the missing request does not matter for them.
+    assert r.prediction_doubt(["dnsNames"], ISSUED, None, False) is None
+
+
+def test_prediction_is_uncertain_while_an_issuance_is_in_flight():
+    doubt = r.prediction_doubt(["duration"], RENEWING, CR_WITH_DURATION, True)
+    assert "in flight" in doubt

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError, K8sApiError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.renew import MAX_CONFLICTS, trigger
-from unit.certificate_fakes import CERT_PATH, FakeClient, not_found, ready_cert
+from unit.fake_api import CERT_PATH, FakeApi, not_found, ready_cert
 
 NOW = datetime.datetime(2026, 8, 22, 10, 0, 0, tzinfo=datetime.timezone.utc)
 
@@ -24,7 +24,7 @@ def echo(body, query):
 
 
 def test_writes_status_subresource_with_resource_version_and_keeps_ready():
-    client = FakeClient().on("PUT", CERT_PATH + "/status", echo)
+    client = FakeApi().on("PUT", CERT_PATH + "/status", echo)
     out = trigger(client, CERT_PATH, ready_cert(rv="41"), now=lambda: NOW)
     method, path, body = client.calls[0][:3]
     assert (method, path) == ("PUT", CERT_PATH + "/status")
@@ -34,7 +34,7 @@ def test_writes_status_subresource_with_resource_version_and_keeps_ready():
 
 
 def test_conflict_rereads_and_retries_on_the_fresh_object():
-    client = FakeClient().on("PUT", CERT_PATH + "/status", conflict(), echo)
+    client = FakeApi().on("PUT", CERT_PATH + "/status", conflict(), echo)
     client.on("GET", CERT_PATH, ready_cert(rv="42"))
     trigger(client, CERT_PATH, ready_cert(rv="41"), now=lambda: NOW)
     assert [c[0] for c in client.calls] == ["PUT", "GET", "PUT"]
@@ -42,7 +42,7 @@ def test_conflict_rereads_and_retries_on_the_fresh_object():
 
 
 def test_gives_up_after_bounded_conflicts():
-    client = FakeClient().on("PUT", CERT_PATH + "/status", conflict())
+    client = FakeApi().on("PUT", CERT_PATH + "/status", conflict())
     client.on("GET", CERT_PATH, ready_cert())
     with pytest.raises(CertificateError) as err:
         trigger(client, CERT_PATH, ready_cert(), now=lambda: NOW)
@@ -53,8 +53,8 @@ def test_gives_up_after_bounded_conflicts():
 def test_other_errors_and_deletion():
     forbidden = K8sApiError(403, "Forbidden", "certificates.cert-manager.io \"cacerts\" is forbidden")
     with pytest.raises(K8sApiError):
-        trigger(FakeClient().on("PUT", CERT_PATH + "/status", forbidden), CERT_PATH, ready_cert())
-    client = FakeClient().on("PUT", CERT_PATH + "/status", conflict()).on("GET", CERT_PATH, not_found())
+        trigger(FakeApi().on("PUT", CERT_PATH + "/status", forbidden), CERT_PATH, ready_cert())
+    client = FakeApi().on("PUT", CERT_PATH + "/status", conflict()).on("GET", CERT_PATH, not_found())
     with pytest.raises(CertificateError) as err:
         trigger(client, CERT_PATH, ready_cert())
     assert "disappeared" in err.value.message

@@ -6,8 +6,9 @@ from __future__ import absolute_import, division, print_function
 import copy
 import datetime
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import status as cst
-from unit.certificate_fakes import certificate, cond
+from unit.fake_api import certificate, cond
 
 NOW = datetime.datetime(2026, 8, 22, 10, 0, 5, 123456, tzinfo=datetime.timezone.utc)
 
@@ -97,4 +98,4 @@ def test_issuing_false_fails_unless_it_is_the_stale_one():
 
 def test_accessors_tolerate_missing_parts():
     assert cst.revision(None) is None and cst.conditions({}) == [] and cst.condition({}, "Ready") is None
-    assert cst.rfc3339(NOW) == "2026-08-22T10:00:05Z"
+    assert rfc3339.format(NOW) == "2026-08-22T10:00:05Z"

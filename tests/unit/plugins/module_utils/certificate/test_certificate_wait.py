@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import status as cst
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate.wait import Waiter
-from unit.certificate_fakes import CERT_PATH, FakeClient, certificate, cond, not_found
+from unit.fake_api import CERT_PATH, FakeApi, certificate, cond, not_found
 
 ISSUER = "/apis/cert-manager.io/v1/clusterissuers/root"
 CR2 = "/apis/cert-manager.io/v1/namespaces/istio-system/certificaterequests/cacerts-2"
@@ -36,14 +36,14 @@ def issuing(revision=1):
 
 
 def test_returns_at_once_when_the_first_sample_is_done():
-    client, clock = FakeClient(), Clock()
+    client, clock = FakeApi(), Clock()
     done = certificate(revision=2, conditions=[cond("Ready", "True")])
     assert waiter(client, clock).wait(done, cst.Expectation(True, 1)) == done
     assert client.request_count == 0 and clock.sleeps == []
 
 
 def test_polls_with_growing_interval_until_new_revision():
-    client, clock = FakeClient(), Clock()
+    client, clock = FakeApi(), Clock()
     client.on("GET", ISSUER, ready_issuer())
     client.on("GET", CERT_PATH, *([issuing()] * 6 + [certificate(revision=2, conditions=[cond("Ready", "True")])]))
     out = waiter(client, clock).wait(issuing(), cst.Expectation(True, 1))
@@ -58,13 +58,13 @@ def ready_issuer():
 
 @pytest.fixture
 def polling_client():
-    client = FakeClient()
+    client = FakeApi()
     client.on("GET", ISSUER, ready_issuer())
     return client
 
 
 def test_issuance_failure_names_the_request_reason():
-    client, clock = FakeClient(), Clock()
+    client, clock = FakeApi(), Clock()
     failed = certificate(revision=1, conditions=[
         cond("Ready", "True"),
         cond("Issuing", "False", "Failed", "The certificate request has failed to complete and will be retried: boom")])
@@ -79,7 +79,7 @@ def test_issuance_failure_names_the_request_reason():
 
 
 def test_issuer_not_ready_over_two_checks_fails_fast():
-    client, clock = FakeClient(), Clock()
+    client, clock = FakeApi(), Clock()
     client.on("GET", CERT_PATH, issuing())
     client.on("GET", ISSUER, {"status": {"conditions": [
         cond("Ready", "False", "ErrGetKeyPair", 'Error getting keypair for CA issuer: secret "root" not found')]}})
@@ -92,7 +92,7 @@ def test_issuer_not_ready_over_two_checks_fails_fast():
 
 
 def test_missing_issuer_is_reported():
-    client, clock = FakeClient(), Clock()
+    client, clock = FakeApi(), Clock()
     client.on("GET", CERT_PATH, issuing())
     client.on("GET", ISSUER, not_found("clusterissuers", "root"))
     with pytest.raises(CertificateError) as err:
@@ -128,7 +128,7 @@ def test_timeout_includes_pending_request(polling_client):
 
 
 def test_deleted_while_waiting():
-    client, clock = FakeClient(), Clock()
+    client, clock = FakeApi(), Clock()
     client.on("GET", CERT_PATH, not_found())
     with pytest.raises(CertificateError) as err:
         waiter(client, clock).wait(issuing(), cst.Expectation(True, 1))

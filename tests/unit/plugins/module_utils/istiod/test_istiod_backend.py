@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import backend
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import IstiodError, K8sApiError
 from unit import istiod_lines as L
-from unit.istiod_fakeapi import FakeApi
+from unit.istiod_cluster import IstiodCluster
 from unit.x509_factory import key, make, mesh
 
 S = datetime.timedelta(seconds=1)
@@ -20,7 +20,7 @@ NEW = make("Intermediate CA", key("ec256", 2), issuer=ROOT, ca=True, pathlen=0, 
 
 def api_with(pods, secret=None, **kw):
     kw.setdefault("root_pem", ROOT.pem)
-    return FakeApi(secret or L.secret(NEW, ROOT, changed=SINCE, created=CREATED), pods, **kw)
+    return IstiodCluster(secret or L.secret(NEW, ROOT, changed=SINCE, created=CREATED), pods, **kw)
 
 
 def run(api, **kw):
@@ -51,11 +51,11 @@ def test_every_pod_of_every_revision_reloads_after_propagation():
     assert result["intermediate"]["serial"] == result["expected_serial"]
     # polls at t=0 (nothing yet), t=2 (nothing), t=5 (all): secret + 3 x (list + 4 logs) + configmaps
     assert api.request_count == 1 + 3 * 5 + 1 == result["api_requests"]
-    kinds = [c[0] for c in api.calls]
+    kinds = [c[0] for c in api.requests()]
     assert "metrics" not in kinds and "head" not in kinds
     # logs are always asked from since on, for the discovery container only
-    assert {c[2] for c in api.calls if c[0] == "log"} == {"2025-01-31T12:00:00Z"}
-    assert {c[3] for c in api.calls if c[0] == "log"} == {"discovery"}
+    assert {c[2] for c in api.requests() if c[0] == "log"} == {"2025-01-31T12:00:00Z"}
+    assert {c[3] for c in api.requests() if c[0] == "log"} == {"discovery"}
 
 
 def test_a_proven_pod_is_not_fetched_again():
@@ -64,7 +64,7 @@ def test_a_proven_pod_is_not_fetched_again():
     api.add("istiod-a-2", L.reload_ok(SINCE + 9 * S, NEW.cert, ROOT.cert), at=4.0)
     result = run(api)
     assert result["reloaded"]
-    fetched = [c[1] for c in api.calls if c[0] == "log"]
+    fetched = [c[1] for c in api.requests() if c[0] == "log"]
     assert fetched.count("istiod-a-1") == 1 and fetched.count("istiod-a-2") == 3
 
 
@@ -78,9 +78,9 @@ def test_one_pod_not_reloading_fails_with_timeout_and_the_others_still_reported(
     assert [(p["code"], p["pod"]) for p in result["problems"]] == [("timeout", "istiod-a-2")]
     assert 12 <= result["elapsed"] < 13
     # 1.22's metric is not refreshed on reload (fresh from 1.24): never asked
-    assert "metrics" not in [c[0] for c in api.calls]
+    assert "metrics" not in [c[0] for c in api.requests()]
     # the head of the log is read once at the end to explain the timeout
-    assert [c[:2] for c in api.calls if c[0] == "head"] == [("head", "istiod-a-2")]
+    assert [c[:2] for c in api.requests() if c[0] == "head"] == [("head", "istiod-a-2")]
 
 
 def test_fail_on_not_reloaded_raises_with_result():
@@ -115,13 +115,15 @@ def test_terminating_and_finished_pods_are_ignored():
     api.add("istiod-a-1", L.reload_ok(SINCE + S, NEW.cert, ROOT.cert))
     result = run(api)
     assert [p["name"] for p in result["pods"]] == ["istiod-a-1"] and result["reloaded"]
+    assert result["terminating_pods"] == ["istiod-old"]
 
 
-def test_pod_replaced_during_the_wait():
-    api = api_with([L.pod("istiod-a-1", started=BOOT)])
+def test_only_terminating_pods_listed_waits_for_their_replacement():
+    """A rollout restart with the new pod not created yet: the old, terminating pod is no evidence,
+    and the check keeps looking instead of reporting that there is no istiod."""
+    api = api_with([L.pod("istiod-old", started=BOOT, deleting=True)])
     new_pod = L.pod("istiod-a-9", started=SINCE + 5 * S)
     api.add("istiod-a-9", L.startup_plugged(SINCE + 5 * S, NEW.cert, ROOT.cert))
-
     original_get = api.get
 
     def get(path, query=None):
@@ -130,6 +132,22 @@ def test_pod_replaced_during_the_wait():
         return original_get(path, query)
 
     api.get = get
+    result = run(api)
+    assert [p["name"] for p in result["pods"]] == ["istiod-a-9"] and result["reloaded"]
+    assert result["terminating_pods"] == [] and "no_istiod" not in [p["code"] for p in result["problems"]]
+
+
+def test_pod_replaced_during_the_wait():
+    api = api_with([L.pod("istiod-a-1", started=BOOT)])
+    new_pod = L.pod("istiod-a-9", started=SINCE + 5 * S)
+    api.add("istiod-a-9", L.startup_plugged(SINCE + 5 * S, NEW.cert, ROOT.cert))
+
+    def pods(body, query):  # the rollout replaces the pod after 2 s of the check's wait
+        if api.now >= 2:
+            api.pods = [new_pod]
+        return {"items": list(api.pods)}
+
+    api.on("GET", "/api/v1/namespaces/istio-system/pods", pods)
     result = run(api)
     assert [p["name"] for p in result["pods"]] == ["istiod-a-9"]
     assert result["reloaded"] and result["pods"][0]["loaded_at_start"]
@@ -142,7 +160,7 @@ def test_self_signed_pod_is_confirmed_from_its_log_head():
     result = run(api)
     assert result["problems"][0]["code"] == "self_signed"
     assert "Use self-signed certificate" in result["problems"][0]["cause"]
-    assert ("head", "istiod-a-1", str(backend.HEAD_BYTES)) in api.calls
+    assert ("head", "istiod-a-1", str(backend.HEAD_BYTES)) in api.requests()
     assert result["elapsed"] == 0
 
 
@@ -161,14 +179,14 @@ def test_metric_proves_reload_on_124_when_log_is_silent():
 def test_unreachable_metrics_are_asked_once():
     api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.24.2")])
     result = run(api, timeout=40)
-    assert [c[0] for c in api.calls].count("metrics") == 1
+    assert [c[0] for c in api.requests()].count("metrics") == 1
     assert result["problems"][0]["code"] == "timeout"
 
 
 def test_metric_not_asked_before_124():
     api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.23.4")])
     run(api, timeout=20)
-    assert "metrics" not in [c[0] for c in api.calls]
+    assert "metrics" not in [c[0] for c in api.requests()]
 
 
 def test_root_mismatch_is_reported_without_failing_the_reload():
@@ -185,13 +203,7 @@ def test_root_mismatch_is_reported_without_failing_the_reload():
 def test_root_configmaps_forbidden():
     api = api_with([L.pod("istiod-a-1", started=BOOT)])
     api.add("istiod-a-1", L.reload_ok(SINCE + S, NEW.cert, ROOT.cert))
-
-    def forbidden(path, query=None):
-        if "configmaps" in path:
-            raise K8sApiError(403, "Forbidden", "configmaps is forbidden")
-        return FakeApi.get(api, path, query)
-
-    api.get = forbidden
+    api.on("GET", "/api/v1/configmaps", K8sApiError(403, "Forbidden", "configmaps is forbidden"))
     result = run(api)
     assert result["root_consistent"] is None
     assert result["problems"][0]["code"] == "root_check_failed"
@@ -213,7 +225,7 @@ def test_since_after_the_reload_hides_it():
 
 
 def test_missing_secret_needs_serial_and_since():
-    api = FakeApi(None, [L.pod("istiod-a-1", started=BOOT)], root_pem=ROOT.pem)
+    api = IstiodCluster(None, [L.pod("istiod-a-1", started=BOOT)], root_pem=ROOT.pem)
     with pytest.raises(IstiodError) as err:
         run(api)
     assert "expected_serial" in err.value.message
@@ -240,12 +252,8 @@ def test_bad_expected_serial():
 
 def test_log_unavailable_is_pending_with_reason():
     api = api_with([L.pod("istiod-a-1", started=BOOT)])
-
-    def pod_log(*args, **kwargs):
-        api._count(("log",))
-        raise K8sApiError(400, "BadRequest", 'container "discovery" in pod "istiod-a-1" is waiting to start')
-
-    api.pod_log = pod_log
+    api.on("GET", "/api/v1/namespaces/istio-system/pods/istiod-a-1/log",
+           K8sApiError(400, "BadRequest", 'container "discovery" in pod "istiod-a-1" is waiting to start'))
     result = run(api, timeout=3)
     assert [p["code"] for p in result["problems"]] == ["logs_unavailable"]
     assert "waiting to start" in result["problems"][0]["cause"]
@@ -266,6 +274,13 @@ def test_parse_since_forms():
     ("citadel_server_cert_chain_expiry_seconds 5\n", None),
     ("# citadel_server_cert_chain_expiry_timestamp 5\n", None),
     ("", None),
+    # What a line scan misread: a "}" inside a label value, HELP/TYPE lines, Go's +Inf spelling.
+    ('citadel_server_cert_chain_expiry_timestamp{note="a}b"} 7\n', 7.0),
+    ("# HELP citadel_server_cert_chain_expiry_timestamp The unix timestamp, in seconds, when the chain expires.\n"
+     "# TYPE citadel_server_cert_chain_expiry_timestamp gauge\ncitadel_server_cert_chain_expiry_timestamp 9\n", 9.0),
+    ("citadel_server_cert_chain_expiry_timestamp +Inf\n", float("inf")),
+    # A truncated scrape is no evidence.
+    ('citadel_server_cert_chain_expiry_timestamp{revision="x\n', None),
 ])
 def test_parse_metric(text, value):
     assert backend.parse_metric(text) == value
@@ -278,3 +293,58 @@ def test_summary_prefers_the_failing_pods_problem():
     text = backend.summary(result)
     assert text.startswith("istiod has not loaded intermediate ff in 1 of 1 pod(s) (a). T. Fix: t")
     assert "(1 more problem(s)" in text
+
+
+WARN = ["discovery", "--monitoringAddr=:15014", "--log_output_level=default:warn", "--domain", "cluster.local"]
+
+
+def metric_of(cert):
+    return "citadel_server_cert_chain_expiry_timestamp %s\n" % repr(cert.not_valid_after_utc.timestamp())
+
+
+def test_log_level_above_info_before_124_fails_at_once_with_cause_and_fix():
+    api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.22.3", args=WARN)])
+    result = run(api, timeout=180)
+    assert result["reloaded"] is False and result["elapsed"] == 0  # not a 180 s timeout
+    pod = result["pods"][0]
+    assert pod["log_level"] == "warn"
+    problem = result["problems"][0]
+    assert problem["code"] == "log_level_hides_reload" and "--log_output_level=default:warn" in problem["cause"]
+    assert "Istio 1.22.3 does not refresh" in problem["cause"]
+    assert "global.logging.level=default:info" in problem["fix"]
+    assert "metrics" not in [c[0] for c in api.calls]
+
+
+def test_log_level_above_info_on_124_asks_the_metric_at_once():
+    api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.24.2", args=WARN)])
+    api.metrics["istiod-a-1"] = metric_of(NEW.cert)
+    result = run(api)
+    pod = result["pods"][0]
+    assert result["reloaded"] and pod["how"] == "metric" and result["elapsed"] == 0
+
+
+def test_log_level_above_info_on_124_without_metrics_fails_at_once():
+    api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.24.2", args=WARN)])
+    result = run(api, timeout=180)
+    assert result["reloaded"] is False and result["elapsed"] == 0
+    problem = result["problems"][0]
+    assert problem["code"] == "log_level_hides_reload" and "metrics could not be read" in problem["cause"]
+
+
+def test_log_level_above_info_still_reports_a_refused_root():
+    api = api_with([L.pod("istiod-a-1", started=BOOT, version="1.22.3", args=WARN)])
+    api.add("istiod-a-1", [L.line(SINCE + S, "Multi root is disabled, updating new ROOT-CA not supported", "warn")])
+    result = run(api)
+    assert result["problems"][0]["code"] == "root_change_refused"
+
+
+@pytest.mark.parametrize("args, level", [
+    (None, "info"), (["--log_output_level=default:info"], "info"), (["--log_output_level", "error"], "error"),
+    (["--log_output_level=ads:debug"], "info"), (["--log_output_level=default:debug,ads:warn"], "debug"),
+    (["--log_output_level=default:loud"], None),
+])
+def test_log_level_read_from_the_container_args(args, level):
+    api = api_with([L.pod("istiod-a-1", started=BOOT, args=args)])
+    api.add("istiod-a-1", L.reload_ok(SINCE + S, NEW.cert, ROOT.cert))
+    result = run(api)
+    assert result["pods"][0]["log_level"] == level

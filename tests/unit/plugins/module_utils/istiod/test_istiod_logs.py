@@ -101,28 +101,6 @@ def test_unrelated_and_empty_lines_are_skipped():
     assert [e.kind for e in logs.parse_log(text)] == [logs.RELOAD_START]
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("2025-01-31T12:00:00Z", datetime.datetime(2025, 1, 31, 12, 0, 0, tzinfo=datetime.timezone.utc)),
-    ("2025-01-31T12:00:00.123456789Z", datetime.datetime(2025, 1, 31, 12, 0, 0, 123456,
-                                                         tzinfo=datetime.timezone.utc)),
-    ("2025-01-31T14:00:00+02:00", datetime.datetime(2025, 1, 31, 12, 0, 0, tzinfo=datetime.timezone.utc)),
-    ("2025-01-31T11:30:00-0030", datetime.datetime(2025, 1, 31, 12, 0, 0, tzinfo=datetime.timezone.utc)),
-    ("2025-01-31 12:00:00z", datetime.datetime(2025, 1, 31, 12, 0, 0, tzinfo=datetime.timezone.utc)),
-    ("yesterday", None),
-    ("", None),
-    (None, None),
-])
-def test_parse_time(text, expected):
-    assert logs.parse_time(text) == expected
-
-
-def test_format_time():
-    assert logs.format_time(T0) == "2025-01-31T12:00:00Z"
-    half = T0 + datetime.timedelta(microseconds=500000)
-    assert logs.format_time(half) == "2025-01-31T12:00:00.500000Z"
-    assert logs.format_time(half, seconds_only=True) == "2025-01-31T12:00:00Z"
-
-
 def test_since_filter_drops_earlier_and_untimed_lines():
     events = logs.parse_log(L.text([
         L.line(T0 - datetime.timedelta(seconds=1), "Istiod certificates are reloaded"),

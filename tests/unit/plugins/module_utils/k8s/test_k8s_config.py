@@ -1,4 +1,8 @@
-"""Connection settings resolve like kubernetes.core's (options, K8S_AUTH_* env, kubeconfig)."""
+"""Connection settings resolve as kubernetes.core's do: the official loader, then options and K8S_AUTH_*.
+
+The rules are kubernetes.core 6.x plugins/module_utils/k8s/client.py ``_create_auth_spec``,
+``_create_configuration`` and ``_create_headers``; the kubeconfig itself is read by kubernetes.config.
+"""
 
 import os
 
@@ -16,7 +20,8 @@ def kubeconfig_dict(**user):
         "current-context": "east",
         "clusters": [
             {"name": "east", "cluster": {"server": "https://east.example:6443", "insecure-skip-tls-verify": True}},
-            {"name": "west", "cluster": {"server": "http://127.0.0.1:9999"}},
+            {"name": "west", "cluster": {"server": "https://127.0.0.1:9999", "tls-server-name": "api.west",
+                                         "proxy-url": "http://127.0.0.1:3128"}},
         ],
         "contexts": [
             {"name": "east", "context": {"cluster": "east", "user": "u"}},
@@ -27,31 +32,32 @@ def kubeconfig_dict(**user):
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
+def clean_env(monkeypatch, tmp_path):
     for name in list(os.environ):
-        if name.startswith("K8S_AUTH_") or name == "KUBECONFIG":
+        if name.startswith("K8S_AUTH_") or name.startswith("KUBERNETES_SERVICE") or name == "KUBECONFIG":
             monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
 
-def params(**kw):
-    base = {name: None for name in k8s_config.ENV_ALIASES}
-    base.update(kw)
-    return base
+def token(conn):
+    return conn.configuration.get_api_key_with_prefix("BearerToken", alias="authorization")
 
 
 def test_current_context_from_dict():
-    s = k8s_config.resolve(params(kubeconfig=kubeconfig_dict()))
-    assert s.server == "https://east.example:6443"
-    assert s.verify is False
-    assert s.token == "tok-123"
+    c = k8s_config.resolve({"kubeconfig": kubeconfig_dict()})
+    assert c.server == "https://east.example:6443"
+    assert c.configuration.verify_ssl is False
+    assert token(c) == "Bearer tok-123"
 
 
-def test_named_context_from_file(tmp_path):
+def test_named_context_from_file_with_tls_server_name_and_proxy(tmp_path):
     path = tmp_path / "kc"
     path.write_text(yaml.safe_dump(kubeconfig_dict()))
-    s = k8s_config.resolve(params(kubeconfig=str(path), context="west"))
-    assert s.server == "http://127.0.0.1:9999"
-    assert "west" in s.source
+    c = k8s_config.resolve({"kubeconfig": str(path), "context": "west"})
+    assert c.server == "https://127.0.0.1:9999"
+    assert c.configuration.tls_server_name == "api.west"
+    assert c.configuration.proxy == "http://127.0.0.1:3128"
+    assert "'west'" in c.source and "'kc'" in c.source and str(path) not in c.source
 
 
 def test_env_fallbacks(tmp_path, monkeypatch):
@@ -60,48 +66,94 @@ def test_env_fallbacks(tmp_path, monkeypatch):
     monkeypatch.setenv("K8S_AUTH_KUBECONFIG", str(path))
     monkeypatch.setenv("K8S_AUTH_CONTEXT", "west")
     monkeypatch.setenv("K8S_AUTH_VERIFY_SSL", "no")
-    s = k8s_config.resolve(params())
-    assert s.server == "http://127.0.0.1:9999"
-    assert s.verify is False
+    c = k8s_config.resolve({})
+    assert c.server == "https://127.0.0.1:9999"
+    assert c.configuration.verify_ssl is False
+
+
+def test_option_name_env_wins_over_client_attribute_env(monkeypatch):
+    monkeypatch.setenv("K8S_AUTH_VALIDATE_CERTS", "true")
+    monkeypatch.setenv("K8S_AUTH_VERIFY_SSL", "false")
+    c = k8s_config.resolve({"kubeconfig": kubeconfig_dict()})
+    assert c.configuration.verify_ssl is True
+
+
+def test_module_option_wins_over_env(monkeypatch):
+    monkeypatch.setenv("K8S_AUTH_HOST", "https://from-env:6443")
+    c = k8s_config.resolve({"kubeconfig": kubeconfig_dict(), "host": "https://from-option:6443/"})
+    assert c.server == "https://from-option:6443"
 
 
 def test_explicit_options_overlay_kubeconfig():
-    s = k8s_config.resolve(params(kubeconfig=kubeconfig_dict(), host="https://other:443", api_key="xyz",
-                                  validate_certs=True))
-    assert (s.server, s.token, s.verify) == ("https://other:443", "xyz", True)
+    c = k8s_config.resolve({"kubeconfig": kubeconfig_dict(), "host": "https://other:443", "api_key": "xyz",
+                            "validate_certs": True})
+    assert (c.server, token(c), c.configuration.verify_ssl) == ("https://other:443", "Bearer xyz", True)
 
 
-def test_unknown_context_names_the_known_ones():
+def test_host_and_token_load_no_kubeconfig(tmp_path, monkeypatch):
+    broken = tmp_path / "broken"
+    broken.write_text("not: [a kubeconfig")
+    monkeypatch.setenv("KUBECONFIG", str(broken))
+    c = k8s_config.resolve({"host": "https://h:6443", "api_key": "t"})
+    assert (c.server, token(c)) == ("https://h:6443", "Bearer t")
+    assert c.source == "host option https://h:6443"
+
+
+def test_in_cluster_before_default_kubeconfig(tmp_path, monkeypatch):
+    from kubernetes.config import incluster_config
+    (tmp_path / "token").write_text("sa-token")
+    (tmp_path / "ca.crt").write_text("ca")
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(tmp_path / "token"))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(tmp_path / "ca.crt"))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    c = k8s_config.resolve({})
+    # incluster_config.py sets the prefix "bearer" (lower case; the scheme is case-insensitive)
+    assert (c.server, token(c), c.source) == ("https://10.0.0.1:443", "bearer sa-token",
+                                              "the in-cluster service account")
+    assert c.configuration.ssl_ca_cert == str(tmp_path / "ca.crt")
+
+
+def test_unknown_context_is_named():
     with pytest.raises(K8sError) as err:
-        k8s_config.resolve(params(kubeconfig=kubeconfig_dict(), context="north"))
-    assert "'north'" in str(err.value) and "east, west" in str(err.value)
+        k8s_config.resolve({"kubeconfig": kubeconfig_dict(), "context": "north"})
+    assert "north" in str(err.value) and "Check kubeconfig/context" in str(err.value)
 
 
 def test_missing_kubeconfig_file_is_clear(tmp_path):
     with pytest.raises(K8sError) as err:
-        k8s_config.resolve(params(kubeconfig=str(tmp_path / "nope")))
-    assert "Cannot read kubeconfig" in str(err.value) and "nope" in str(err.value)
+        k8s_config.resolve({"kubeconfig": str(tmp_path / "nope")})
+    assert "Cannot read kubeconfig file 'nope'" in str(err.value)
 
 
-def test_no_configuration_at_all(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
+def test_no_configuration_at_all():
     with pytest.raises(K8sError) as err:
-        k8s_config.resolve(params())
+        k8s_config.resolve({})
     assert "No Kubernetes connection is configured" in str(err.value)
 
 
 def test_exec_credential_plugin(tmp_path):
     plugin = tmp_path / "cred.sh"
-    plugin.write_text('#!/bin/sh\necho \'{"kind":"ExecCredential","status":{"token":"from-exec"}}\'\n')
+    plugin.write_text('#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1",'
+                      '"kind":"ExecCredential","status":{"token":"from-exec"}}\'\n')
     plugin.chmod(0o755)
-    s = k8s_config.resolve(params(kubeconfig=kubeconfig_dict(exec={"command": str(plugin)})))
-    assert s.token == "from-exec"
+    c = k8s_config.resolve({"kubeconfig": kubeconfig_dict(exec={
+        "apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin), "interactiveMode": "Never"})})
+    assert token(c) == "Bearer from-exec"
+    assert c.load_errors == []
 
 
-def test_exec_credential_failure_is_reported(tmp_path):
+def test_exec_credential_failure_is_kept_for_the_401(tmp_path):
     plugin = tmp_path / "cred.sh"
     plugin.write_text("#!/bin/sh\necho 'login expired' >&2\nexit 3\n")
     plugin.chmod(0o755)
-    with pytest.raises(K8sError) as err:
-        k8s_config.resolve(params(kubeconfig=kubeconfig_dict(exec={"command": str(plugin)})))
-    assert "exited with 3" in str(err.value) and "login expired" in str(err.value)
+    c = k8s_config.resolve({"kubeconfig": kubeconfig_dict(exec={
+        "apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin), "interactiveMode": "Never"})})
+    assert token(c) is None
+    assert any("login expired" in m for m in c.load_errors)
+
+
+def test_impersonation_headers():
+    c = k8s_config.resolve({"host": "https://h", "api_key": "t", "impersonate_user": "jane",
+                            "impersonate_groups": ["a", "b"]})
+    assert c.headers == {"Impersonate-User": "jane", "Impersonate-Group": "a,b"}

@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import CertificateError
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.secret_leaf import describe
 from unit.x509_factory import DAY, NOW, make
 
@@ -38,9 +38,9 @@ def test_empty_or_missing_secret():
 
 
 def test_garbage_tls_crt_fails_clearly_without_key_material():
-    with pytest.raises(CertificateError) as err:
+    with pytest.raises(X509Error) as err:
         describe(secret("not a certificate"))
     assert err.value.message == "Secret cacerts: tls.crt does not start with a readable PEM certificate."
-    with pytest.raises(CertificateError) as err:
+    with pytest.raises(X509Error) as err:
         describe({"metadata": {"name": "cacerts"}, "data": {"tls.crt": "%%%"}})
     assert "not valid base64" in err.value.message

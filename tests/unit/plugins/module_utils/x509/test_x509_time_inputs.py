@@ -1,4 +1,4 @@
-"""valid_at timespecs (community.crypto's forms plus ISO 8601) and Go durations for min_remaining."""
+"""valid_at timespecs (community.crypto's forms plus ISO 8601) and Go durations (only) for min_remaining."""
 
 import datetime
 
@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import X509Error
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.time_inputs import (
-    format_duration, iso8601, parse_go_duration, parse_timespec,
+    format_duration, parse_min_remaining, parse_timespec,
 )
 
 UTC = datetime.timezone.utc
@@ -47,12 +47,12 @@ def test_non_string_timespec():
     ("0", 0), ("2h45m30s", 9930), ("500ms", 0.5), ("+1h", 3600),
 ])
 def test_go_durations(text, seconds):
-    assert parse_go_duration(text) == pytest.approx(seconds)
+    assert parse_min_remaining(text) == pytest.approx(seconds)
 
 
 def test_days_are_refused_like_cert_manager_with_the_hours_to_use():
     with pytest.raises(X509Error) as err:
-        parse_go_duration("30d")
+        parse_min_remaining("30d")
     msg = str(err.value)
     assert 'unknown unit "d" in duration "30d"' in msg
     assert '"720h"' in msg
@@ -64,13 +64,19 @@ def test_days_are_refused_like_cert_manager_with_the_hours_to_use():
 ])
 def test_bad_go_durations(text, fragment):
     with pytest.raises(X509Error) as err:
-        parse_go_duration(text)
+        parse_min_remaining(text)
     assert fragment in str(err.value)
     assert str(err.value).startswith("min_remaining")
 
 
-def test_iso8601_and_format_duration():
-    assert iso8601(datetime.datetime(2030, 1, 2, 3, 4, 5, 678, tzinfo=UTC)) == "2030-01-02T03:04:05Z"
+def test_missing_unit_says_which_units_to_add():
+    with pytest.raises(X509Error) as err:
+        parse_min_remaining("3600")
+    assert str(err.value) == ('min_remaining: time: missing unit in duration "3600". '
+                              'Add a unit: h, m or s (e.g. "3600h" or "3600s").')
+
+
+def test_format_duration():
     assert format_duration(3 * 86400 + 4 * 3600) == "3d 4h"
     assert format_duration(-90) == "-1m"
     assert format_duration(5) == "5s"

@@ -20,9 +20,10 @@ def certificate(revision=2, ready="True", issuing=False):
               "message": "Certificate is up to date and has not expired"}]
     if issuing:
         conds.append({"type": "Issuing", "status": "True", "reason": "ManuallyTriggered"})
-    return {"metadata": {"name": "cacerts", "namespace": "istio-system"},
-            "spec": {"secretName": "cacerts", "duration": "720h", "renewBefore": "360h",
-                     "issuerRef": {"name": "mesh-root", "kind": "ClusterIssuer"}},
+    # The certificate module's check-mode result (merge_live_spec), the one shape cluster_status takes.
+    return {"changed": False, "exists": True, "reissue": "none",
+            "live_spec": {"secretName": "cacerts", "duration": "720h", "renewBefore": "360h",
+                          "issuerRef": {"name": "mesh-root", "kind": "ClusterIssuer"}},
             "status": {"revision": revision, "notBefore": "2030-01-01T00:00:00Z", "notAfter": "2030-01-31T00:00:00Z",
                        "renewalTime": "2030-01-16T00:00:00Z", "conditions": conds}}
 
@@ -113,8 +114,8 @@ def test_missing_certificate_and_secret():
 def certificate_module_result(**extra):
     """What meshpki.istio_ca.certificate returns with merge_live_spec in check mode (failed_when: false)."""
     obj = certificate()
-    result = {"changed": False, "failed": False, "exists": True, "live_spec": obj["spec"], "status": obj["status"],
-              "spec": obj["spec"], "reissue": "none", "revision": 2}
+    result = {"changed": False, "failed": False, "exists": True, "live_spec": obj["live_spec"], "status": obj["status"],
+              "spec": obj["live_spec"], "reissue": "none", "revision": 2}
     result.update(extra)
     return result
 
@@ -267,3 +268,45 @@ def test_a_cluster_the_saved_status_does_not_know_is_not_contacted_not_unreachab
     assert entries[1]["reachable"] is None and entries[1]["unreachable_cause"] is None
     assert len(entries[1]["problems"]) == 1 and "no saved status" in entries[1]["problems"][0]
     assert fleet_report(entries)["fleet"]["root_consistent"] is None
+
+
+@pytest.mark.parametrize("value", [3600, "3600", "1h", "60m", 3600.0])
+def test_expiring_within_is_seconds_or_a_go_duration_in_every_filter(value):
+    """report.yml documents report_expiring_within as "Go duration or seconds"; -e passes 3600 as a string."""
+    doc = fleet_report([], expiring_within=value, generated_at="2025-06-01T00:00:00Z")
+    assert doc["settings"]["expiring_within_seconds"] == 3600
+    assert report_model.build_view(doc, expiring_within=value)["threshold"] == 3600
+
+
+def test_root_renewal_time_and_its_problem_from_the_root_policy():
+    from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.markdown import render_markdown
+    policy = {"checked": True, "issuer": "ClusterIssuer/mesh-root", "root_certificate": "cert-manager/root-ca",
+              "self_signed": True, "rotation_policy": "Never", "root_renewal_time": "2030-01-05T00:00:00Z",
+              "root_not_after": "2030-03-01T00:00:00Z", "root_renewal_policy": None,
+              "problems": ["The root Certificate cert-manager/root-ca renews at 2030-01-05T00:00:00Z, before ..."],
+              "warnings": []}
+    entry = cluster_status("c1", certificate=certificate_module_result(root_policy=policy), inspect=inspect(),
+                           istiod=[deployment()], reload=RELOADED, now="2030-01-01T00:00:00Z")
+    assert entry["root_certificate"]["renewal_time"] == "2030-01-05T00:00:00Z"
+    assert entry["root_certificate"]["name"] == "cert-manager/root-ca"
+    assert entry["ok"] is False and policy["problems"][0] in entry["problems"]
+    page = render_markdown(fleet_report([entry], generated_at="2030-01-01T00:00:00Z"), now="2030-01-01T00:00:00Z")
+    assert "| Root renewal |" in page and "2030-01-05T00:00:00Z" in page
+    plain = cluster_status("c1", certificate=certificate_module_result(), inspect=inspect(), istiod=[deployment()],
+                           reload=RELOADED)
+    assert plain["root_certificate"] is None and plain["ok"] is True
+
+
+def test_a_hot_reload_patch_its_manager_does_not_hold_is_flagged():
+    helm = {"app": "istiod", "app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "istiod-1.16.7"}
+    env = [{"name": "AUTO_RELOAD_PLUGIN_CERTS", "value": "true"}]
+    patched = deployment("1.16.7", env)
+    patched["metadata"].update(labels=helm, annotations={"meshpki.istio_ca/hot-reload-patch": "true"})
+    entry = cluster_status("c1", certificate=certificate(), inspect=inspect(), istiod=[patched], reload=RELOADED)
+    assert entry["istiod"]["managed_by"] == "helm" and entry["istiod"]["deployments"][0]["managed_by"] == "helm"
+    assert entry["ok"] is False
+    assert any("lives only in a patch of the live Deployment, which helm" in p for p in entry["problems"])
+    in_values = deployment("1.16.7", env)
+    in_values["metadata"]["labels"] = helm  # set through the chart's pilot.env: no patch mark
+    clean = cluster_status("c1", certificate=certificate(), inspect=inspect(), istiod=[in_values], reload=RELOADED)
+    assert clean["ok"] is True and clean["istiod"]["hot_reload_patch_at_risk"] == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.meshpki.istio_ca.plugins.filter.backups import backups_to_prune
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.checks import rotation_preflight, rotation_spec_checks
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.outcome import rotation_summary
 
@@ -31,7 +30,8 @@ def test_ttl_margin(spec, lead, source, problems):
 def test_ttl_margin_message_and_bad_inputs():
     msg = rotation_spec_checks({"duration": "720h", "renewBefore": "1h"})["problems"][0]
     assert "set renewBefore to at least 48h" in msg and "TTL 24h" in msg
-    assert rotation_spec_checks({"duration": "30d"})["problems"] == []  # the certificate module reports it
+    # The certificate module refuses such a spec first; here it blocks instead of skipping the check.
+    assert 'unknown unit "d"' in rotation_spec_checks({"duration": "30d"})["problems"][0]
     assert rotation_spec_checks({"renewBefore": "36h"}, workload_cert_ttl="12h", margin="12h")["problems"] == []
     with pytest.raises(AnsibleFilterError):
         rotation_spec_checks({}, workload_cert_ttl="1d")
@@ -80,22 +80,6 @@ def test_preflight_verdicts():
     assert rotation_preflight(status(istiod={"reloaded": False}), reload_checked=False)["problems"] == []
 
 
-def secret(name, created, backup_of="cacerts"):
-    labels = {"meshpki.istio_ca/backup-of": backup_of} if backup_of else {}
-    return {"metadata": {"name": name, "creationTimestamp": created, "labels": labels}, "data": {"tls.key": "x"}}
-
-
-def test_backups_to_prune():
-    secrets = [secret("cacerts", "2030-01-01T00:00:00Z", None), secret("b1", "2030-01-01T00:00:00Z"),
-               secret("b2", "2030-01-02T00:00:00Z"), secret("b3", "2030-01-03T00:00:00Z"),
-               secret("other", "2030-01-01T00:00:00Z", "something-else")]
-    assert backups_to_prune(secrets, "cacerts", keep=2, new="b4") == ["b2", "b1"]
-    assert backups_to_prune(secrets, "cacerts", keep=2, new="b3") == ["b1"]  # b3 rewritten: counted once
-    assert backups_to_prune(secrets, "cacerts", keep=0, new="b4") == []
-    assert backups_to_prune(secrets, "cacerts", keep=5, new="b4") == []
-    assert backups_to_prune(secrets, "cacerts", keep=1, new="b4") == ["b3", "b2", "b1"]
-
-
 def test_rotation_summary():
     results = {"c1": {"status": "rotated", "old_serial": "a", "new_serial": "b", "not_after": "T", "reloaded": True},
                "c2": {"status": "failed", "old_serial": "c", "failed_step": "Apply", "error": "boom"},
@@ -113,3 +97,38 @@ def test_rotation_summary():
     assert cut["ok"] is False and "INTERRUPTED" in cut["lines"][0]
     with pytest.raises(AnsibleFilterError):
         rotation_summary([], ["c1"])
+
+
+def test_fleet_never_deployed_is_told_to_deploy_not_that_istiod_is_missing():
+    """Rotate before deploy: no cacerts, so the reload check (which finds istiod's pods) is skipped."""
+    from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.report.fleet_status import cluster_status
+    entry = cluster_status("c1", certificate={"exists": False, "msg": "does not exist"},
+                           inspect={"failed": True, "msg": "Secret istio-system/cacerts not found"},
+                           reload={"skipped": True})
+    assert entry["istiod"]["found"] is None
+    assert not any("istiod" in p for p in entry["problems"]), entry["problems"]
+    verdict = rotation_preflight(entry)
+    assert any("cacerts does not exist in istio-system" in p and "run deploy.yml first" in p
+               for p in verdict["problems"]), verdict
+    assert not any("istiod" in p for p in verdict["problems"]), verdict
+    # The reload check ran and found no pod: then istiod is missing, and said so.
+    gone = cluster_status("c1", certificate={"exists": False}, inspect={"msg": "Secret istio-system/cacerts not found"},
+                          reload={"reloaded": False, "problems": [], "pods": []})
+    assert any("no istiod" in p for p in rotation_preflight(gone)["problems"])
+
+
+def test_new_chain_problems():
+    from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.rotation.checks import rotation_new_chain_problems
+    plan = {"root_fingerprint": "aa", "old_serial": "01"}
+    good = {"certificates": [{"serial_hex": "02"}], "istio_ready": True,
+            "chain": {"key_matches": True, "root_fingerprint_sha256": "aa"}}
+    assert rotation_new_chain_problems(good, plan, {"reissue": "spec_change"}) == []
+    same = dict(good, certificates=[{"serial_hex": "01"}])
+    assert rotation_new_chain_problems(same, plan, {"reissue": "none"}) == []
+    assert "serial is still 01" in rotation_new_chain_problems(same, plan, {"reissue": "forced"})[0]
+    # The old serial is the backup's when one was made (it is what cacerts held right before the change).
+    assert rotation_new_chain_problems(good, plan, {"reissue": "forced", "backup": {"serial": "02"}}) != []
+    bad = {"certificates": [{"serial_hex": "02"}], "istio_ready": False, "istio_problems": ["not a CA"],
+           "chain": {"key_matches": False, "root_fingerprint_sha256": "bb"}}
+    assert rotation_new_chain_problems(bad, plan, {}) == [
+        "tls.key does not match the new certificate", "istiod would not accept it: not a CA", "its root changed: aa -> bb"]
