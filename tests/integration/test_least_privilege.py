@@ -26,6 +26,7 @@ import rotation_fleet as rf
 from helpers_ansible import run_playbook
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
 from kubesim import Fleet
+from offline_root_support import OFFLINE_VARS
 from kubesim.manifests import preinstall
 
 pytestmark = pytest.mark.slow
@@ -64,7 +65,8 @@ def bind_only(fleet, playbook: str, clusters=None) -> None:
 def extra_vars(w, playbook: str) -> dict:
     work = w["work"]
     if playbook == "deploy":
-        return {**ds.FAST_VARS, "cert_manager_install": "existing", "ca_setup_trust_source": "ca_keypair",
+        # offline_root: the root key stays on the controller, each cluster gets its own issuing CA
+        return {**ds.FAST_VARS, **OFFLINE_VARS, "cert_manager_install": "existing",
                 "ca_setup_ca_cert": str(w["root"].cert_path), "ca_setup_ca_key": str(w["root"].key_path)}
     if playbook == "report":
         return {"report_dir": str(work / "report")}
