@@ -7,10 +7,15 @@ TokenRequest token in a per-host kubeconfig and bound to exactly one playbook's 
 deploy.yml sets up the CA, report.yml reads it, rotate.yml rotates, restore.yml restores — each must
 succeed without a single 403 and use every rule of its roles.
 
-Then each rule is removed in turn (one entry of ``rules:``), the playbook that needs it runs on
-cluster-1 only, and must fail with a message naming a verb of that rule and its resource, as the
-server's 403 says it (``cannot <verb> resource "<resource>"``, responsewriters/errors.go
-``forbiddenMessage``). Together: the set is complete and minimal for what the playbooks do.
+Minimal: every rule is the only one of its roles that allows some request of those runs (kubesim's
+request log through its transcription of requestinfo.go ``NewRequestInfo``; RBAC allows the union of
+the bound rules, so without that rule the request is a 403). Together: complete and minimal for what
+the playbooks do.
+
+What a user then reads: for one rule on each path a 403 takes through the collection (``REMOVALS``) the
+rule is removed, the playbook that needs it runs on cluster-1 only, and must fail with the server's own
+sentence (``User "..." cannot <verb> resource "<resource>"``, responsewriters/errors.go
+``forbiddenMessage``), readable (not escaped Status JSON), and naming the docs/rbac file that grants it.
 """
 
 from __future__ import annotations
@@ -120,47 +125,45 @@ def assert_no_denial(playbook: str, res, requests) -> set:
     return {a for reqs in requests.values() for a, _ in reqs}
 
 
-def assert_every_rule_used(rbac: str, used: set, what: str) -> None:
-    """Every rule of docs/rbac/<rbac>.yaml matched some request of the runs."""
-    for role, index, rule in rs.rules_of(rbac):
-        ns = role["metadata"].get("namespace", "")
-        assert any(rs.rule_matches(rule, ns, a) for a in used), (
-            f"{role['kind']} {ns}/{role['metadata']['name']} rule {index} ({rs.rule_label(rule)}) "
-            f"matched no request of {what}")
-
-
 # ------------------------------------------------------------------------------------ helpers: each rule removed
 
-# Rules whose removal the collection does not report today (found by this test; see the reasons):
-# the case is expected to fail until the collection turns that 403 into a failure naming it.
-KNOWN_GAPS = {
-    ("deploy", "", "list configmaps [istio-ca-root-cert]"):
-        "istiod_reload_check tolerates a 403 listing the istio-ca-root-cert ConfigMaps: deploy.yml "
-        "succeeds without the root-distribution check instead of failing with the server's message",
-    ("rotate", "", "list configmaps [istio-ca-root-cert]"):
-        "istiod_reload_check tolerates a 403 listing the istio-ca-root-cert ConfigMaps (as in deploy.yml)",
-    ("rotate", "istio-system", "list pods"):
-        "rotate.yml's preflight turns the 403 on listing istiod's pods into 'no istiod Deployment (label "
-        "app=istiod) in istio-system' (plugin_utils/rotation/checks.py), not naming the permission",
-    ("rotate", "cert-manager", "list certificates"):
-        "rotate.yml succeeds when listing cert-manager's Certificates (the root rotationPolicy check, "
-        "module_utils/certificate/root_policy.py) is refused: the check is skipped, not failed",
-    ("rotate", "istio-system", "delete secrets"):
-        "rotate.yml succeeds when pruning old backup Secrets (ca_rotation_backup_keep) is refused",
-    ("rotate", "istio-system", "get pods/log"):
-        "rotate.yml's preflight turns the 403 on istiod's logs into 'no istiod Deployment (label app=istiod)'",
+# Minimal, from kubesim's request log: a rule is needed when some request of the full runs is allowed by it
+# and by no other rule of the same roles (RBAC allows the union of the rules bound: removing that rule makes
+# the request a 403). That is checked for every rule, without a run per rule.
+#
+# What the user then reads, by a run with the rule removed: one rule per path a 403 takes through the
+# collection (each once turned into a success or a misleading message, now failing with the API's sentence
+# and the pointer to docs/rbac/<playbook>.yaml). Keyed (docs/rbac file, role namespace, rule label).
+REMOVALS = {
+    ("deploy", "", "list configmaps [istio-ca-root-cert]"): "istiod_reload_check's root ConfigMap list (deploy.yml)",
+    ("deploy", "", "create clusterissuers"): "a kubernetes.core task retried until: the cert_manager API check",
+    ("report", "istio-system", "get pods/log"): "report.yml's final failure names each cluster's problem",
+    ("rotate", "istio-system", "get pods/log"): "rotate.yml's preflight (istiod_reload_check on istiod's logs)",
+    ("rotate", "cert-manager", "list certificates"): "the root rotationPolicy check (certificate, root_policy.py)",
+    ("rotate", "istio-system", "delete secrets"): "backup pruning (ca_rotation_backup_keep), before the change",
 }
 
 
 def rule_cases(rbac: str):
     cases = []
     for role, index, rule in rs.rules_of(rbac):
-        gap = KNOWN_GAPS.get((rbac, role["metadata"].get("namespace", ""), rs.rule_label(rule)))
-        cases.append(pytest.param(rbac, role["kind"], role["metadata"].get("namespace", ""), index,
-                                  marks=[pytest.mark.xfail(strict=True, reason=gap)] if gap else [],
-                                  id=f"{rbac}:{role['kind']}:{role['metadata'].get('namespace', '-')}:{index}:"
-                                     f"{rs.rule_label(rule).replace(' ', '_')}"))
+        ns = role["metadata"].get("namespace", "")
+        if (rbac, ns, rs.rule_label(rule)) not in REMOVALS:
+            continue
+        cases.append(pytest.param(rbac, role["kind"], ns, index,
+                                  id=f"{rbac}:{role['kind']}:{ns or '-'}:{index}:{rs.rule_label(rule).replace(' ', '_')}"))
+    assert len(cases) == sum(1 for key in REMOVALS if key[0] == rbac), f"a REMOVALS rule is gone from {rbac}.yaml"
     return cases
+
+
+def assert_each_rule_needed(rbac: str, used: set, what: str) -> None:
+    """Every rule of docs/rbac/<rbac>.yaml is the only one allowing some request of the runs."""
+    rules = [(role["metadata"].get("namespace", ""), rule, role) for role, _, rule in rs.rules_of(rbac)]
+    for i, (ns, rule, role) in enumerate(rules):
+        alone = [a for a in used if rs.rule_matches(rule, ns, a)
+                 and not any(rs.rule_matches(other, ons, a) for j, (ons, other, _) in enumerate(rules) if j != i)]
+        assert alone, (f"{role['kind']} {ns}/{role['metadata']['name']} rule {rs.rule_label(rule)}: every request "
+                       f"of {what} it allows is allowed by another rule too (or it allows none): not needed")
 
 
 def unplug_istiod(fleet, name: str) -> None:
@@ -242,16 +245,14 @@ def check_rule_is_needed(world, rbac: str, role_kind: str, namespace: str, index
     assert res.rc != 0, f"{playbook}.yml succeeded without {rs.rule_label(rule)}\n{res.explain()}"
     denied = [a for a, status in requests[ONE] if status == 403]
     assert any(rs.rule_matches(rule, namespace, a) for a in denied), (rs.rule_label(rule), denied, res.explain())
-    # what the user reads: a failed task's message names a verb of the rule and its resource
-    # (kubernetes.core's message embeds the Status body as JSON: its quotes arrive escaped)
-    text = " ".join(m for _, _, m in res.failed_tasks()).replace('\\"', '"')
-    if playbook == "report":
-        # report.yml records each cluster's failure in the reports and then fails pointing at them
-        # ("not OK: failing checks: cluster-1; see report.html"): the reason is in report.md
-        text += (world["work"] / "report" / "report.md").read_text()
+    # what the user reads: a failed task's message names a verb of the rule, its resource and the user, as the
+    # API's sentence (not escaped Status JSON), and the docs/rbac file that grants it
+    text = " ".join(m for _, _, m in res.failed_tasks())
     wanted = [rs.forbidden_text(v, r) for v in rule["verbs"] for r in rule["resources"]]
-    assert any(w in text for w in wanted), (
+    assert any(f'User "{rs.SA_USER}" {w}' in text for w in wanted), (
         f"no failed task of {playbook}.yml names the missing permission (one of {wanted}):\n{res.explain()}")
+    assert f"docs/rbac/{rbac}.yaml" in text or "docs/rbac/<playbook>.yaml" in text, res.explain()
+    assert '{"kind":"Status"' not in text and '\\"' not in text, f"escaped API JSON:\n{res.explain()}"
 
 
 # ------------------------------------------------------------------------------------ the tests, in this order
@@ -273,7 +274,7 @@ def test_deploy_as_the_service_account(world):
     fleet = world["fleet"]
     bind_only(fleet, "deploy")
     res, requests = run_as_service_account(world, "deploy")
-    assert_every_rule_used("deploy", assert_no_denial("deploy", res, requests), "deploy.yml")
+    assert_each_rule_needed("deploy", assert_no_denial("deploy", res, requests), "deploy.yml")
     ds.assert_reloaded(res, fleet)
     for cluster in fleet.clusters:
         assert ds.check_cacerts(cluster)[1] == world["root"].cert
@@ -282,7 +283,7 @@ def test_deploy_as_the_service_account(world):
 def test_report_as_the_service_account(world):
     bind_only(world["fleet"], "report")
     res, requests = run_as_service_account(world, "report")
-    assert_every_rule_used("report", assert_no_denial("report", res, requests), "report.yml")
+    assert_each_rule_needed("report", assert_no_denial("report", res, requests), "report.yml")
     report = json.loads((world["work"] / "report" / "report.json").read_text())
     assert report["fleet"]["ok"] is True, report["fleet"]
 
@@ -332,16 +333,10 @@ def test_restore_as_the_service_account(world):
     drop_backup_secrets(fleet, "cluster-2")  # cluster-2 restores from its vault file: the Secret is made again
     res, requests = run_as_service_account(world, "restore")
     world["used"]["restore"] = assert_no_denial("restore", res, requests)
-    assert_every_rule_used("rotate", set().union(*world["used"].values()), "rotate.yml and restore.yml")
+    assert_each_rule_needed("rotate", set().union(*world["used"].values()), "rotate.yml and restore.yml")
     for name in fleet.names:
         st = rf.cluster_state(fleet, name)
         assert st["valid"] and st["istiod_serial"] == st["serial"], (name, st)
-
-
-@pytest.mark.parametrize("rbac,role_kind,namespace,index", rule_cases("rotate"))
-def test_each_rotate_rule_is_needed_by_restore(world, rbac, role_kind, namespace, index):
-    """The rotate roles' rules that only restore.yml uses (the others are checked before the restore)."""
-    check_rule_is_needed(world, rbac, role_kind, namespace, index, only="restore")
 
 
 @pytest.mark.parametrize("rbac,role_kind,namespace,index", rule_cases("deploy"))

@@ -41,8 +41,9 @@ def forbidden_hint(playbook=None):
     """The sentence after a 403: which shipped roles to apply (the playbook's own file when it is known)."""
     path = rbac_file(playbook)
     if path:
-        return "%s: %s in this collection holds the roles %s needs (meshpki-istio-ca-%s)." % (
-            _FORBIDDEN, path, re.sub(r"^.*/", "", str(playbook)), path[len("docs/rbac/"):-len(".yaml")])
+        name = re.sub(r"\.ya?ml$", "", str(playbook).replace("\\", "/").rsplit("/", 1)[-1])
+        return "%s: %s in this collection holds the roles %s.yml needs (meshpki-istio-ca-%s)." % (
+            _FORBIDDEN, path, name, path[len("docs/rbac/"):-len(".yaml")])
     return ("%s: this collection's docs/rbac/<playbook>.yaml holds the roles each playbook needs (deploy.yaml "
             "for deploy.yml, rotate.yaml for rotate.yml and restore.yml, report.yaml for report.yml)." % _FORBIDDEN)
 
