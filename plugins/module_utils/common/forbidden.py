@@ -93,6 +93,8 @@ def readable(text, playbook=None):
     if not is_denial(status):
         return text
     head = text[:text.find("{")].rstrip(" :")
+    if "\n" in head:
+        head = ""  # kubernetes.core's k8s_info dumps the exception (code, reason, headers): the Status says it all
     sentence = status.get("message") or "%s %s" % (status.get("code"), status.get("reason") or "")
     extra = hint(status.get("code"), playbook)
     return "%s%s%s" % ("%s: " % head if head else "", sentence.strip(), " " + extra if extra else "")
@@ -108,3 +110,12 @@ def denial_of(result):
         return api_error
     status = embedded_status(result.get("msg"))
     return status if is_denial(status) else None
+
+
+def for_playbook(text, playbook):
+    """``readable`` for a known playbook, and our modules' generic hint made that playbook's own."""
+    text = readable(text, playbook)
+    generic = forbidden_hint()
+    if playbook and rbac_file(playbook) and generic in text:
+        text = text.replace(generic, forbidden_hint(playbook))
+    return text
