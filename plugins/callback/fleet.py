@@ -143,12 +143,15 @@ class CallbackModule(DefaultCallback):
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if not ignore_errors:
-            # a 401/403 as the API's sentence (not kubernetes.core's escaped Status JSON) and the docs/rbac
-            # file of this playbook's roles (module_utils/common/forbidden.py)
-            msg = forbidden.for_playbook(str(result.result.get("msg", "")).strip(), getattr(self, "_playbook", None))
-            self._record(result, "failed", msg.splitlines()[:1])
+            self._record(result, "failed", self.failure_line(result.result.get("msg", "")))
         if self._display.verbosity or not self._argument_failure(result):
             super().v2_runner_on_failed(result, ignore_errors)
+
+    def failure_line(self, msg):
+        """The final line's reason: the message's first line, a 401/403 as the API's sentence (not
+        kubernetes.core's escaped Status JSON) with the docs/rbac file of this playbook's roles."""
+        text = forbidden.for_playbook(str(msg or "").strip(), getattr(self, "_playbook", None))
+        return text.splitlines()[:1]
 
     def _argument_failure(self, result):
         """A role's argument validation failed: one line per argument instead of the whole argument spec."""
