@@ -31,7 +31,7 @@ import rotation_fleet as rf
 from helpers_ansible import run_playbook
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.k8s.client import object_path
 from kubesim import Fleet
-from offline_root_support import OFFLINE_VARS
+from offline_root_support import OFFLINE_VARS, check_issuing_chain
 from kubesim.manifests import preinstall
 
 pytestmark = pytest.mark.slow
@@ -204,7 +204,9 @@ def prepare(world, playbook: str, rule: dict) -> None:
     c = fleet[ONE]
     if playbook == "deploy" and "patch" in rule["verbs"] and "deployments" in rule["resources"]:
         unplug_istiod(fleet, ONE)
-    if playbook == "restore" and world.get("certificate") \
+    # restore.yml detached the Certificate: give it back before the next restore, and before deploy.yml (whose
+    # roles then find the Certificate they made; re-creating it over a kept Secret is restore's business)
+    if playbook in ("restore", "deploy") and world.get("certificate") \
             and c.get("cert-manager.io/v1", "certificates", "istio-system", "cacerts") is None:
         # re-attach what restore.yml detached, server-side applied as the certificate module's field
         # manager (as deploy.yml applied it), so the next apply of the spec meets no conflict
@@ -336,7 +338,9 @@ def test_restore_as_the_service_account(world):
     assert_each_rule_needed("rotate", set().union(*world["used"].values()), "rotate.yml and restore.yml")
     for name in fleet.names:
         st = rf.cluster_state(fleet, name)
-        assert st["valid"] and st["istiod_serial"] == st["serial"], (name, st)
+        # offline_root: cacerts = intermediate + this cluster's issuing CA, ca.crt = the offline root
+        check_issuing_chain(fleet[name], world["root"].cert)
+        assert st["key_matches"] and st["istiod_serial"] == st["serial"], (name, st)
 
 
 @pytest.mark.parametrize("rbac,role_kind,namespace,index", rule_cases("deploy"))
