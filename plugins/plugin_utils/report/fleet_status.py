@@ -570,7 +570,10 @@ def _verdict(entries, failing, expired, shared_root):
     bad = ["%s unreachable: %s" % (e["name"], e.get("unreachable_cause")) for e in entries if e.get("reachable") is False]
     others = [n for n in failing if n not in set(e["name"] for e in entries if e.get("reachable") is False)]
     if others:
-        bad.append("failing checks: %s" % ", ".join(others))
+        # each cluster with its first problem: a run that fails on the verdict says why (a missing RBAC
+        # permission, for one, arrives here as the API's sentence), not only where to look
+        first = dict((e["name"], (e.get("problems") or [""])[0]) for e in entries)
+        bad.append("failing checks: %s" % ", ".join("%s (%s)" % (n, first[n]) if first.get(n) else n for n in others))
     if expired:
         bad.append("expired: %s" % ", ".join(expired))
     if not bad and shared_root is True:
