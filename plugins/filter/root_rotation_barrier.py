@@ -7,6 +7,7 @@
   ``istio-ca-root-cert``, istiod's log lines since the step was written);
 - ``root_rotation_workload_evidence``: whether every workload holds a leaf issued after istiod switched
   intermediates (pod start times and pilot-agent's certificate expiry gauge);
+- ``root_rotation_workload_readings``: those readings from the pods (sidecars only);
 - ``root_rotation_barrier``: whether the fleet may start the next step, and what each cluster still waits for.
 
 Documentation of each filter is in the ``<filter name>.yml`` file beside this one.
@@ -37,6 +38,10 @@ def root_rotation_workload_evidence(workloads, switched_at, now, ttl, restarted_
         raise AnsibleFilterError("root_rotation_workload_evidence: %s" % exc)
 
 
+def root_rotation_workload_readings(pods, gauges=None, namespace="istio-system"):
+    return barriers.workload_readings(plain(pods) or [], plain(gauges) or {}, namespace)
+
+
 def root_rotation_barrier(clusters, step, next_step=None):
     return barriers.fleet_barrier(plain(clusters) or {}, step, next_step or None)
 
@@ -49,4 +54,5 @@ class FilterModule(object):
             "root_rotation_barrier": root_rotation_barrier,
             "root_rotation_step_evidence": root_rotation_step_evidence,
             "root_rotation_workload_evidence": root_rotation_workload_evidence,
+            "root_rotation_workload_readings": root_rotation_workload_readings,
         }

@@ -48,8 +48,7 @@ def write_step(fleet, step, sources, new_root, versions):
         current = served(cluster)
         bundle = bundles.phase_bundle(step, current, new_root.pem)
         assert bundles.change_problems(current, bundle, istiods(cluster, version)) == []
-        expect = new_root if step in ("new_intermediate", "new_only") else sources[cluster.name][1]
-        secret, _facts = cacerts.compose(step, b64(tls(*sources[cluster.name])), bundle, fingerprint(expect.cert))
+        secret, _facts = cacerts.compose(step, b64(tls(*sources[cluster.name])), bundle, fingerprint(new_root.cert))
         write_cacerts(cluster, {k: base64.b64decode(v) for k, v in secret["data"].items()})
     converge(fleet)
     for cluster in fleet:

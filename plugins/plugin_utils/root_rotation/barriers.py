@@ -30,6 +30,7 @@ import datetime
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import rfc3339
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod import logs as istiod_logs
+from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.istio.multiroot import is_sidecar_pod
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.root_rotation import phases
 
 # A leaf counts when its computed issue time is this many seconds after the switch: the gauge is rounded to
@@ -68,7 +69,8 @@ def istiod_evidence(step, pod_logs, since):
         marker = next((e for e in after if e.kind == istiod_logs.RELOAD_DONE), None)
         refused = next((e for e in events if e.kind in _REFUSALS), None)
         entry = {"root_update": root_at.short() if root_at else None, "marker": marker.short() if marker else None,
-                 "refused": refused.short() if refused else None}
+                 "refused": refused.short() if refused else None,
+                 "marker_at": rfc3339.format(marker.when, fraction=True) if marker and marker.when else None}
         pods[pod] = entry
         if refused:
             problems.append("%s refused the step: %s" % (pod, refused.message))
@@ -76,7 +78,9 @@ def istiod_evidence(step, pod_logs, since):
             problems.append("%s has not logged 'Updating new ROOT-CA' yet" % pod)
         elif marker is None:
             problems.append("%s has not logged the success marker yet" % pod)
-    return {"pods": pods, "done": not problems, "problems": problems}
+    markers = [p["marker_at"] for p in pods.values() if p.get("marker_at")]
+    return {"pods": pods, "done": not problems, "problems": problems,
+            "switched_at": max(markers) if markers and not problems else None}
 
 
 def bundle_evidence(expected, cacerts_bundle, configmaps):
@@ -93,6 +97,21 @@ def bundle_evidence(expected, cacerts_bundle, configmaps):
             mismatched.append((cm.get("metadata") or {}).get("namespace") or "?")
     return {"cacerts": current == expected, "namespaces": len(configmaps or []), "mismatched": sorted(mismatched),
             "done": current == expected and bool(configmaps) and not mismatched}
+
+
+def workload_readings(pods, gauges=None, namespace="istio-system"):
+    """The workload readings ``workload_evidence`` takes, from pod objects: every sidecar pod (the multi-root
+    readiness rule of what a sidecar is) outside istiod's namespace, not being deleted, with its creationTimestamp
+    and, when ``gauges`` ({"ns/pod": seconds}) has it, pilot-agent's certificate expiry gauge."""
+    out = []
+    for pod in pods or []:
+        md = pod.get("metadata") or {}
+        if md.get("namespace") == namespace or md.get("deletionTimestamp") or not is_sidecar_pod(pod):
+            continue
+        key = "%s/%s" % (md.get("namespace"), md.get("name"))
+        out.append({"pod": key, "created": md.get("creationTimestamp"),
+                    "expiry_seconds": (gauges or {}).get(key)})
+    return sorted(out, key=lambda w: w["pod"])
 
 
 def workload_evidence(workloads, switched_at, now, ttl, restarted_at=None):

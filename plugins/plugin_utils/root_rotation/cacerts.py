@@ -99,9 +99,10 @@ def signing_material(files):
     return cert, files["ca-key.pem"], rest.lstrip(b"\n")
 
 
-def check_signing(cert_bytes, key_bytes, signer_bytes, bundle, expect_root):
-    """Facts about the signing intermediate (serial, issuer root fingerprint); ComposeError when it is not
-    under ``expect_root`` (a fingerprint), its key does not match, or the bundle does not trust it."""
+def check_signing(cert_bytes, key_bytes, signer_bytes, bundle, new_root, side):
+    """Facts about the signing intermediate (serial, issuer root fingerprint); ComposeError when it is not on
+    ``side`` ("new": under ``new_root``, a fingerprint; "old": under another root), its key does not match, or the
+    bundle does not trust it."""
     try:
         certs = load_certificates(cert_bytes, "the signing certificate")
         signer = load_certificates(signer_bytes, "the chain after the signing certificate")
@@ -116,9 +117,13 @@ def check_signing(cert_bytes, key_bytes, signer_bytes, bundle, expect_root):
     root = _root_of(inter, pool, trusted)
     if root is None:
         raise ComposeError("the intermediate (serial %s) does not chain to a root of the bundle" % serial_hex(inter))
-    if expect_root and fingerprint(root) != expect_root:
-        raise ComposeError("the intermediate (serial %s) is under root %s, not %s: cert-manager has not issued "
-                           "under the expected root yet" % (serial_hex(inter), fingerprint(root), expect_root))
+    if side == "new" and fingerprint(root) != new_root:
+        raise ComposeError("the intermediate (serial %s) is under root %s, not the new root %s: cert-manager has not "
+                           "issued under the new root yet" % (serial_hex(inter), fingerprint(root), new_root))
+    if side == "old" and fingerprint(root) == new_root:
+        raise ComposeError("the intermediate (serial %s) is under the new root %s, where this step needs one under "
+                           "the old root: cert-manager has not issued under the old root yet"
+                           % (serial_hex(inter), new_root))
     return {"serial": serial_hex(inter), "root": fingerprint(root), "issuer": inter.issuer.rfc4514_string(),
             "subject": inter.subject.rfc4514_string()}
 
@@ -137,19 +142,19 @@ def _root_of(cert, pool, trusted, depth=0):
     return None
 
 
-def compose(phase, source_data, bundle, expect_root, source_meta=None, namespace="istio-system"):
+def compose(phase, source_data, bundle, new_root, source_meta=None, namespace="istio-system"):
     """The ``cacerts`` Secret of ``phase``: (secret object, facts without key material).
 
     ``source_data``: the ``data`` of the Secret holding the step's intermediate (the staging Secret, or a backup
-    of ``cacerts``), ``bundle``: the phase's root bundle bytes (``bundles``), ``expect_root``: the fingerprint of
-    the root the intermediate must be under (the old root for ``combined``/``abort_*``, the new one otherwise),
+    of ``cacerts``), ``bundle``: the phase's root bundle bytes (``bundles``), ``new_root``: the new root's
+    fingerprint (the phase says whether its intermediate must be under it or under an old root: phases.STATE),
     ``source_meta``: that Secret's metadata (cert-manager's annotations and labels are carried to the handed-back
     Secret)."""
     if phase not in phases.STATE or phase == phases.NONE:
         raise ComposeError("no cacerts for phase %r" % (phase,))
     files = decode(source_data)
     cert, key, signer = signing_material(files)
-    facts = check_signing(cert, key, signer, bundle, expect_root)
+    facts = check_signing(cert, key, signer, bundle, new_root, phases.STATE[phase][0])
     meta = {"name": SECRET, "namespace": namespace, "annotations": {COMPOSED_BY: phase}}
     if phase in phases.HANDS_BACK:
         source_meta = source_meta or {}

@@ -6,7 +6,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.meshpki.istio_ca.plugins.filter import root_rotation_barrier, root_rotation_bundle, \
-    root_rotation_plan
+    root_rotation_cacerts, root_rotation_plan
 
 from kubesim.tests_support_fakecluster import make_ca
 
@@ -18,12 +18,15 @@ def roots():
 
 def test_every_filter_is_registered_with_its_documented_name():
     names = set()
-    for module in (root_rotation_barrier, root_rotation_bundle, root_rotation_plan):
+    for module in (root_rotation_barrier, root_rotation_bundle, root_rotation_cacerts, root_rotation_plan):
         names |= set(module.FilterModule().filters())
     assert names == {"root_rotation_barrier", "root_rotation_step_evidence", "root_rotation_workload_evidence",
+                     "root_rotation_workload_readings", "root_rotation_cacerts", "root_rotation_served_bundle",
                      "root_rotation_bundle", "root_rotation_bundle_problems", "root_rotation_preflight",
                      "root_rotation_plan", "root_rotation_previous", "root_rotation_record",
                      "root_rotation_record_configmap"}
+    docs = {p.stem for p in __import__("pathlib").Path(root_rotation_plan.__file__).parent.glob("root_rotation_*.yml")}
+    assert docs == names  # every filter has its .yml docs
 
 
 def test_bundle_filters_take_and_give_text(roots):

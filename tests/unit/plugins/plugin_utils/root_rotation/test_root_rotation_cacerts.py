@@ -24,7 +24,7 @@ def files(secret):
 
 def test_step_1_keeps_the_intermediate_and_istiods_chain_and_serves_the_combined_bundle(pki):
     a, b, a1 = pki["A"], pki["B"], pki["A1"]
-    secret, facts = cacerts.compose("combined", tls_data(a1, a), a.pem + b.pem, fingerprint(a.cert))
+    secret, facts = cacerts.compose("combined", tls_data(a1, a), a.pem + b.pem, fingerprint(b.cert))
     f = files(secret)
     assert secret["type"] == "Opaque" and sorted(f) == sorted(cacerts.NATIVE)
     assert f["ca-cert.pem"] == a1.pem and f["ca-key.pem"] == a1.key_pem
@@ -36,7 +36,7 @@ def test_step_1_keeps_the_intermediate_and_istiods_chain_and_serves_the_combined
 
 def test_step_2_needs_the_intermediate_under_the_new_root(pki):
     a, b = pki["A"], pki["B"]
-    with pytest.raises(cacerts.ComposeError, match="not issued under the expected root yet"):
+    with pytest.raises(cacerts.ComposeError, match="not issued under the new root yet"):
         cacerts.compose("new_intermediate", tls_data(pki["A1"], a), a.pem + b.pem, fingerprint(b.cert))
     secret, facts = cacerts.compose("new_intermediate", tls_data(pki["B1"], b), a.pem + b.pem, fingerprint(b.cert))
     assert files(secret)["cert-chain.pem"] == pki["B1"].pem + b.pem and facts["root"] == fingerprint(b.cert)
@@ -45,7 +45,9 @@ def test_step_2_needs_the_intermediate_under_the_new_root(pki):
 def test_an_intermediate_the_bundle_does_not_trust_is_refused(pki):
     a, b = pki["A"], pki["B"]
     with pytest.raises(cacerts.ComposeError, match="does not chain to a root of the bundle"):
-        cacerts.compose("new_only", tls_data(pki["A1"], a), b.pem, fingerprint(a.cert))
+        cacerts.compose("new_only", tls_data(pki["A1"], a), b.pem, fingerprint(b.cert))
+    with pytest.raises(cacerts.ComposeError, match="not issued under the old root yet"):
+        cacerts.compose("abort_old_intermediate", tls_data(pki["B1"], b), a.pem + b.pem, fingerprint(b.cert))
 
 
 def test_a_mismatched_key_is_refused_without_quoting_it(pki):
@@ -53,7 +55,7 @@ def test_a_mismatched_key_is_refused_without_quoting_it(pki):
     data = tls_data(pki["A1"], a)
     data["tls.key"] = base64.b64encode(pki["B1"].key_pem).decode()
     with pytest.raises(cacerts.ComposeError) as err:
-        cacerts.compose("combined", data, a.pem + b.pem, fingerprint(a.cert))
+        cacerts.compose("combined", data, a.pem + b.pem, fingerprint(b.cert))
     assert "does not match" in str(err.value)
     assert pki["B1"].key_pem.decode().splitlines()[1] not in str(err.value)
 
@@ -74,7 +76,7 @@ def test_the_last_step_hands_back_a_cert_manager_secret(pki):
 
 def test_a_native_backup_is_a_source_too(pki):
     a, b, a1 = pki["A"], pki["B"], pki["A1"]
-    native, _ = cacerts.compose("combined", tls_data(a1, a), a.pem + b.pem, fingerprint(a.cert))
-    secret, _ = cacerts.compose("aborted", native["data"], a.pem, fingerprint(a.cert))
+    native, _ = cacerts.compose("combined", tls_data(a1, a), a.pem + b.pem, fingerprint(b.cert))
+    secret, _ = cacerts.compose("aborted", native["data"], a.pem, fingerprint(b.cert))
     assert files(secret) == {"tls.crt": a1.pem, "tls.key": a1.key_pem, "ca.crt": a.pem}
     assert cacerts.served_bundle(files(native)) == a.pem + b.pem and cacerts.served_bundle(files(secret)) == a.pem
