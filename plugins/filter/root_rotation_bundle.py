@@ -36,9 +36,10 @@ def root_rotation_bundle_problems(proposed, current, istiods):
     return bundles.change_problems(current or "", proposed or "", plain(istiods) or [])
 
 
-def root_rotation_preflight(new_cert, new_key=None, old_bundle=None, istiods=None):
+def root_rotation_preflight(new_cert, new_key=None, old_bundle=None, istiods=None, record=None):
     """{"new_root": facts, "problems": [...]} of one cluster."""
-    facts, problems = preflight.new_root_problems(new_cert or "", new_key or None, old_bundle or None)
+    facts, problems = preflight.new_root_problems(new_cert or "", new_key or None, old_bundle or None,
+                                                  record=plain(record) or None)
     if istiods is not None:
         problems = problems + preflight.istiod_problems(plain(istiods) or [])
     return {"new_root": facts, "problems": problems}

@@ -5,6 +5,8 @@
 
 - ``root_rotation_cacerts``: the ``cacerts`` Secret of a step from the Secret holding the step's intermediate
   (key material: only in tasks with ``no_log``);
+- ``root_rotation_backup``: the in-cluster backup Secret of ``cacerts`` before a step (the certificate module's
+  backup naming and labels, so restore.yml finds it; key material: ``no_log``);
 - ``root_rotation_served_bundle``: the root bundle istiod reads from a ``cacerts`` Secret (public, but the input
   holds the key: ``no_log`` there too).
 
@@ -31,6 +33,13 @@ def root_rotation_cacerts(phase, source, bundle, new_root, current_type=None, na
     return {"secret": secret, "facts": facts, "replace": cacerts.must_replace(current_type, secret)}
 
 
+def root_rotation_backup(secret, revision=None, namespace="istio-system", secret_name="cacerts"):
+    try:
+        return cacerts.backup(plain(secret) or {}, revision, namespace, secret_name)
+    except (cacerts.ComposeError, bundles.BundleError) as exc:
+        raise AnsibleFilterError("root_rotation_backup: %s" % exc)
+
+
 def root_rotation_served_bundle(secret):
     secret = plain(secret) or {}
     try:
@@ -44,6 +53,7 @@ class FilterModule(object):
 
     def filters(self):
         return {
+            "root_rotation_backup": root_rotation_backup,
             "root_rotation_cacerts": root_rotation_cacerts,
             "root_rotation_served_bundle": root_rotation_served_bundle,
         }

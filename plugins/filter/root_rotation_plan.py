@@ -5,6 +5,7 @@
 
 - ``root_rotation_plan``: from every cluster's record, the steps the fleet still runs and per step each
   cluster's part (apply, resume, done), or the problems that stop the run before any change;
+- ``root_rotation_step``: what the role does in a step (source of the intermediate, issuer change, hand-over);
 - ``root_rotation_record``: a cluster's record after a step was applied or verified (the ConfigMap's data);
 - ``root_rotation_record_configmap``: the ConfigMap ``meshpki-root-rotation`` holding a record;
 - ``root_rotation_previous``: the record in a ``k8s_info`` result of that ConfigMap.
@@ -29,10 +30,19 @@ def root_rotation_plan(records, abort=False, new_root=None):
         raise AnsibleFilterError("root_rotation_plan: %s" % exc)
 
 
-def root_rotation_record(phase, state, run, new_root, old_roots, at, previous=None, mode="forward"):
+def root_rotation_step(step):
+    try:
+        return phases.step_facts(step)
+    except phases.PhaseError as exc:
+        raise AnsibleFilterError("root_rotation_step: %s" % exc)
+
+
+def root_rotation_record(phase, state, run, new_root, old_roots, at, previous=None, mode="forward", old_issuer=None,
+                         switched_at=None):
     try:
         return record.record_data(phase, state, run, new_root, plain(old_roots) or [], at,
-                                  previous=plain(previous) or None, mode=mode)
+                                  previous=plain(previous) or None, mode=mode, old_issuer=old_issuer or None,
+                                  switched_at=switched_at or None)
     except record.RecordError as exc:
         raise AnsibleFilterError("root_rotation_record: %s" % exc)
 
@@ -54,4 +64,5 @@ class FilterModule(object):
             "root_rotation_previous": root_rotation_previous,
             "root_rotation_record": root_rotation_record,
             "root_rotation_record_configmap": root_rotation_record_configmap,
+            "root_rotation_step": root_rotation_step,
         }

@@ -35,6 +35,7 @@ __metaclass__ = type
 import base64
 import binascii
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import backup as certificate_backup
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.chain import key_matches
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import der, fingerprint, serial_hex, signed_by
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.load import load_certificates, load_private_key
@@ -189,3 +190,37 @@ def served_bundle(files):
 def must_replace(current_type, new_secret):
     """Whether writing ``new_secret`` needs the current Secret deleted first (its type is immutable)."""
     return current_type is not None and (current_type or OPAQUE) != new_secret.get("type", OPAQUE)
+
+
+def backup(secret, revision, namespace="istio-system", secret_name=SECRET):
+    """The in-cluster backup of ``cacerts`` before a step, in either format: the backup rules of the certificate
+    module (module_utils/certificate/backup.py: ``backup_name``, its labels and annotations, so restore.yml finds
+    and restores it), the name carrying the intermediate's serial; a ``cacerts`` this rotation composed (it holds the
+    same intermediate as the cert-manager Secret before it) adds the phase it was composed for, so the pre-rotation
+    copy is never overwritten."""
+    data = (secret or {}).get("data") or {}
+    cert, key, _signer = signing_material(decode(data))
+    try:
+        inter = load_certificates(cert, "the signing certificate")[0]
+    except Exception as exc:  # noqa: BLE001 - the loader's message never quotes a key
+        raise ComposeError(str(exc))
+    del key
+    name = certificate_backup.backup_name(secret_name, revision, serial_hex(inter))
+    composed = (((secret or {}).get("metadata") or {}).get("annotations") or {}).get(COMPOSED_BY)
+    if composed:
+        name = "%s-%s" % (name, composed.replace("_", "-"))
+    served = served_bundle(decode(data))
+    roots = bundles.fingerprints(served, "the served root bundle") if served else []
+    return {"apiVersion": "v1", "kind": "Secret", "type": (secret or {}).get("type") or OPAQUE,
+            "metadata": {"name": name, "namespace": namespace,
+                         "labels": {certificate_backup.BACKUP_LABEL: secret_name,
+                                    certificate_backup.MANAGED_BY[0]: certificate_backup.MANAGED_BY[1]},
+                         "annotations": {
+                             certificate_backup.PREFIX + "source": "%s/%s" % (namespace, secret_name),
+                             certificate_backup.PREFIX + "serial": serial_hex(inter),
+                             certificate_backup.PREFIX + "not-after": inter.not_valid_after_utc.strftime(
+                                 "%Y-%m-%dT%H:%M:%SZ"),
+                             certificate_backup.PREFIX + "subject": inter.subject.rfc4514_string(),
+                             certificate_backup.PREFIX + "root-fingerprint": roots[-1] if roots else "",
+                             certificate_backup.PREFIX + "revision": str(revision) if revision else ""}},
+            "data": dict(data)}

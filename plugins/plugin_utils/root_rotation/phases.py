@@ -66,6 +66,24 @@ NEEDS_WORKLOADS = {(COMBINED, NEW_INTERMEDIATE): "trust the new root",
                    (NEW_INTERMEDIATE, NEW_ONLY): "hold a leaf under the new intermediate",
                    (ABORT_OLD_INTERMEDIATE, ABORTED): "hold a leaf under the old intermediate again"}
 
+# Where each step's intermediate comes from: step 1 keeps the intermediate cacerts holds; every later step takes
+# what cert-manager issued into the staging Secret (after the issuerRef change ISSUER names, if any).
+SOURCE = {COMBINED: "cacerts", NEW_INTERMEDIATE: "staging", NEW_ONLY: "staging", ABORT_OLD_INTERMEDIATE: "staging",
+          ABORTED: "staging"}
+ISSUER = {NEW_INTERMEDIATE: "new", ABORT_OLD_INTERMEDIATE: "old"}
+
+
+def step_facts(step):
+    """What the role does in ``step``: where the intermediate comes from, which issuer the Certificate must use
+    first (new, old or none), whether the Certificate moves to the staging Secret (step 1) or back (the last step),
+    and whether istiod logs a root update for it."""
+    if step not in SOURCE:
+        raise PhaseError("unknown step %r (one of %s)" % (step, ", ".join(SOURCE)))
+    return {"step": step, "source": SOURCE[step], "issuer": ISSUER.get(step), "to_staging": step == COMBINED,
+            "hands_back": step in HANDS_BACK, "changes_bundle": CHANGES_BUNDLE[step],
+            "intermediate": STATE[step][0], "bundle": STATE[step][1]}
+
+
 # Rank of each recorded phase on each path (how far along the path that cluster's cacerts is).
 _FORWARD_RANK = {NONE: 0, COMBINED: 1, NEW_INTERMEDIATE: 2, NEW_ONLY: 3}
 # On the abort path a cluster still in ``combined`` (or never started) is already in the state the abort step

@@ -25,9 +25,10 @@ from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.root_rotation imp
 MIN_VALIDITY = datetime.timedelta(days=30)
 
 
-def new_root_problems(cert_pem, key_pem=None, old_bundle=None, now=None):
+def new_root_problems(cert_pem, key_pem=None, old_bundle=None, now=None, record=None):
     """(facts, problems) of the new root; ``key_pem`` None when cert-manager's issuer holds the key
-    (root_rotation_new_issuer_ref). No message quotes the key."""
+    (root_rotation_new_issuer_ref); ``record``: the cluster's rotation record (a rotation to this root in progress
+    has put it in the bundle already). No message quotes the key."""
     problems = []
     now = now or datetime.datetime.now(datetime.timezone.utc)
     try:
@@ -63,7 +64,9 @@ def new_root_problems(cert_pem, key_pem=None, old_bundle=None, now=None):
             problems.append(str(exc))
         else:
             facts["old_roots"] = old
-            if facts["fingerprint"] in old:
+            resuming = bool(record) and record.get("new_root") == facts["fingerprint"] and not (
+                record.get("phase") in ("new_only", "aborted") and record.get("state") == "verified")
+            if facts["fingerprint"] in old and not resuming:
                 problems.append("the new root %s is already in the cluster's root bundle: nothing to rotate (or "
                                 "rerun to resume the rotation that put it there)" % facts["fingerprint"])
     return facts, problems

@@ -21,18 +21,21 @@ from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.root_rotation imp
 
 RECORD_NAME = "meshpki-root-rotation"
 MANAGED_BY = "meshpki.istio_ca"
-_KEYS = ("run", "mode", "phase", "state", "new_root", "old_roots", "started_at", "applied_at", "verified_at",
-         "history")
+_KEYS = ("run", "mode", "phase", "state", "new_root", "old_roots", "old_issuer", "started_at", "applied_at",
+         "switched_at", "verified_at", "history")
 
 
 class RecordError(ValueError):
     """A record that cannot be written as asked."""
 
 
-def record_data(phase, state, run, new_root, old_roots, at, previous=None, mode="forward"):
+def record_data(phase, state, run, new_root, old_roots, at, previous=None, mode="forward", old_issuer=None,
+                switched_at=None):
     """The ConfigMap data after ``phase`` reached ``state`` at ``at`` (the cluster's time, RFC 3339).
 
-    ``previous``: the cluster's record before (``describe``), whose start time and history are kept."""
+    ``previous``: the cluster's record before (``describe``), whose start time, history and old issuer are kept;
+    ``old_issuer``: the Certificate's issuerRef before the rotation (``kind/group/name``, for the abort);
+    ``switched_at``: when istiod took the step (its success marker), for the workload barrier."""
     if phase not in phases.PHASES or phase == phases.NONE:
         raise RecordError("unknown phase %r (one of %s)" % (phase, ", ".join(phases.PHASES[1:])))
     if state not in (phases.APPLIED, phases.VERIFIED):
@@ -47,6 +50,8 @@ def record_data(phase, state, run, new_root, old_roots, at, previous=None, mode=
         previous.get("applied_at") if same and previous.get("phase") == phase else at)
     data = {"run": run, "mode": mode, "phase": phase, "state": state, "new_root": new_root,
             "old_roots": ",".join(old_roots or []),
+            "old_issuer": old_issuer or (previous.get("old_issuer") if same else None),
+            "switched_at": switched_at if state == phases.VERIFIED else "",
             "started_at": (previous.get("started_at") if same else None) or at,
             "applied_at": applied_at or at, "verified_at": at if state == phases.VERIFIED else "",
             "history": "\n".join(history)}

@@ -21,10 +21,10 @@ def test_every_filter_is_registered_with_its_documented_name():
     for module in (root_rotation_barrier, root_rotation_bundle, root_rotation_cacerts, root_rotation_plan):
         names |= set(module.FilterModule().filters())
     assert names == {"root_rotation_barrier", "root_rotation_step_evidence", "root_rotation_workload_evidence",
-                     "root_rotation_workload_readings", "root_rotation_cacerts", "root_rotation_served_bundle",
+                     "root_rotation_workload_readings", "root_rotation_cacerts", "root_rotation_backup", "root_rotation_served_bundle",
                      "root_rotation_bundle", "root_rotation_bundle_problems", "root_rotation_preflight",
                      "root_rotation_plan", "root_rotation_previous", "root_rotation_record",
-                     "root_rotation_record_configmap"}
+                     "root_rotation_record_configmap", "root_rotation_step"}
     docs = {p.stem for p in __import__("pathlib").Path(root_rotation_plan.__file__).parent.glob("root_rotation_*.yml")}
     assert docs == names  # every filter has its .yml docs
 

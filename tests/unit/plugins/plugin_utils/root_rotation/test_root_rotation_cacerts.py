@@ -80,3 +80,15 @@ def test_a_native_backup_is_a_source_too(pki):
     secret, _ = cacerts.compose("aborted", native["data"], a.pem, fingerprint(b.cert))
     assert files(secret) == {"tls.crt": a1.pem, "tls.key": a1.key_pem, "ca.crt": a.pem}
     assert cacerts.served_bundle(files(native)) == a.pem + b.pem and cacerts.served_bundle(files(secret)) == a.pem
+
+
+def test_backups_follow_the_certificate_modules_rules_in_either_format(pki):
+    a, b, a1 = pki["A"], pki["B"], pki["A1"]
+    tls_secret = {"type": "kubernetes.io/tls", "data": tls_data(a1, a)}
+    copy = cacerts.backup(tls_secret, 3)
+    assert copy["metadata"]["name"].startswith("cacerts-backup-r3-") and copy["data"] == tls_secret["data"]
+    assert copy["metadata"]["labels"]["meshpki.istio_ca/backup-of"] == "cacerts" and copy["type"] == "kubernetes.io/tls"
+    native, _ = cacerts.compose("combined", tls_data(a1, a), a.pem + b.pem, fingerprint(b.cert))
+    copy2 = cacerts.backup(native, 3)
+    assert copy2["metadata"]["name"] == copy["metadata"]["name"] + "-combined" and copy2["type"] == "Opaque"
+    assert copy2["metadata"]["annotations"]["meshpki.istio_ca/root-fingerprint"] == fingerprint(b.cert)
