@@ -25,8 +25,9 @@ from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.root_rotation imp
 
 def root_rotation_step_evidence(step, expected, cacerts_bundle, configmaps, pod_logs, since):
     try:
-        return {"bundle": barriers.bundle_evidence(expected or "", cacerts_bundle or "", plain(configmaps) or []),
-                "istiod": barriers.istiod_evidence(step, plain(pod_logs) or {}, since)}
+        bundle = barriers.bundle_evidence(expected or "", cacerts_bundle or "", plain(configmaps) or [])
+        istiod = barriers.istiod_evidence(step, plain(pod_logs) or {}, since)
+        return {"bundle": bundle, "istiod": istiod, "done": bundle["done"] and istiod["done"]}
     except ValueError as exc:
         raise AnsibleFilterError("root_rotation_step_evidence: %s" % exc)
 

@@ -67,7 +67,11 @@ def istiod_evidence(step, pod_logs, since):
         root_at = next((e for e in events if e.kind == istiod_logs.ROOT_UPDATE), None)
         after = [e for e in events if root_at is None or e.when is None or e.when >= root_at.when]
         marker = next((e for e in after if e.kind == istiod_logs.RELOAD_DONE), None)
-        refused = next((e for e in events if e.kind in _REFUSALS), None)
+        # Only the last reload counts for a refusal: while a Secret is deleted and created (a type change), istiod
+        # may log a failed read of the missing files before the reload that takes the new ones.
+        starts = [i for i, e in enumerate(events) if e.kind == istiod_logs.RELOAD_START]
+        last = events[starts[-1]:] if starts else events
+        refused = next((e for e in last if e.kind in _REFUSALS), None)
         entry = {"root_update": root_at.short() if root_at else None, "marker": marker.short() if marker else None,
                  "refused": refused.short() if refused else None,
                  "marker_at": rfc3339.format(marker.when, fraction=True) if marker and marker.when else None}

@@ -56,3 +56,13 @@ def test_record_filters_round_trip_and_errors_are_filter_errors():
     assert plan["steps"][0]["clusters"] == {"c1": "resume", "c2": "apply"}
     with pytest.raises(AnsibleFilterError):
         root_rotation_plan.root_rotation_record("combined", "maybe", "r1", "bb", [], "2030-01-01T00:00:00Z")
+
+
+def test_step_evidence_is_done_only_when_bundle_and_istiod_are():
+    from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.logs import SUCCESS_MARKER
+    cms = [{"metadata": {"namespace": "a"}, "data": {"root-cert.pem": "X\n"}}]
+    logs = {"p": "2030-01-01T00:00:12Z\tinfo\tUpdating new ROOT-CA\n2030-01-01T00:00:12Z\tinfo\t" + SUCCESS_MARKER}
+    ev = root_rotation_barrier.root_rotation_step_evidence("combined", "X\n", "X\n", cms, logs, "2030-01-01T00:00:10Z")
+    assert ev["done"] and ev["istiod"]["switched_at"] == "2030-01-01T00:00:12Z"
+    assert not root_rotation_barrier.root_rotation_step_evidence("combined", "X\n", "Y\n", cms, logs,
+                                                                 "2030-01-01T00:00:10Z")["done"]

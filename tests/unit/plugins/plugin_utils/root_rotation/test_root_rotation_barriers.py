@@ -71,3 +71,12 @@ def test_the_barrier_opens_only_when_every_cluster_is_done():
         assert barriers.fleet_barrier({"c1": ready}, step, nxt)["open"]
     assert barriers.fleet_barrier({"c1": done}, "combined", "aborted")["open"]  # leaves never left the old root
     assert not barriers.fleet_barrier({}, "none", "combined")["open"]
+
+
+def test_a_failed_read_during_the_secrets_recreation_is_not_a_refusal():
+    text = log((11, "Update Istiod cacerts"), (11, "failed reading root-cert.pem: open ./etc/cacerts/root-cert.pem: no such file"),
+               (12, "Update Istiod cacerts"), (12, "Updating new ROOT-CA"), (12, SUCCESS_MARKER))
+    ev = barriers.istiod_evidence("combined", {"p": text}, SINCE)
+    assert ev["done"] and ev["switched_at"] == "2030-01-01T00:00:12Z"
+    late = text + "\n" + log((13, "Update Istiod cacerts"), (13, "Updating new ROOT-CA not supported"))
+    assert not barriers.istiod_evidence("combined", {"p": late}, SINCE)["done"]
