@@ -118,7 +118,8 @@ reload:
   returned: always
   type: dict
 record:
-  description: The rotation record ConfigMap as C(kubernetes.core.k8s_info) returns it (C(resources), empty when there is none).
+  description:
+    - The rotation record ConfigMap as C(kubernetes.core.k8s_info) returns it (C(resources), empty when there is none).
   returned: when O(record_name) is set
   type: dict
 istiod:

@@ -15,8 +15,9 @@ description:
   - Appends O(entry) as one JSON line (keys sorted) to O(journal) on the controller, creating the file (0644) and
     its directory; the clusters of a batch take turns through an exclusive file lock.
   - Then writes it into the cluster's rotation record, the ConfigMap C(meshpki-istio-ca-rotation) in O(namespace)
-    (no key material; the next run's preflight and C(report.yml) read it): a strategic merge patch, as
-    C(kubernetes.core.k8s) with C(state=present) makes it, or a create when there is none.
+    (no key material; the next run's preflight and C(report.yml) read it) with one server-side apply (field
+    manager C(meshpki.istio_ca), forced, since the record is the collection's alone and every step writes all of its
+    keys).
   - The in-cluster copy is best effort; when it cannot be written the task warns and names the journal, which has
     the step, instead of failing (a cluster that went down mid-change still gets its failure recorded).
   - On the C(local) connection the ConfigMap is written from the Ansible worker; on any other connection by
@@ -61,6 +62,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+entry:
+  description: The step as written (every value a string).
+  returned: unless in check mode
+  type: dict
 journal:
   description: The journal file the step was appended to.
   returned: unless in check mode
