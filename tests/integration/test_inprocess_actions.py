@@ -38,7 +38,7 @@ SPEC = {"secretName": "mesh-ca", "isCA": True, "commonName": "mesh-ca", "duratio
         "issuerRef": {"name": "selfsigned", "kind": "ClusterIssuer", "group": "cert-manager.io"}}
 
 
-def _play(pem):
+def _play(pem, journal="journal.jsonl"):
     return [{
         "name": "Our modules, in-process or not",
         "hosts": "clusters",
@@ -66,6 +66,17 @@ def _play(pem):
              "meshpki.istio_ca.x509_inspect": {"secret": {"name": "cacerts", "namespace": "nowhere"}}},
             {"name": "reload check", "register": "r", "delegate_to": "localhost",
              "meshpki.istio_ca.istiod_reload_check": {"timeout": 0, "fail_on_not_reloaded": False}},
+            # The composite read of the preflight and report.yml: every part as its own task returns it.
+            {"name": "ca state", "register": "r",
+             "meshpki.istio_ca.ca_state": {"certificate_name": "mesh-ca", "spec": {"duration": "1440h"},
+                                           "reload_timeout": 0, "record_name": "meshpki-istio-ca-rotation",
+                                           "istiod_deployments": True}},
+            {"name": "record step", "register": "r",
+             "meshpki.istio_ca.rotation_record": {"entry": {"run": "r1", "cluster": "cluster-1", "step": "started"},
+                                                  "journal": journal}},
+            {"name": "ca state after the record", "register": "r",
+             "meshpki.istio_ca.ca_state": {"certificate_name": "mesh-ca", "reload_check": False,
+                                           "record_name": "meshpki-istio-ca-rotation"}},
         ],
     }]
 
@@ -94,12 +105,13 @@ def world(tmp_path_factory):
         cluster.create({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
                         "metadata": {"name": "selfsigned"}, "spec": {"selfSigned": {}}})
         playbook = tmp_path_factory.mktemp("inproc-play") / "play.yml"
-        playbook.write_text(yaml.safe_dump(_play(inter.pem), sort_keys=False))
+        journal = playbook.parent / "journal" / "r1.jsonl"
+        playbook.write_text(yaml.safe_dump(_play(inter.pem, str(journal)), sort_keys=False))
         runs = {}
         for mode, switch in (("in_process", "1"), ("module", "0")):
             runs[mode] = run_playbook(playbook, inventory=fleet.inventory, extra_args=["-vvv"],
                                       env={"MESHPKI_IN_PROCESS": switch})
-        yield {"runs": runs, "inter": inter}
+        yield {"runs": runs, "inter": inter, "journal": journal}
     finally:
         fleet.stop()
 
@@ -107,7 +119,8 @@ def world(tmp_path_factory):
 def test_both_paths_run_every_task(world):
     for res in world["runs"].values():
         assert res.rc == 0, res.explain()
-        assert res.stats["cluster-1"]["changed"] == 2  # the check-mode Certificate would be created (twice)
+        # the check-mode Certificate would be created (twice); the record step is written
+        assert res.stats["cluster-1"]["changed"] == 3
         assert res.stats["cluster-1"]["ignored"] == 4
 
 
@@ -123,6 +136,8 @@ def test_only_the_module_path_starts_module_processes(world):
 def test_results_identical(world, task):
     inproc = world["runs"]["in_process"].task_results(task)["cluster-1"]
     module = world["runs"]["module"].task_results(task)["cluster-1"]
+    if task == "ca state":  # the module run reads the record the in-process run wrote (checked below)
+        inproc, module = ({k: v for k, v in r.items() if k != "record"} for r in (inproc, module))
     assert _normalised(inproc) == _normalised(module)
 
 
@@ -140,3 +155,23 @@ def test_the_results_are_what_the_module_documents(world):
     assert res.task_results("reload check")["cluster-1"]["reloaded"] is False
     for run in world["runs"].values():
         assert "PRIVATE KEY" not in run.stdout + run.stderr
+
+
+def test_ca_state_reads_every_part_in_one_task(world):
+    state = world["runs"]["in_process"].task_results("ca state")["cluster-1"]
+    assert state["changed"] is False and "failed" not in state
+    # The Certificate does not exist: the check-mode certificate call says so, it does not fail the task.
+    assert state["certificate"]["exists"] is False
+    assert state["inspect"]["istio_ready"] is True
+    assert state["reload"]["reloaded"] is False  # no istiod in this cluster
+    assert state["record"]["resources"] == [] and state["istiod"]["resources"] == []  # no record, no istiod yet
+    assert "invocation" not in state["inspect"]
+
+
+def test_rotation_record_writes_the_journal_and_the_cluster(world):
+    lines = world["journal"].read_text().splitlines()
+    assert lines == ['{"cluster": "cluster-1", "run": "r1", "step": "started"}'] * 2  # once per run
+    for res in world["runs"].values():
+        after = res.task_results("ca state after the record")["cluster-1"]
+        assert after["record"]["resources"][0]["data"] == {"cluster": "cluster-1", "run": "r1", "step": "started"}
+        assert after["reload"]["skipped"] is True

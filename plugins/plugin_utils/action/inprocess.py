@@ -18,6 +18,7 @@ environment, or the variable ``meshpki_in_process: false``, forces the module pa
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import importlib
@@ -142,6 +143,7 @@ class InProcessModuleAction(ActionBase):
     """Action plugin for one of our modules: in the worker on the local connection, else the module."""
 
     MODULE = None  # the module's short name, set by each action plugin
+    PRELOAD = ()  # further modules of ours an action runs (a composite action such as ca_state)
 
     _supports_check_mode = True
     _supports_async = True
@@ -162,11 +164,13 @@ class InProcessModuleAction(ActionBase):
         50 ms of CPU per forked worker (docs/performance.md, "Per-task cost of the connection layer").
         """
         super().__init_subclass__(**kwargs)
-        if cls.MODULE:
+        names = ((cls.MODULE,) if cls.MODULE else ()) + tuple(cls.PRELOAD)
+        for name in names:
             try:
-                importlib.import_module(MODULES_PACKAGE + cls.MODULE)
+                importlib.import_module(MODULES_PACKAGE + name)
             except Exception:  # pylint: disable=broad-exception-caught
                 pass
+        if names:
             gc.freeze()
 
     def run(self, tmp=None, task_vars=None):
@@ -175,22 +179,28 @@ class InProcessModuleAction(ActionBase):
         args = self._portable_args()
         if args is None or not self._can_run_here(task_vars):
             return self._run_module_path(result, task_vars)
+        with self._task_environment():
+            outcome = run_in_process(self.MODULE, self._task.action, args,
+                                     check_mode=bool(self._task.check_mode), diff=bool(self._task.diff))
+        if not outcome.get("warnings"):
+            outcome.pop("warnings", None)
+        return merge_hash(result, outcome)
+
+    @contextlib.contextmanager
+    def _task_environment(self):
+        """The task's ``environment:`` in ``os.environ`` while the module runs, restored afterwards."""
         env = {}
         self._compute_environment_string(env)
         saved = {key: os.environ.get(key) for key in env}
         os.environ.update({key: str(value) for key, value in env.items()})
         try:
-            outcome = run_in_process(self.MODULE, self._task.action, args,
-                                     check_mode=bool(self._task.check_mode), diff=bool(self._task.diff))
+            yield
         finally:
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-        if not outcome.get("warnings"):
-            outcome.pop("warnings", None)
-        return merge_hash(result, outcome)
 
     def _can_run_here(self, task_vars):
         """Only where the module would run on this machine as this user, synchronously."""
