@@ -27,6 +27,7 @@ from .subresources import pod_log, pod_proxy, scale
 from .table import table, wants_table
 from ..util import dumps
 from .verbs import APPLY_PATCH, JSON_PATCH, MERGE_PATCH, PATCH_TYPES, STRATEGIC_PATCH
+from .watch import validate_watch_options
 
 if TYPE_CHECKING:  # only for annotations: kubesim.cluster imports this package
     from ..cluster import Cluster  # noqa: F401
@@ -335,12 +336,13 @@ def watch(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Op
     except ValueError:
         raise E.bad_request(f"invalid timeoutSeconds: {timeout!r}")
     rv = req.q("resourceVersion")
-    send_initial = None
-    if req.q("sendInitialEvents") is not None:
-        send_initial = req.flag("sendInitialEvents")
+    # sendInitialEvents/resourceVersionMatch: refused as the served version refuses them (watch.py)
+    validate_watch_options({"sendInitialEvents": req.q("sendInitialEvents"),
+                            "resourceVersionMatch": req.q("resourceVersionMatch")})
     # validate selectors before streaming so a bad selector is a plain 400
     cluster._select(rt, ns, req.q("labelSelector"), req.q("fieldSelector"))
-    events = cluster.watch(rt, ns, req.q("labelSelector"), req.q("fieldSelector"), rv, timeout_s, send_initial)
+    events = cluster.watch(rt, ns, req.q("labelSelector"), req.q("fieldSelector"), rv, timeout_s,
+                           allow_bookmarks=req.flag("allowWatchBookmarks"))
 
     as_table = wants_table(req.headers.get("accept", ""))
     include = req.q("includeObject", "Metadata")
@@ -351,6 +353,12 @@ def watch(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Op
             for etype, obj in events:
                 if etype is None:
                     yield b""
+                    continue
+                if etype == "BOOKMARK":
+                    # only kind, apiVersion and metadata.resourceVersion (cacher.go dispatchEvents),
+                    # also under a Table Accept: not converted (kubesim does not model a Table bookmark)
+                    out = cluster.present(rt, version, obj)
+                    yield (dumps({"type": etype, "object": out}) + "\n").encode()
                     continue
                 if as_table:
                     out = table(cluster, rt, version, [obj], obj["metadata"].get("resourceVersion", ""), include,
