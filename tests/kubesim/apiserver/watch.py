@@ -47,7 +47,6 @@ BOOKMARK_TICK_JITTER = 0.25
 # metav1.ListOptions is validated as kind ListOptions of group meta.k8s.io (handlers/get.go ListResource)
 _LIST_OPTIONS = SimpleNamespace(kind="ListOptions", group="meta.k8s.io")
 _WATCH_LIST_ENABLED = False  # features.WatchList: alpha (default false) until 1.32; kubesim serves 1.29
-_watch_ids = itertools.count(1)
 
 
 def validate_watch_options(query: Mapping[str, Optional[str]]) -> None:
@@ -150,9 +149,10 @@ class ListWatch:
         bookmarks = None
         if allow_bookmarks:
             frequency = float(self.options.get("watch_bookmark_frequency", DEFAULT_BOOKMARK_FREQUENCY))
+            # seeded like the controller latencies (fleet seed / cluster), one stream per watch of this cluster
             seed = getattr(self.latency, "seed", self.name)
-            bookmarks = _BookmarkTimer(frequency, deadline,
-                                       random.Random(f"kubesim-bookmarks/{seed}/{next(_watch_ids)}"))
+            n = next(self.__dict__.setdefault("_bookmark_watch_ids", itertools.count(1)))
+            bookmarks = _BookmarkTimer(frequency, deadline, random.Random(f"kubesim-bookmarks/{seed}/{n}"))
         rid = rt.rid
         want_ns = ns or ""
         initial = []
