@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 COLL_ROOT := $(VENV)/collections
 COLL_LINK := $(COLL_ROOT)/ansible_collections/meshpki/istio_ca
 STAMP := $(VENV)/.stamp
+# The checkout the venv belongs to: a directory whose .venv is a symlink (the docs test's clone-like tree)
+# must not re-point the venv's links at itself.
+VENV_OWNER = $(or $(shell cd -P $(VENV)/.. 2>/dev/null && pwd),$(CURDIR))
 SANITY_TREE := build/sanity/ansible_collections/meshpki/istio_ca
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
@@ -34,11 +37,11 @@ $(STAMP): requirements.txt requirements-dev.txt meta/ee-requirements.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	mkdir -p $(dir $(COLL_LINK))
-	ln -sfn $(CURDIR) $(COLL_LINK)
+	ln -sfn $(VENV_OWNER) $(COLL_LINK)
 	# Make the collection and the kubesim test package importable in the venv.
-	echo "$(CURDIR)/$(COLL_ROOT)" > $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/meshpki_dev.pth
-	echo "$(CURDIR)/tests" >> $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/meshpki_dev.pth
-	printf '#!/bin/sh\nexec "%s/%s/python" -m kubesim "$$@"\n' "$(CURDIR)" "$(BIN)" > $(BIN)/kubesim
+	echo "$(VENV_OWNER)/$(COLL_ROOT)" > $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/meshpki_dev.pth
+	echo "$(VENV_OWNER)/tests" >> $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/meshpki_dev.pth
+	printf '#!/bin/sh\nexec "%s/%s/python" -m kubesim "$$@"\n' "$(VENV_OWNER)" "$(BIN)" > $(BIN)/kubesim
 	chmod +x $(BIN)/kubesim
 	touch $(STAMP)
 

@@ -3,8 +3,8 @@
 kubesim runs in the benchmark's own process so each cluster's request log can be read
 directly; the clusters still serve real HTTP on 127.0.0.1, and Ansible and kubectl
 reach them through the kubeconfig like any cluster. One root CA (ECDSA P-256, made
-here) is given to every cluster through ``ca_setup_trust_source: ca_keypair``, as a
-multi-cluster mesh needs.
+here) signs every cluster's issuing CA through ``ca_setup_trust_source: offline_root`` (the root key stays
+on the controller), so the clusters share one root as a multi-cluster mesh needs.
 """
 
 import os
@@ -19,7 +19,7 @@ ISTIO_VERSION = os.environ.get("BENCH_ISTIO_VERSION", "1.22.3")
 
 
 def make_root_ca(directory):
-    """Write root-cert.pem / root-key.pem (0600) for ca_keypair; return their paths."""
+    """Write root-cert.pem / root-key.pem (0600) for offline_root (read on the controller only); return their paths."""
     files = meshpki_test_root.make_root_ca("Bench Root CA", organization="meshpki bench").write(directory)
     return files["ca_setup_ca_cert"], files["ca_setup_ca_key"]
 
@@ -38,8 +38,9 @@ def deploy_vars(root_cert, root_key):
     return {
         "cert_manager_install": "existing",
         "istio_install": "existing",
-        "ca_setup_trust_source": "ca_keypair",
-        "ca_setup_allow_root_key_in_cluster": True,
+        "ca_setup_trust_source": "offline_root",
+        "ca_setup_issuing_ca_key_algorithm": "ECDSA",
+        "ca_setup_issuing_ca_key_size": "256",
         "ca_setup_ca_cert": root_cert,
         "ca_setup_ca_key": root_key,
         "ca_setup_key_algorithm": "ECDSA",

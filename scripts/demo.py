@@ -5,7 +5,8 @@ that model cert-manager and istiod from their documented behaviour. Nothing real
 Steps:
   1. start the fleet (cert-manager and istiod preinstalled, 1 s Secret-volume propagation delay) in a
      temporary directory, and make one root CA for the whole fleet on the controller;
-  2. ansible-playbook playbooks/deploy.yml  (trust source ca_keypair: that root, shared by all clusters);
+  2. ansible-playbook playbooks/deploy.yml  (trust source offline_root: that root stays on the controller and
+     signs one issuing CA per cluster; cert-manager issues cacerts below it);
   3. ansible-playbook playbooks/rotate.yml  (the upstream tutorial's change: 1440h -> 720h);
   4. ansible-playbook playbooks/report.yml;
   5. print one line per cluster (old serial -> new serial, expiry, istiod reloaded) and where the report is.
@@ -101,9 +102,11 @@ def main() -> int:
         try:
             root = make_root(work)
             inventory = work / "inventory.yml"
-            say("- deploy: cert-manager (preinstalled, adopted), one shared root, cacerts intermediate, istiod hot reload")
-            playbook("deploy", inventory, dict(root, cert_manager_install="existing", ca_setup_trust_source="ca_keypair",
-                                               ca_setup_allow_root_key_in_cluster=True,
+            say("- deploy: cert-manager (preinstalled, adopted), one shared root kept on the controller, an issuing CA "
+                "per cluster, cacerts intermediate, istiod hot reload")
+            playbook("deploy", inventory, dict(root, cert_manager_install="existing", ca_setup_trust_source="offline_root",
+                                               ca_setup_issuing_ca_key_algorithm="ECDSA",
+                                               ca_setup_issuing_ca_key_size=256,
                                                ca_setup_key_algorithm="ECDSA", ca_setup_key_size=256), logs)
             say(f"- rotate: intermediate duration 1440h -> {ROTATE_TO}, canary first, then batches")
             playbook("rotate", inventory, {"ca_rotation_duration": ROTATE_TO, "report_dir": str(REPORT_DIR),

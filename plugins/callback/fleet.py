@@ -26,7 +26,9 @@ description:
     and the seconds since the step started. Failures, debug messages and warnings are shown exactly as the default
     callback shows them.
   - Before the PLAY RECAP (kept as is), one line per cluster with its final state (C(ok), C(changed), C(FAILED)
-    at which step and why, C(UNREACHABLE)).
+    at which step and why, C(UNREACHABLE)). A refused API request (401/403) is shown there as the API server's
+    sentence (verb, resource, namespace, user) with the C(docs/rbac/) file of the playbook's roles, also where a
+    C(kubernetes.core) task embedded it as JSON.
   - With C(-v) or more, the default callback's task banners and per-host lines are shown as well.
   - Enable it with C(stdout_callback = meshpki.istio_ca.fleet) in C(ansible.cfg) (this repository's
     C(ansible.cfg) does) or C(ANSIBLE_STDOUT_CALLBACK=meshpki.istio_ca.fleet).
@@ -44,6 +46,7 @@ from ansible.playbook.task_include import TaskInclude
 from ansible.plugins.callback.default import CallbackModule as DefaultCallback
 from ansible.utils.helpers import pct_to_int
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import forbidden
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.run_checks import argument_help
 
 _SHOWN_AS_DEFAULT = ("debug", "ansible.builtin.debug", "ansible.legacy.debug")
@@ -134,11 +137,21 @@ class CallbackModule(DefaultCallback):
         self._handle_warnings_and_exception(result)
         self._progress(result, "changed" if changed else "ok", C.COLOR_CHANGED if changed else C.COLOR_OK)
 
+    def v2_playbook_on_start(self, playbook):
+        self._playbook = getattr(playbook, "_file_name", None)
+        super().v2_playbook_on_start(playbook)
+
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if not ignore_errors:
-            self._record(result, "failed", str(result.result.get("msg", "")).strip().splitlines()[:1])
+            self._record(result, "failed", self.failure_line(result.result.get("msg", "")))
         if self._display.verbosity or not self._argument_failure(result):
             super().v2_runner_on_failed(result, ignore_errors)
+
+    def failure_line(self, msg):
+        """The final line's reason: the message's first line, a 401/403 as the API's sentence (not
+        kubernetes.core's escaped Status JSON) with the docs/rbac file of this playbook's roles."""
+        text = forbidden.for_playbook(str(msg or "").strip(), getattr(self, "_playbook", None))
+        return text.splitlines()[:1]
 
     def _argument_failure(self, result):
         """A role's argument validation failed: one line per argument instead of the whole argument spec."""

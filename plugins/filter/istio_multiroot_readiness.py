@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: meshpki.istio_ca contributors
 # Apache License 2.0 (see LICENSE)
-"""Filter ``istio_multiroot_readiness``: is a cluster ready for a multi-root (root CA) rotation, and the fixes.
+"""Filters ``istio_multiroot_readiness`` (is a cluster ready for a multi-root rotation, and the fixes) and
+``istio_multiroot_plan`` (what ``istio_multiroot=true`` changes: the istiod env, the mesh ConfigMaps).
 
 The rule (istiod version and ISTIO_MULTIROOT_MESH per revision, PROXY_CONFIG_XDS_AGENT in each revision's mesh
 config and in every sidecar as it started, which workloads to restart) lives in
-plugins/plugin_utils/istio/multiroot.py. Documentation is in ``istio_multiroot_readiness.yml`` beside this file.
+plugins/plugin_utils/istio/multiroot.py. Documentation is in ``istio_multiroot_readiness.yml`` and
+``istio_multiroot_plan.yml`` beside this file.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,11 +34,24 @@ def istio_multiroot_readiness(deployments, configmaps, pods, managed=None, istio
                                    _plain(istio_operators), version, container_name or "discovery",
                                    namespace or "istio-system")
     except multiroot.MultirootInputError as exc:
-        raise AnsibleFilterError(str(exc))
+        raise AnsibleFilterError("istio_multiroot_readiness: %s" % exc)
+
+
+def istio_multiroot_plan(deployments, configmaps, managed=None, istio_operators=None, patch_managed=False,
+                         version="", container_name="discovery", namespace="istio-system"):
+    """``{istiod, mesh, refusals, warnings}``: what the istio role changes for istio_multiroot=true."""
+    version = str(version or "").strip()
+    if version and versions.parse_version(version) is None:
+        raise AnsibleFilterError("istio_multiroot_plan: version %r is not an Istio version like 1.22.3" % version)
+    try:
+        return multiroot.plan(_plain(deployments), _plain(configmaps), _plain(managed), _plain(istio_operators),
+                              bool(patch_managed), version, container_name or "discovery", namespace or "istio-system")
+    except multiroot.MultirootInputError as exc:
+        raise AnsibleFilterError("istio_multiroot_plan: %s" % exc)
 
 
 class FilterModule(object):
     """Multi-root readiness filter of meshpki.istio_ca."""
 
     def filters(self):
-        return {"istio_multiroot_readiness": istio_multiroot_readiness}
+        return {"istio_multiroot_readiness": istio_multiroot_readiness, "istio_multiroot_plan": istio_multiroot_plan}

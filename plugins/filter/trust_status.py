@@ -28,8 +28,10 @@ def trust_exposure_keys(me, hostvars, hosts):
     return _ts.trust_exposure_keys(me, facts, hosts)
 
 
-def trust_status(cluster, issuing=None, exposure=None):
-    return _ts.trust_status(cluster, issuing=plain(issuing), exposure=plain(exposure))
+def trust_status(cluster, issuing=None, exposure=None, issuer=None, issuing_secret="meshpki-istio-issuing-ca",
+                 ca_secret="meshpki-istio-root-ca", namespace="cert-manager"):
+    return _ts.trust_status(cluster, issuing=plain(issuing), exposure=plain(exposure), issuer=plain(issuer),
+                            issuing_secret=issuing_secret, ca_secret=ca_secret, namespace=namespace)
 
 
 class FilterModule(object):

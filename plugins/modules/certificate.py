@@ -112,7 +112,8 @@ options:
       - Follows the (applied) spec's C(issuerRef) when it is a C(cert-manager.io) C(Issuer) or C(ClusterIssuer) -
         lists the Certificates where its CA Secret lives, and when a CA issuer's C(spec.ca.secretName) is made by
         an C(isCA) Certificate whose issuer is C(selfSigned), requires C(rotationPolicy=Never) on it.
-      - Reports in RV(root_policy); a failed read (403, 404) is a warning there, never a task failure.
+      - Reports in RV(root_policy); a failed read (404, 5xx) is a warning there; a 401 or 403 (the credentials lack
+        a rule, see the roles in C(docs/rbac/)) fails the task with the API server's message.
       - Also reads that root Certificate's C(status.renewalTime). A renewal keeps the key under C(Never) but gives
         the root new bytes, which istiod refuses at the next reload (C(Multi root is disabled)); a root renewal
         due now or before this Certificate's next rotation (its C(status.renewalTime), or O(root_renewal_horizon)

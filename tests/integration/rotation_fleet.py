@@ -76,12 +76,15 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str 
 
 def setup_ca(fleet, root: Root, clusters: Optional[Iterable[str]] = None, istio_version: str = "1.22.3",
              duration: str = "1440h", renew_before: str = "360h", roots: Optional[Dict[str, Root]] = None,
-             root_rotation_policy: Optional[str] = None) -> None:
+             root_rotation_policy: Optional[str] = None, istio_managed_by: str = "none",
+             root_duration: str = "87600h") -> None:
     """Bring ``clusters`` (default all) of a fleet started with preinstall=("cert-manager",) to the
     deployed state: CA issuer on ``root`` (or ``roots[name]``), cacerts issued, istiod plugged.
 
     ``root_rotation_policy``: instead of a key pair Secret, make the root a cert-manager SelfSigned
     Certificate with this rotationPolicy (a cert-manager-made root, as ca_setup's selfsigned source).
+    ``istio_managed_by``: label istiod as that installer would (kubesim ``--istio-managed-by``).
+    ``root_duration``: the cert-manager-made root's ``spec.duration`` (with ``root_rotation_policy``).
     """
     names = list(clusters or fleet.names)
     for name in names:
@@ -103,7 +106,7 @@ def setup_ca(fleet, root: Root, clusters: Optional[Iterable[str]] = None, istio_
             api.apply(object_path("cert-manager.io/v1", "certificates", CM_NS, ROOT_SECRET), {
                 "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
                 "metadata": {"name": ROOT_SECRET, "namespace": CM_NS},
-                "spec": {"secretName": ROOT_SECRET, "isCA": True, "commonName": "Root CA", "duration": "87600h",
+                "spec": {"secretName": ROOT_SECRET, "isCA": True, "commonName": "Root CA", "duration": root_duration,
                          "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": root_rotation_policy},
                          "issuerRef": {"name": "meshpki-selfsigned", "kind": "ClusterIssuer",
                                        "group": "cert-manager.io"}}}, CERT_MANAGER_FIELD_MANAGER)
@@ -120,7 +123,7 @@ def setup_ca(fleet, root: Root, clusters: Optional[Iterable[str]] = None, istio_
         wait_for(lambda: (((cluster.get("cert-manager.io/v1", "certificates", NS, "cacerts") or {})
                            .get("status") or {}).get("revision") == 1
                           and cluster.get("v1", "secrets", NS, "cacerts")), what=f"{name} cacerts issued")
-        preinstall(cluster, ["istio"], istio_version=istio_version)
+        preinstall(cluster, ["istio"], istio_version=istio_version, istio_managed_by=istio_managed_by)
     for name in names:
         wait_for(lambda: istiod_signing_serial(fleet, name) == cacerts_serial(fleet, name), timeout=30,
                  what=f"{name} istiod plugged with cacerts")

@@ -57,7 +57,10 @@ def test_failed_cluster_final_line_names_step_and_cause(fleet, tmp_path):
 
 
 def test_verbose_shows_the_default_output_too(fleet, tmp_path):
-    res, out = _human("playbooks/report.yml", fleet, {"report_dir": str(tmp_path)}, extra_args=["-v"])
+    # The fleet's clusters hold the root key (ca_keypair with the root), which report.yml reports as a failing
+    # check; this test is about the output, so the report only informs.
+    res, out = _human("playbooks/report.yml", fleet, {"report_dir": str(tmp_path), "report_fail_on_problems": False},
+                      extra_args=["-v"])
     assert res.rc == 0, out
     assert "batch 1 of 1, 3 of 3 clusters: cluster-1, cluster-2, cluster-3" in out
     assert "TASK [meshpki.istio_ca.ca_rotation : Build this cluster's status entry]" in out

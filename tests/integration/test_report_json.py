@@ -72,7 +72,14 @@ def test_report_json_per_cluster_and_fleet(kubesim_fleet_factory, tmp_path):  # 
 
     ok, stale = clusters["cluster-1"], clusters["cluster-2"]
     assert ok["istiod"]["version"] == "1.22.3" and ok["istiod"]["hot_reload"] == "enabled"
-    assert ok["problems"] == [] and ok["ok"] is True
+    # These clusters run ca_keypair with the root: its key is in each cluster, which the trust check
+    # (ca_setup's inspect_trust) makes the one problem of an otherwise healthy cluster (issue 20).
+    assert ok["trust"]["source"] == "root key in the cluster"
+    assert ok["trust"]["root_key"] == "in this cluster: Secret cert-manager/meshpki-istio-root-ca"
+    assert ok["problems"] == [
+        "Secret cert-manager/meshpki-istio-root-ca (tls.key) on cluster-1 holds the private key of the fleet root "
+        "(CN=Test Root CA,O=meshpki tests); delete it (only the cluster's own issuing CA Secret may hold its own key)"]
+    assert ok["ok"] is False
     assert stale["istiod"]["version"] == "1.16.7" and stale["istiod"]["hot_reload_state"] == "off"
     assert any("AUTO_RELOAD_PLUGIN_CERTS" in p for p in stale["problems"]), stale["problems"]
 
@@ -82,19 +89,20 @@ def test_report_json_per_cluster_and_fleet(kubesim_fleet_factory, tmp_path):  # 
     assert down["intermediate"] is None
 
     fleet_part = report["fleet"]
-    assert fleet_part["clusters_total"] == 3 and fleet_part["clusters_ok"] == 1
+    assert fleet_part["clusters_total"] == 3 and fleet_part["clusters_ok"] == 0
     # cluster-3's root could not be read: one shared root is unknown (null), never true (issue 18).
     assert fleet_part["root_consistent"] is None and fleet_part["reference_root"] == root.fingerprint
     assert fleet_part["root_unknown"] == ["cluster-3"] and fleet_part["ok"] is False
     assert fleet_part["expiring_within_threshold"] == ["cluster-2"]  # 720h left < 1000h; cluster-1 has 1440h
-    assert fleet_part["failing_checks"] == ["cluster-2", "cluster-3"]
+    assert fleet_part["failing_checks"] == ["cluster-1", "cluster-2", "cluster-3"]
     assert fleet_part["unreachable"] == ["cluster-3"]
 
     # The renderers (report.md / report.html) read this document as it is.
     view = report_model.build_view(report)
-    assert [r["name"] for r in view["rows"]] == ["cluster-3", "cluster-2", "cluster-1"]  # problems first
-    assert view["rows"][2]["serial"] == states["cluster-1"]["serial"]
-    assert view["fleet"]["fail"] == ["cluster-2", "cluster-3"]
+    assert [r["name"] for r in view["rows"]] == ["cluster-3", "cluster-1", "cluster-2"]  # unreachable first
+    assert view["rows"][1]["serial"] == states["cluster-1"]["serial"]
+    assert view["rows"][1]["trust_source"] == "root key in the cluster"
+    assert view["fleet"]["fail"] == ["cluster-1", "cluster-2", "cluster-3"]
     # report.yml writes report.md and report.html from that same document.
     md = (tmp_path / "out" / "report.md").read_text()
     html_page = (tmp_path / "out" / "report.html").read_text()
@@ -127,7 +135,7 @@ def test_report_json_per_cluster_and_fleet(kubesim_fleet_factory, tmp_path):  # 
             # Time left is counted again from now; everything else is what was saved.
             assert after["intermediate"]["seconds_remaining"] <= before["intermediate"]["seconds_remaining"]
             assert dict(after["intermediate"], seconds_remaining=0) == dict(before["intermediate"], seconds_remaining=0)
-    assert offline["fleet"]["failing_checks"] == ["cluster-2", "cluster-3"]
+    assert offline["fleet"]["failing_checks"] == ["cluster-1", "cluster-2", "cluster-3"]
     assert (tmp_path / "offline" / "report.html").read_text().count("cluster-") >= 3
 
 
@@ -172,10 +180,15 @@ def test_misspelled_kubeconfig_is_unreachable_unknown_root_red_first_and_fails(k
     assert entry["problems"] == ["cannot read this cluster: " + cause]
     assert report["fleet"]["unreachable"] == ["cluster-2"] and report["fleet"]["root_unknown"] == ["cluster-2"]
     assert report["fleet"]["root_consistent"] is None and report["fleet"]["ok"] is False
-    assert "| 3 | 1 | 0 | 0 | 2 | 0 | **unknown** |" in (out / "report.md").read_text()
+    # The two readable clusters fail the trust check only (ca_keypair with the root: its key is in each).
+    assert report["fleet"]["failing_checks"] == ["cluster-1", "cluster-2", "cluster-3"]
+    for name in ("cluster-1", "cluster-3"):
+        readable = {c["name"]: c for c in report["clusters"]}[name]
+        assert [p for p in readable["problems"] if "holds the private key of the fleet root" not in p] == [], readable
+    assert "| 3 | 1 | 2 | 0 | 0 | 0 | **unknown** |" in (out / "report.md").read_text()
     page = (out / "report.html").read_text()
     rows = re.findall(r'<tr class="cluster status-(\w+)" id="[^"]*" data-cluster="([^"]*)"', page)
-    assert rows[0] == ("fail", "cluster-2") and [r[0] for r in rows[1:]] == ["ok", "ok"]
+    assert rows[0] == ("fail", "cluster-2") and [r[1] for r in rows[1:]] == ["cluster-1", "cluster-3"]
     tile = re.search(r'data-tile="root"[^>]*><b>([^<]*)</b>', page)
     assert unescape(tile.group(1)) == "unknown"
 

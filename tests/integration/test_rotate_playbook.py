@@ -43,6 +43,12 @@ def _rotate(fleet, tmp_path, **extra):
     return res, summary
 
 
+def _saved_status(directory):
+    """The one saved status a run wrote into ``directory`` (named per run and host set: status_file_name)."""
+    [path] = directory.glob("fleet-status-*.json")
+    return json.loads(path.read_text())
+
+
 def _applies(fleet, name, since, dry_run):
     out = []
     for r in fleet[name].requests.matching(method="PATCH", path=CERT_PATH):
@@ -130,7 +136,7 @@ def test_rotate_1440h_to_720h_canary_then_batches(fleet, tmp_path):
 
     # Every cluster's CA status after the change is saved for report.yml -e report_from=... (built from
     # what the change read, no extra request): the new serial and lifetime, istiod signing with it.
-    saved = json.loads((tmp_path / "fleet-status.json").read_text())
+    saved = _saved_status(tmp_path)
     assert saved["schema_version"] == 1 and saved["source"] == "rotate.yml"
     entries = {c["name"]: c for c in saved["clusters"]}
     for name in fleet.names:
@@ -267,7 +273,7 @@ def test_interrupted_run_leaves_a_record_the_rerun_names(kubesim_fleet_factory, 
     assert rows["cluster-2"]["status"] == "rotated" and rows["cluster-2"]["previous_run"] is None
     assert summary["request"] == {"duration": "720h", "renew_before": None, "force": False}
 
-    saved = {c["name"]: c for c in json.loads((tmp_path / "fleet-status.json").read_text())["clusters"]}
+    saved = {c["name"]: c for c in _saved_status(tmp_path)["clusters"]}
     assert saved["cluster-1"]["last_rotation"]["note"] == note
     assert saved["cluster-1"]["last_rotation"]["run"] == left["run"]
     assert saved["cluster-2"]["last_rotation"]["step"] == "verified" and saved["cluster-2"]["last_rotation"]["note"] is None
@@ -306,3 +312,35 @@ def test_malformed_duration_is_named_and_nothing_is_asked_of_a_cluster(fleet, tm
     # Parsed once, by rotation_request: the malformed value never reached the certificate module (no dry run).
     assert [n for n in fleet.names if _applies(fleet, n, started, dry_run=True)] == []
     assert [r for c in fleet.clusters for r in c.requests if r["time"] >= started and r["method"] != "GET"] == []
+
+
+PREFLIGHT_ONLY = """\
+- name: The ca_rotation role's preflight on its own (no rotate.yml around it)
+  hosts: clusters
+  gather_facts: false
+  tasks:
+    - name: Run the read-only preflight
+      ansible.builtin.include_role:
+        name: meshpki.istio_ca.ca_rotation
+        tasks_from: preflight
+"""
+
+
+def test_the_role_preflight_refuses_a_request_for_nothing_before_reading_a_cluster(fleet, tmp_path):
+    """The "nothing requested" rule lives in the role's preflight (issue 17), so any playbook over the role
+    gets it, with rotate.yml's message, before a cluster is read; ca_rotation_allow_noop makes it a check."""
+    playbook = tmp_path / "preflight.yml"
+    playbook.write_text(PREFLIGHT_ONLY)
+    started = time.time()
+    res = run_playbook(playbook, inventory=fleet.inventory, extra_vars={"report_dir": str(tmp_path)})
+    assert res.rc != 0
+    failed = res.failed_tasks()
+    assert [name.split(" : ")[-1] for name, _h, _m in failed] == [
+        "Fail when nothing was requested (ca_rotation_allow_noop makes it a check)"], res.explain()
+    assert "nothing to rotate was requested" in failed[0][2] and "ca_rotation_allow_noop=true" in failed[0][2]
+    assert [r for c in fleet.clusters for r in c.requests if r["time"] >= started] == []
+
+    res = run_playbook(playbook, inventory=fleet.inventory,
+                       extra_vars={"report_dir": str(tmp_path), "ca_rotation_allow_noop": True})
+    assert res.rc == 0, res.explain()
+    assert res.changed_total() == 0

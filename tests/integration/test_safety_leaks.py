@@ -47,7 +47,8 @@ def test_no_key_material_in_any_output(kubesim_fleet_factory, tmp_path):  # noqa
                                   "ca_rotation_backup_dir": str(tmp_path / "backups"),
                                   "ca_rotation_backup_vault_password": "leak-test", "rotate_serial": [1, 1],
                                   "report_dir": str(tmp_path / "report"), "ca_rotation_reload_timeout": 30}),
-        ("playbooks/report.yml", {"report_dir": str(tmp_path / "report")}),
+        # ca_keypair with the root: report.yml's trust check fails the cluster (its output is checked for leaks too).
+        ("playbooks/report.yml", {"report_dir": str(tmp_path / "report"), "report_fail_on_problems": False}),
     ]
     for playbook, extra in runs:
         res = run_playbook(playbook, inventory=fleet.inventory, extra_vars=extra, diff=True, extra_args=["-vvv"],

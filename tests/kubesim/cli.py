@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 
+from .controllers.latency import parse_profile
 from .fleet import Fleet
 from .manifests import COMPONENTS, DEFAULT_CERT_MANAGER_VERSION, DEFAULT_ISTIO_VERSION, ISTIO_MANAGERS
 
@@ -39,6 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="workload certificate TTL in seconds the agents request (SECRET_TTL, default 24h)")
     p.add_argument("--mtls-interval", type=float, default=5.0,
                    help="seconds (simulated, which pass with real time) between rounds of handshakes")
+    p.add_argument("--sync-writes", action="store_true",
+                   help="an HTTP write returns only after the controller work it made immediately due has run "
+                        "(default: asynchronous like a real cluster, controllers act after their modelled latency)")
+    p.add_argument("--controller-latency", default=None, metavar="PROFILE|NAME=LOW:HIGH,...",
+                   help="per-hop controller latency in seconds: 'realistic' (default), 'instant' (default with "
+                        "--sync-writes) or ranges such as cert-manager=0.5:3,kubelet=1:2 on top of 'realistic'")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the modelled latencies, to replay a run (default: $KUBESIM_SEED, else random; "
+                        "printed at start)")
     p.add_argument("--verbose", "-v", action="store_true")
     return p
 
@@ -63,6 +73,11 @@ def main(argv=None) -> int:
         print("kubesim: --workloads must be at least 0, --workload-cert-ttl and --mtls-interval above 0",
               file=sys.stderr)
         return 2
+    try:
+        parse_profile(args.controller_latency, args.sync_writes)
+    except ValueError as exc:
+        print(f"kubesim: --controller-latency: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
 
     def on_signal(signum, _frame):
@@ -75,9 +90,11 @@ def main(argv=None) -> int:
                   propagation_jitter=args.propagation_jitter, tls=False if args.plain_http else None,
                   anonymous_auth=args.anonymous_auth, workloads=args.workloads,
                   workload_cert_ttl=args.workload_cert_ttl, mtls_interval=args.mtls_interval,
-                  istio_managed_by=args.istio_managed_by)
+                  istio_managed_by=args.istio_managed_by, sync_writes=args.sync_writes,
+                  controller_latency=args.controller_latency, seed=args.seed)
     fleet.start()
-    print(f"kubesim: {len(fleet)} clusters ready; kubeconfig {fleet.kubeconfig}; inventory {fleet.inventory}",
+    print(f"kubesim: {len(fleet)} clusters ready; kubeconfig {fleet.kubeconfig}; inventory {fleet.inventory}; "
+          f"{'synchronous' if fleet.sync_writes else 'asynchronous'} writes, seed {fleet.seed}",
           flush=True)
     try:
         while not stop.wait(1.0):

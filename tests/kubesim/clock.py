@@ -151,8 +151,9 @@ class Scheduler:
             st = self.owners.get(id(owner))
             return list(st.errors) if st else []
 
-    def settle(self, owner, clock: SimClock, timeout: float) -> bool:
-        """Wait until ``owner`` has no due or running work. False on timeout."""
+    def settle(self, owner, clock: SimClock, timeout: float, horizon: float = 0.0) -> bool:
+        """Wait until ``owner`` has no running work and none due within ``horizon`` simulated seconds
+        (simulated time passes with wall time, so work due soon is waited for). False on timeout."""
         if threading.current_thread() is self.thread:
             return False
         deadline = time.monotonic() + timeout
@@ -162,7 +163,7 @@ class Scheduler:
                 if st is None:
                     return True
                 now = clock.timestamp()
-                busy = st.running > 0 or any(i.sim_due <= now for i in st.items)
+                busy = st.running > 0 or any(i.sim_due <= now + horizon for i in st.items)
                 if not busy:
                     return True
                 remaining = deadline - time.monotonic()

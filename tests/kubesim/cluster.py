@@ -32,6 +32,7 @@ from .apiserver.verbs import Verbs
 from .apiserver.watch import EVENT_HISTORY, ListWatch
 from .clock import Scheduler, SimClock
 from .controllers.base import Controller
+from .controllers.latency import Latency, parse_profile
 from .controllers.mesh.access import MeshAccess
 from .util import deep_copy, rfc3339
 
@@ -46,13 +47,14 @@ class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLi
     """A simulated Kubernetes cluster. Implements ``controllers.base.ClusterView``."""
 
     def __init__(self, name: str, *, fleet=None, options: Optional[dict] = None, controllers: bool = True,
-                 sync_writes: bool = True, seed: Optional[int] = None, tls: bool = False, ca=None):
+                 sync_writes: bool = False, seed: Optional[int] = None, tls: bool = False, ca=None,
+                 controller_latency=None):
         from .apiserver.faults import Faults, RequestLog
 
         self.name = name
         self.fleet = fleet
         self.options = dict(options or {})
-        self.rng = random.Random(seed if seed is not None else hash(name))
+        self.rng = random.Random(f"{seed}/{name}" if seed is not None else hash(name))
         self._uid_rng = random.Random()  # uuid4 without a urandom syscall per object
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
@@ -67,8 +69,14 @@ class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLi
         self.scheduler = Scheduler.get()
         self.faults = Faults(self)
         self.requests = RequestLog()
+        # Asynchronous by default, as a real API server: a write returns once committed and the
+        # controllers act later, each hop after its modelled latency (controllers/latency.py).
+        # sync_writes=True (an opt-in for kubesim's own unit tests) makes an HTTP write wait until the
+        # controller work it made immediately due has run.
         self.sync_writes = sync_writes
         self.write_settle_timeout = 5.0
+        self.latency = Latency(parse_profile(controller_latency, sync_writes),
+                               seed=f"{seed if seed is not None else 0}/{name}")
         # A Terminating namespace keeps its content this long (simulated seconds), so that
         # `kubectl delete -f` listing the namespace first still finds its members.
         self.namespace_termination_delay = 0.25
@@ -164,8 +172,10 @@ class Cluster(ObjectStore, CrdRegistration, Verbs, GarbageCollector, NamespaceLi
             self.settle(timeout)
 
     def settle(self, timeout: float = 10.0) -> bool:
-        """Wait until no controller work is due or running (True) or timeout (False)."""
-        return self.scheduler.settle(self, self.clock, timeout)
+        """Wait until the controllers are quiet (True) or timeout (False): no work running and none
+        due within the longest hop of the latency model (``Latency.horizon``; 0 under ``instant``,
+        where this means no work due now), so a chain of reconciles a write started has finished."""
+        return self.scheduler.settle(self, self.clock, timeout, horizon=self.latency.horizon)
 
     @property
     def scheduler_errors(self) -> list:

@@ -28,11 +28,20 @@ from .manifests import DEFAULT_CERT_MANAGER_VERSION, DEFAULT_ISTIO_VERSION, prei
 
 PLAIN_HTTP_ENV = "KUBESIM_PLAIN_HTTP"
 STATIC_TOKEN_USER = "kubesim-admin"
+SEED_ENV = "KUBESIM_SEED"
 
 
 def tls_default() -> bool:
     """HTTPS unless ``KUBESIM_PLAIN_HTTP`` is set to something true."""
     return os.environ.get(PLAIN_HTTP_ENV, "").strip().lower() not in ("1", "true", "yes", "on")
+
+
+def seed_default() -> int:
+    """``KUBESIM_SEED`` when set (to replay a run), else a fresh random seed."""
+    env = os.environ.get(SEED_ENV, "").strip()
+    if env:
+        return int(env)
+    return int.from_bytes(os.urandom(4), "big")
 
 
 def _user_candidates() -> List[str]:
@@ -88,11 +97,12 @@ class Fleet:
     def __init__(self, n_clusters: int = 3, workdir: Union[str, Path, None] = None,
                  preinstall: Sequence[str] = (), istio_version: str = DEFAULT_ISTIO_VERSION,
                  cert_manager_version: str = DEFAULT_CERT_MANAGER_VERSION, propagation_delay: float = 0.0,
-                 names: Optional[Sequence[str]] = None, sync_writes: bool = True, controllers: bool = True,
+                 names: Optional[Sequence[str]] = None, sync_writes: bool = False, controllers: bool = True,
                  token: str = "kubesim", require_token: bool = False, tls: Optional[bool] = None,
                  anonymous_auth: bool = False, workloads: int = 0, workload_cert_ttl: float = 24 * 3600.0,
                  workload_proxy_version: Optional[str] = None, mtls_interval: float = 5.0,
-                 propagation_jitter: float = 0.0, istio_managed_by: str = "none"):
+                 propagation_jitter: float = 0.0, istio_managed_by: str = "none",
+                 controller_latency=None, seed: Optional[int] = None):
         if isinstance(preinstall, str):
             preinstall = [p for p in preinstall.split(",") if p]
         self.names: List[str] = list(names) if names else [f"cluster-{i}" for i in range(1, n_clusters + 1)]
@@ -111,11 +121,16 @@ class Fleet:
         if propagation_jitter < 0:
             raise ValueError("propagation_jitter must be >= 0")
         self.propagation_jitter = float(propagation_jitter)
+        # One seed for the fleet's modelled controller latencies (controllers/latency.py): pass the
+        # seed a failing run printed (fleet.seed, KUBESIM_SEED) to replay its timings.
+        self.seed = seed_default() if seed is None else int(seed)
+        self.sync_writes = bool(sync_writes)
         options = {"istio_version": istio_version, "cert_manager_version": cert_manager_version,
                    "propagation_delay": self.propagation_delay, "propagation_jitter": self.propagation_jitter,
                    "preinstall": self.preinstall}
         self.clusters: List[Cluster] = [Cluster(n, fleet=self, options=options, controllers=controllers,
-                                                sync_writes=sync_writes, tls=self.tls) for n in self.names]
+                                                sync_writes=sync_writes, tls=self.tls, seed=self.seed,
+                                                controller_latency=controller_latency) for n in self.names]
         self._by_name: Dict[str, Cluster] = {c.name: c for c in self.clusters}
         from .apiserver.authentication import MASTERS, UserInfo
         for c in self.clusters:

@@ -159,6 +159,16 @@ def test_pod_delete_returns_object_and_logs(fleet, api, ns):
     assert isinstance(deleted, k8s.V1Pod) and deleted.metadata.name == "p1"
 
 
+def _wait_for(read, done, timeout=20.0):
+    """Poll ``read()`` until ``done(obj)``; the last object (the caller's asserts then say what is wrong)."""
+    deadline = time.monotonic() + timeout
+    obj = read()
+    while not done(obj) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        obj = read()
+    return obj
+
+
 def test_deployment_status_and_scale(fleet, api, ns):
     apps = k8s.AppsV1Api(api)
     d = k8s.V1Deployment(
@@ -169,7 +179,9 @@ def test_deployment_status_and_scale(fleet, api, ns):
                                            spec=k8s.V1PodSpec(containers=[k8s.V1Container(name="c",
                                                                                           image="nginx:1")]))))
     apps.create_namespaced_deployment(ns, d)
-    got = apps.read_namespaced_deployment("web", ns)
+    # the create returns before the Deployment controller and the kubelet acted (asynchronous writes)
+    got = _wait_for(lambda: apps.read_namespaced_deployment("web", ns),
+                    lambda o: o.status is not None and o.status.ready_replicas == 2)
     assert got.metadata.generation == 1
     assert got.status.observed_generation == 1
     assert got.status.ready_replicas == 2 and got.status.available_replicas == 2
@@ -177,7 +189,8 @@ def test_deployment_status_and_scale(fleet, api, ns):
     pods = k8s.CoreV1Api(api).list_namespaced_pod(ns, label_selector="app=web").items
     assert len(pods) == 2 and all(p.metadata.name.startswith("web-") for p in pods)
     apps.patch_namespaced_deployment_scale("web", ns, {"spec": {"replicas": 3}})
-    got = apps.read_namespaced_deployment("web", ns)
+    got = _wait_for(lambda: apps.read_namespaced_deployment("web", ns),
+                    lambda o: o.status.observed_generation == 2 and o.status.ready_replicas == 3)
     assert got.spec.replicas == 3 and got.status.ready_replicas == 3 and got.metadata.generation == 2
     # status written through the main resource is ignored
     apps.patch_namespaced_deployment("web", ns, {"status": {"replicas": 99}})

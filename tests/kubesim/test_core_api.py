@@ -76,7 +76,7 @@ def test_version_and_discovery(cluster):
 
 def test_unknown_resource_404(cluster):
     for path in ("/api/v1/namespaces/default/frobs", "/apis/nope.io/v1/things", "/apis/example.com/v9/things",
-                 "/openapi/v2", "/api/v2/pods", "/api/v1/namespaces/default/namespaces/x"):
+                 "/api/v2/pods", "/api/v1/namespaces/default/namespaces/x"):
         code, body = call(cluster, "GET", path)
         b = status(404, body, "NotFound")
         assert b["message"] == "the server could not find the requested resource" and b["details"] == {}

@@ -130,3 +130,68 @@ def test_schema_defaults_are_applied(fleet):
     assert code == 201, obj
     ref = obj["spec"]["acme"]["solvers"][0]["http01"]["gatewayHTTPRoute"]["parentRefs"][0]
     assert ref == {"name": "gw", "group": "gateway.networking.k8s.io", "kind": "Gateway"}
+
+
+# ---------------------------------------------------------------- fieldValidation on PATCH (patch.go)
+
+def _patch(fleet, path, body, content_type, query=""):
+    conn = fleet.connection("cluster-1")
+    try:
+        data = body if isinstance(body, str) else json.dumps(body)
+        conn.request("PATCH", path + (f"?{query}" if query else ""), body=data.encode(),
+                     headers={"Content-Type": content_type, "Accept": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, resp.msg.get_all("Warning") or [], json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+MERGE = "application/merge-patch+json"
+JSONPATCH = "application/json-patch+json"
+APPLY = "application/apply-patch+yaml"
+
+
+@pytest.mark.parametrize("ctype,patch", [
+    (MERGE, {"spec": {"bogusField": 1}}),
+    (JSONPATCH, [{"op": "add", "path": "/spec/bogusField", "value": 1}]),
+])
+def test_patch_strict_is_the_invalid_patch_error_warn_warns_ignore_is_silent(fleet, ctype, patch):
+    name = "p-patch-" + ("merge" if ctype == MERGE else "json")
+    assert _raw(fleet, "POST", CERTS, _cert(name))[0] == 201
+    code, _, status = _patch(fleet, f"{CERTS}/{name}", patch, ctype, "fieldValidation=Strict")
+    assert code == 422 and status["reason"] == "Invalid", status
+    # errors.NewInvalid(schema.GroupKind{}, "", field.Invalid(field.NewPath("patch"), patchedJSON, …))
+    assert status["message"].startswith(' "" is invalid: patch: Invalid value: "{\\"apiVersion\\":'
+                                        '\\"cert-manager.io/v1\\",'), status["message"]
+    assert status["message"].endswith('": strict decoding error: unknown field "spec.bogusField"')
+    assert status["details"]["causes"][0]["field"] == "patch"
+    code, warnings, obj = _patch(fleet, f"{CERTS}/{name}", patch, ctype)
+    assert code == 200 and '299 - "unknown field \\"spec.bogusField\\""' in warnings
+    assert "bogusField" not in obj["spec"]
+    code, warnings, obj = _patch(fleet, f"{CERTS}/{name}", patch, ctype, "fieldValidation=Ignore")
+    assert code == 200 and not any("unknown field" in w for w in warnings) and "bogusField" not in obj["spec"]
+
+
+def test_apply_patch_with_an_undeclared_field_is_the_field_managers_500(fleet):
+    """Whatever fieldValidation says: structuredmerge.go cannot type the applied object."""
+    body = _cert("p-apply", bogusField=1)
+    for query in ("fieldManager=t&fieldValidation=Ignore", "fieldManager=t"):
+        code, _, status = _patch(fleet, f"{CERTS}/p-apply", body, APPLY, query)
+        assert code == 500, status
+        assert status == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 500,
+                          "message": "failed to create typed patch object (default/p-apply; cert-manager.io/v1, "
+                                     "Kind=Certificate): .spec.bogusField: field not declared in schema"}
+    assert _patch(fleet, f"{CERTS}/p-apply", _cert("p-apply"), APPLY, "fieldManager=t")[0] == 201
+
+
+@pytest.mark.kubectl
+def test_kubectl_apply_of_an_existing_object_refuses_the_unknown_field(fleet):
+    if not find_kubectl():
+        pytest.skip("kubectl is not on PATH (it ships with the machine image's Google Cloud SDK)")
+    assert fleet.kubectl("apply", "-f", "-", input=json.dumps(_cert("p-kubectl-patch"))).returncode == 0
+    res = fleet.kubectl("apply", "-f", "-", input=json.dumps(_cert("p-kubectl-patch", bogusField=1)))
+    assert res.returncode != 0
+    assert 'strict decoding error: unknown field "spec.bogusField"' in res.stderr, res.stderr
+    res = fleet.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(_cert("p-kubectl-patch",
+                                                                                    bogusField=1)))
+    assert res.returncode != 0 and ".spec.bogusField: field not declared in schema" in res.stderr, res.stderr

@@ -209,7 +209,8 @@ def test_foreground_deletion_keeps_the_owner_until_its_dependents_are_gone(fleet
     try:
         apps = k8s.AppsV1Api(api)
         apps.create_namespaced_deployment(ns, deployment("fg", replicas=2))
-        wait(lambda: (apps.read_namespaced_deployment("fg", ns).status.available_replicas or 0) == 2)
+        # writes are asynchronous: the Deployment controller and the kubelet act after the create returned
+        wait(lambda: (getattr(apps.read_namespaced_deployment("fg", ns).status, "available_replicas", 0) or 0) == 2)
         apps.delete_namespaced_deployment("fg", ns, propagation_policy="Foreground")
         owner = apps.read_namespaced_deployment("fg", ns)
         assert owner.metadata.deletion_timestamp is not None
@@ -329,7 +330,7 @@ def test_statefulset_creates_ordered_pods(fleet, api, ns):
             "replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
             "template": {"metadata": {"labels": {"app": "db"}},
                          "spec": {"containers": [{"name": "c", "image": "postgres:16"}]}}}})
-        wait(lambda: (apps.read_namespaced_stateful_set("db", ns).status.ready_replicas or 0) == 3)
+        wait(lambda: (getattr(apps.read_namespaced_stateful_set("db", ns).status, "ready_replicas", 0) or 0) == 3)
     finally:
         cl.create = orig
     assert seen == ["db-0", "db-1", "db-2"]

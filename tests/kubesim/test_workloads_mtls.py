@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from kubesim import pki
 from kubesim.tests_support_mesh import converge, intermediate, leaf_issuers, mesh_fleet, native_files, root, write_cacerts
@@ -219,3 +220,39 @@ def test_per_pod_jitter_is_seeded_and_applied_by_istiod(kubesim_fleet_factory):
     assert all("ca-cert.pem" in sim.pods[p].files for p in delays)
     write_cacerts(c, native_files(intermediate(root(), c.name), root(), b"y"))
     assert c.pod_propagation_delays("istio-system", "cacerts") != delays  # a new change, new draws
+
+
+def _proxy_env(cluster, namespace):
+    pods = cluster.list("v1", "pods", namespace, label_selector="kubesim.io/mesh-workload=true")
+    return [dict((e["name"], e.get("value")) for e in next(
+        c for c in p["spec"]["containers"] if c["name"] == "istio-proxy").get("env") or [])
+        for p in pods if not p["metadata"].get("deletionTimestamp")]
+
+
+def test_the_injector_writes_proxy_metadata_into_the_pod_at_creation(kubesim_fleet_factory):
+    # pkg/kube/inject's template renders .ProxyConfig.ProxyMetadata into the istio-proxy env when the pod is
+    # created: the pod spec shows what its agent read, and a mesh config change shows only after a restart.
+    a = root()
+    fleet, _ = mesh_fleet(kubesim_fleet_factory, ["1.22.3"], a, workloads=2, pcds=False)
+    c = fleet["cluster-1"]
+    assert all("PROXY_CONFIG_XDS_AGENT" not in env for env in _proxy_env(c, "mesh-1"))
+    cm = c.get("v1", "configmaps", "istio-system", "istio")
+    mesh_doc = yaml.safe_load(cm["data"]["mesh"])
+    mesh_doc["defaultConfig"]["proxyMetadata"] = {"PROXY_CONFIG_XDS_AGENT": "true", "ISTIO_META_DNS_CAPTURE": "true"}
+    cm["data"]["mesh"] = yaml.safe_dump(mesh_doc)
+    c.update(cm)
+    c.settle()
+    assert all("PROXY_CONFIG_XDS_AGENT" not in env for env in _proxy_env(c, "mesh-1"))  # read at creation only
+    assert {w["proxy_config_xds_agent"] for w in c.workloads} == {False}
+    c.restart_workloads("mesh-1")
+    assert [env.get("PROXY_CONFIG_XDS_AGENT") for env in _proxy_env(c, "mesh-1")] == ["true"]
+    assert [env.get("ISTIO_META_DNS_CAPTURE") for env in _proxy_env(c, "mesh-1")] == ["true"]
+    assert {w["namespace"]: w["proxy_config_xds_agent"] for w in c.workloads} == {"mesh-1": True, "mesh-2": False}
+    # an explicit env entry on the container wins over the mesh config (the user's container is merged over)
+    dep = c.get("apps/v1", "deployments", "mesh-2", "workload")
+    proxy = next(x for x in dep["spec"]["template"]["spec"]["containers"] if x["name"] == "istio-proxy")
+    proxy["env"] = [{"name": "PROXY_CONFIG_XDS_AGENT", "value": "false"}]
+    c.update(dep)
+    c.settle()
+    assert [env.get("PROXY_CONFIG_XDS_AGENT") for env in _proxy_env(c, "mesh-2")] == ["false"]
+    assert {w["namespace"]: w["proxy_config_xds_agent"] for w in c.workloads} == {"mesh-1": True, "mesh-2": False}

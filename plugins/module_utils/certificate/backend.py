@@ -218,6 +218,17 @@ class CertificateBackend(object):
                                              source)
         finally:
             source = None  # drop the only reference to the key material at once
+        if backup:
+            # Pruned before the change, the new copy counting as one: a missing permission (delete, list)
+            # then stops the run with nothing changed but the new copy, instead of leaving more backups
+            # than backup_keep behind a rotation that reported success.
+            try:
+                backup["pruned"], warnings = backup_model.prune(self.client, self.namespace, spec.get("secretName"),
+                                                                self.params["backup_keep"], backup["name"])
+            except CollectionError as exc:
+                exc.result.update(backup=backup, changed=bool(backup.get("created")))
+                raise
+            self.warnings.extend(warnings)
         return backup, note, plan
 
     def _backup_preview(self, secret, spec, live, reissue):
@@ -281,13 +292,10 @@ class CertificateBackend(object):
             raise CertificateError("root_renewal_horizon: %s; give a Go duration such as 2160h." % exc)
 
     def _finish_backup(self, result, secret, live, backup, note):
-        """After the change: prune old copies (or, in check mode, name the copy a real run would write)."""
+        """After the change: record the backup (pruned before the change) or, in check mode, name the copy a real run would write."""
         if self.check_mode:
             note = self._backup_preview(secret, result["spec"], live, result["reissue"])
         elif backup:
-            backup["pruned"], warnings = backup_model.prune(self.client, self.namespace, result["secret_name"],
-                                                            self.params["backup_keep"], backup["name"])
-            self.warnings.extend(warnings)
             result["changed"] = result["changed"] or backup["created"] or bool(backup["pruned"])
         result.update(backup=backup, backup_note=note)
         if self.diff and backup:

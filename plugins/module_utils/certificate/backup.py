@@ -194,7 +194,10 @@ def take(client, namespace, secret_name, revision, source):
 
 
 def prune(client, namespace, secret_name, keep, new):
-    """Delete the oldest backups beyond ``keep`` (one LIST by label); returns (deleted names, warnings)."""
+    """Delete the oldest backups beyond ``keep`` (one LIST by label); returns (deleted names, warnings).
+
+    A transient failure is a warning (the backups are still there, the next run prunes them); a 401/403 is
+    raised: the credentials cannot honour ``backup_keep`` on any run until someone grants the rule."""
     if int(keep) <= 0:
         return [], []
     warnings, pruned = [], []
@@ -202,6 +205,8 @@ def prune(client, namespace, secret_name, keep, new):
         listed = client.get(object_path("v1", "secrets", namespace),
                             query={"labelSelector": "%s=%s" % (BACKUP_LABEL, secret_name)})
     except K8sApiError as exc:
+        if exc.denied:
+            raise  # a missing RBAC rule: fail with the API's sentence, backup_keep cannot be honoured
         return [], ["Old backups of %s/%s were not pruned: listing them failed: %s" % (namespace, secret_name, exc)]
     metas = [{"metadata": (item or {}).get("metadata") or {}} for item in listed.get("items") or []]
     listed = None  # the list carried key material: keep only the metadata
@@ -209,6 +214,8 @@ def prune(client, namespace, secret_name, keep, new):
         try:
             client.request("DELETE", object_path("v1", "secrets", namespace, name))
         except K8sApiError as exc:
+            if exc.denied:
+                raise
             if not exc.not_found:
                 warnings.append("Old backup %s/%s was not deleted: %s" % (namespace, name, exc))
                 continue

@@ -18,7 +18,8 @@ How (read only, also in check mode; the same steps as the former roles/ca_rotati
    is the candidate whose spec.secretName is that Secret (none: a plain Secret, nothing to check);
 4. GET that Certificate's issuer: spec.selfSigned makes it a root (docs/upstream/cert-manager.md#selfsigned-issuer), and then
    rotationPolicy must be Never.
-A read that fails (403, 404, ...) becomes a warning and ``checked: false``; it never fails the task.
+A read that fails (404, 5xx, ...) becomes a warning and ``checked: false``; a 401/403 fails the task with the
+API server's message (the credentials lack a rule the shipped roles in docs/rbac/ grant).
 
 Root renewal (``renewal_problem``): rotationPolicy Never keeps the root's key, but a renewal still
 re-signs the root with a new serial and validity; the CA issuer then writes those new root bytes into
@@ -153,10 +154,13 @@ def renewal_problem(result, next_rotation, now=None):
 
 
 def _read(client, result, path, what, **query):
-    """GET (or LIST) ``path``; on an API error record a warning and return False."""
+    """GET (or LIST) ``path``; on an API error record a warning and return False. A missing permission
+    (401/403) is raised: a check skipped for want of a rule would pass a re-keying root unnoticed."""
     try:
         return client.get(path, query=query or None)
     except K8sApiError as exc:
+        if exc.denied:
+            raise
         result["warnings"].append("root policy not checked: could not read %s: %s" % (what, exc))
         return False
 

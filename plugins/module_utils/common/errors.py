@@ -29,6 +29,8 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.meshpki.istio_ca.plugins.module_utils.common import forbidden
+
 
 class CollectionError(Exception):
     """A failure with a message a person can act on; ``result`` goes into the module's failure."""
@@ -62,13 +64,6 @@ class K8sError(CollectionError):
         return self.message
 
 
-_HINTS = {
-    401: "The credentials were rejected (401 Unauthorized): check the token or client certificate "
-         "of this cluster's kubeconfig context.",
-    403: "The credentials lack permission (403 Forbidden): grant the missing RBAC verb on the named resource.",
-}
-
-
 class K8sApiError(K8sError):
     """The API server answered with an error ``Status`` (apimachinery ``metav1.Status``)."""
 
@@ -80,7 +75,7 @@ class K8sApiError(K8sError):
         self.method = method
         self.path = path
         text = self.api_message or ("HTTP %s %s" % (code, self.reason)).strip()
-        super(K8sApiError, self).__init__(text, None if self.admission_denied else _HINTS.get(code))
+        super(K8sApiError, self).__init__(text, None if self.admission_denied else forbidden.hint(code))
 
     @classmethod
     def from_response(cls, code, http_reason, body, method=None, path=None):
@@ -121,6 +116,11 @@ class K8sApiError(K8sError):
     def admission_denied(self):
         """A validating webhook refused the object (403 too, but not an RBAC problem)."""
         return "admission webhook" in self.api_message and "denied the request" in self.api_message
+
+    @property
+    def denied(self):
+        """The credentials were refused (401) or lack an RBAC permission (403, not a webhook's refusal)."""
+        return self.code in (401, 403) and not self.admission_denied
 
     @property
     def not_found(self):

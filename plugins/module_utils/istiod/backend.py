@@ -283,6 +283,10 @@ class ReloadCheck(object):
             found = self.client.get(object_path("v1", "configmaps", None),
                                     query={"fieldSelector": "metadata.name=%s" % roots.CONFIGMAP})
         except K8sApiError as exc:
+            if exc.denied:
+                # a missing permission is the caller's to fix, not a finding about the roots: fail with the
+                # API's sentence (it names verb, resource and user) rather than report "not checked"
+                raise
             check = roots.RootCheck(None, [], 0, [problems.root_check_failed(str(exc))])
             return check
         return roots.compare(found.get("items") or [], material.root_bytes)

@@ -179,17 +179,61 @@ class _LoaderErrors(logging.Handler):
         self.messages.append(record.getMessage().strip()[:300])
 
 
-def _config_error(exc, auth, source):
+POINT_AT_ONE = ("Point at a kubeconfig file with the module's kubeconfig option (host var k8s_kubeconfig in this "
+                "collection's playbooks), or the K8S_AUTH_KUBECONFIG or KUBECONFIG environment variable; "
+                "or give host with api_key (or client_cert and client_key).")
+
+
+def _kubeconfig_files(params, auth):
+    """(path, where the path came from) of each kubeconfig file the loader looked at (a dict: none)."""
+    kubeconfig = auth.get("kubeconfig")
+    if isinstance(kubeconfig, dict):
+        return []
+    if kubeconfig:
+        origin = "the kubeconfig option" if params.get("kubeconfig") is not None else "K8S_AUTH_KUBECONFIG"
+        return [(os.path.expanduser(str(kubeconfig)), origin)]
+    # kube_config.py KUBE_CONFIG_DEFAULT_LOCATION: $KUBECONFIG (os.pathsep-separated, merged), else ~/.kube/config
+    if os.environ.get("KUBECONFIG"):
+        return [(os.path.expanduser(p), "KUBECONFIG") for p in os.environ["KUBECONFIG"].split(os.pathsep) if p]
+    return [(os.path.expanduser("~/.kube/config"), "the default location")]
+
+
+def _file_state(path):
+    """Why a kubeconfig file gave the loader no configuration: missing, unreadable, empty or without contexts."""
+    if not os.path.exists(path):
+        return "does not exist"
+    if os.path.isdir(path):
+        return "is a directory"
+    try:
+        with open(path, "rb") as handle:
+            empty = not handle.read().strip()
+    except (IOError, OSError) as exc:
+        return "cannot be read (%s)" % (exc.strerror or exc)
+    return "is empty" if empty else "holds no configuration (no clusters, users or contexts)"
+
+
+def _no_configuration(params, auth, text):
+    """The loader's "Invalid kube-config file. No configuration found." with the file(s) looked for and why."""
+    files = _kubeconfig_files(params, auth)
+    looked = "; ".join("%s (from %s) %s" % (shown(path), origin, _file_state(path)) for path, origin in files)
+    if not auth.get("kubeconfig"):
+        return K8sError("No Kubernetes connection is configured: no kubeconfig option, no K8S_AUTH_* variables, no "
+                        "in-cluster service account, and the kubeconfig looked for: %s (the loader said: %s)."
+                        % (looked or "none", text), POINT_AT_ONE)
+    return K8sError("Cannot read a kubeconfig: %s (the loader said: %s)." % (looked or "the dict given", text),
+                    POINT_AT_ONE)
+
+
+def _config_error(exc, auth, source, params=None):
     """A loader error with what to check; the loader's own text says which part is wrong."""
     text = str(exc).strip() or exc.__class__.__name__
     hint = "Check kubeconfig/context (host vars k8s_kubeconfig/k8s_context or K8S_AUTH_KUBECONFIG/K8S_AUTH_CONTEXT)."
-    if "No configuration found" in text and not auth.get("kubeconfig"):
-        return K8sError("No Kubernetes connection is configured: no kubeconfig option, no K8S_AUTH_* variables, "
-                        "no in-cluster service account and no default kubeconfig (%s)." % text,
-                        "Set kubeconfig/context (host vars k8s_kubeconfig/k8s_context) for this cluster.")
     if "No configuration found" in text:
-        return K8sError("Cannot read %s: %s." % (source, text), "Set kubeconfig (or K8S_AUTH_KUBECONFIG) to a "
-                        "readable kubeconfig file.")
+        return _no_configuration(params or {}, auth, text)
+    if text.rstrip(".").endswith("file is empty"):
+        # kube_config.py KubeConfigMerger: "Invalid kube-config. <path> file is empty." (the whole path, which
+        # the no_log kubeconfig option would mask: said again through shown())
+        return _no_configuration(params or {}, auth, "Invalid kube-config: the file is empty")
     return K8sError("Cannot use %s: %s." % (source, text), hint)
 
 
@@ -228,7 +272,7 @@ def resolve(params):
     except K8sError:
         raise
     except Exception as exc:  # pylint: disable=broad-exception-caught
-        raise _config_error(exc, auth, _describe(auth, used))
+        raise _config_error(exc, auth, _describe(auth, used), params)
     finally:
         root.removeHandler(captured)
     for key, value in auth.items():

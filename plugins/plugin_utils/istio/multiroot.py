@@ -62,7 +62,7 @@ def resources(value, what):
     if isinstance(value, dict) and "resources" in value:
         value = value["resources"]
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise MultirootInputError("istio_multiroot_readiness: %s must be a list of Kubernetes objects (k8s_info "
+        raise MultirootInputError("%s must be a list of Kubernetes objects (k8s_info "
                                   "resources or the registered k8s_info result)" % what)
     return value
 
@@ -263,8 +263,8 @@ def readiness(deployments, configmaps, pods, managed=None, istio_operators=None,
         if not flag_on:
             why = ("is not set" if raw is None else "is %r, which istiod reads as %s" % (
                 raw, "false" if versions.go_bool(raw) is False else "not a bool (default false)"))
-            problems.append("%s %s on istiod %s (revision '%s'): %s." % (ISTIOD_ENV, why, name, revision,
-                                                                        _fix(manager, revision)))
+            problems.append("%s %s on istiod %s (revision '%s'): %s."
+                            % (ISTIOD_ENV, why, name, revision, _fix(manager, revision)))
         cm_name = mesh_configmap_name(revision)
         if cm_name in mesh_ok:
             revisions[-1]["mesh_proxy_flag"] = mesh_ok[cm_name]
@@ -322,3 +322,116 @@ def readiness(deployments, configmaps, pods, managed=None, istio_operators=None,
                         % (len(orphans), _name_owners(sorted(orphans))))
     return {"ready": not problems, "problems": problems, "restart": restart, "revisions": revisions,
             "pcds_workloads": pcds, "workloads": len(sidecars)}
+
+
+PATCH_ANNOTATION = "meshpki.istio_ca/multiroot-patch"  # set on a managed object the role patched with opt-in
+
+
+def with_proxy_flag(mesh_text):
+    """The mesh config text with defaultConfig.proxyMetadata.PROXY_CONFIG_XDS_AGENT: "true" (other keys kept).
+
+    Re-serialised as YAML (comments in the mesh key are not kept; istiod reads the key as YAML only,
+    pkg/config/mesh ApplyMeshConfig)."""
+    mesh = yaml.safe_load(mesh_text or "") or {}
+    if not isinstance(mesh, dict):
+        raise MultirootInputError("the mesh key is not a YAML mapping")
+    default_config = mesh.get("defaultConfig")
+    if default_config is None:
+        default_config = mesh["defaultConfig"] = {}
+    if not isinstance(default_config, dict):
+        raise MultirootInputError("defaultConfig is not a mapping")
+    metadata = default_config.get("proxyMetadata")
+    if metadata is None:
+        metadata = default_config["proxyMetadata"] = {}
+    if not isinstance(metadata, dict):
+        raise MultirootInputError("defaultConfig.proxyMetadata is not a mapping")
+    metadata[PROXY_FLAG] = "true"
+    return yaml.safe_dump(mesh, default_flow_style=False, sort_keys=False)
+
+
+def _decide(manager, patch_managed, what, revision):
+    """``(action, message, warning)`` for one object that needs the change: patch, or refuse when managed."""
+    if manager.get("manager") in (None, install_manager.NONE):
+        return "patch", None, None
+    fix = _fix(manager, revision)
+    if patch_managed:
+        return "patch", None, ("Patched %s although %s; the next render from that source drops it. Put it in the "
+                               "manager's source instead." % (what, fix))
+    return "refuse", ("Not patching %s: %s (or set istio_patch_managed=true to patch the live object anyway)"
+                      % (what, fix)), None
+
+
+def plan(deployments, configmaps, managed=None, istio_operators=None, patch_managed=False, version="",
+         container_name=hot_reload_plan.DISCOVERY_CONTAINER, namespace="istio-system"):
+    """What ``deploy.yml -e istio_multiroot=true`` changes: ``{"istiod", "mesh", "refusals", "warnings"}``.
+
+    ``istiod``: per Deployment ``{name, revision, action (none/patch/refuse), manager}``; ``mesh``: per mesh
+    ConfigMap ``{name, revision, action, mesh (the new text for patch)}``. ``refusals`` lists every reason
+    not to change anything (an istiod older than 1.20 or of unknown version, a missing mesh ConfigMap, a
+    managed object without opt-in); the role fails on them before it changes anything.
+    """
+    deployments = resources(deployments, "the istiod Deployments")
+    configmaps = resources(configmaps, "the mesh ConfigMaps")
+    istio_operators = resources(istio_operators, "the IstioOperators")
+    managers = _managed_by_name(managed if isinstance(managed, list) else [], deployments, istio_operators)
+    by_cm_name = dict((_meta(cm).get("name"), cm) for cm in configmaps
+                      if (_meta(cm).get("namespace") or namespace) == namespace)
+    out = {"istiod": [], "mesh": [], "refusals": [], "warnings": []}
+    seen = set()
+    for dep in deployments:
+        facts = hot_reload_plan.deployment_facts(dep, container_name, version)
+        name, revision, parsed = facts["name"], facts["revision"], facts["version"]
+        manager = managers.get(name) or {}
+        raw = hot_reload_plan.literal_env(hot_reload_plan.container_of(
+            (((dep.get("spec") or {}).get("template") or {}).get("spec")), container_name)).get(ISTIOD_ENV)
+        entry = {"name": name, "revision": revision, "manager": manager.get("manager") or install_manager.NONE,
+                 "action": "none"}
+        if parsed is None:
+            out["refusals"].append("Cannot tell the Istio version of istiod %s (image %s): set istio_version."
+                                   % (name, facts["image"] or "(none)"))
+        elif not parsed.at_least(*MIN_VERSION):
+            out["refusals"].append("istiod revision '%s' (%s) runs %s: multi-root needs istiod >= 1.20 "
+                                   "(ISTIO_MULTIROOT_MESH, istio PR #47063) - upgrade Istio before setting "
+                                   "istio_multiroot=true." % (revision, name, parsed))
+        if versions.go_bool(raw) is not True:
+            entry["action"], message, warning = _decide(manager, patch_managed, "%s=true on istiod %s" % (
+                ISTIOD_ENV, name), revision)
+            if message:
+                out["refusals"].append(message)
+            if warning:
+                out["warnings"].append(warning)
+        out["istiod"].append(entry)
+        cm_name = mesh_configmap_name(revision)
+        if cm_name in seen:
+            continue
+        seen.add(cm_name)
+        configmap = by_cm_name.get(cm_name)
+        mesh_entry = {"name": cm_name, "revision": revision, "action": "none", "mesh": None}
+        out["mesh"].append(mesh_entry)
+        if configmap is None:
+            out["refusals"].append("Mesh ConfigMap %s/%s of istiod revision '%s' not found: istiod's installer "
+                                   "writes it (reinstall or repair that revision) before setting istio_multiroot=true."
+                                   % (namespace, cm_name, revision))
+            continue
+        raw_mesh, bad = mesh_proxy_flag(configmap)
+        if bad:
+            out["refusals"].append("Mesh ConfigMap %s/%s: %s - fix the mesh config first." % (namespace, cm_name, bad))
+            continue
+        if versions.go_bool(raw_mesh) is True:
+            continue
+        mesh_manager = _configmap_manager(configmap, istio_operators)
+        if mesh_manager.get("manager") in (None, install_manager.NONE):
+            mesh_manager = manager  # rendered by istiod's own installer (the istiod chart's configmap.yaml)
+        mesh_entry["action"], message, warning = _decide(
+            mesh_manager, patch_managed, "%s: \"true\" into defaultConfig.proxyMetadata of ConfigMap %s/%s"
+            % (PROXY_FLAG, namespace, cm_name), revision)
+        if message:
+            out["refusals"].append(message)
+        if warning:
+            out["warnings"].append(warning)
+        if mesh_entry["action"] == "patch":
+            mesh_entry["mesh"] = with_proxy_flag(((configmap.get("data") or {}).get("mesh")))
+            mesh_entry["managed"] = mesh_manager.get("manager") not in (None, install_manager.NONE)
+    for entry in out["istiod"]:
+        entry["managed"] = entry["manager"] != install_manager.NONE
+    return out

@@ -464,13 +464,46 @@ def root_consensus(fingerprints):
     }
 
 
-def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at=None, source="live", title=None):
-    """The ``report.json`` document (schema_version 1) from ``cluster_status`` entries."""
+def _add_trust(entry, trust):
+    """Put a cluster's trust check (ca_setup's ``ca_setup_trust_status``) into its entry as ``trust``.
+
+    Its problems (a Secret holding the fleet root's or another cluster's issuing CA key, a check that could not
+    run) become the cluster's problems, except on a cluster that could not be read at all: there the one
+    "cannot read this cluster" problem already says why nothing was checked.
+    """
+    if not isinstance(trust, dict):
+        entry.setdefault("trust", None)
+        return
+    keep = ("source", "ca_secret", "root_key", "issuing_ca", "exposed", "ok", "problems")
+    entry["trust"] = dict((k, trust.get(k)) for k in keep)
+    if entry.get("reachable") is False:
+        return
+    problems = list(entry.get("problems") or [])
+    for text in trust.get("problems") or []:
+        if text not in problems:
+            problems.append(text)
+    entry["problems"] = problems
+    if problems:
+        entry["ok"] = False
+
+
+def fleet_report(clusters, expiring_within=DEFAULT_EXPIRING_WITHIN, generated_at=None, source="live", title=None,
+                 trust=None):
+    """The ``report.json`` document (schema_version 1) from ``cluster_status`` entries.
+
+    ``trust``: ``{cluster: ca_setup_trust_status}`` (ca_setup's ``inspect_trust`` entry point), added to each entry.
+    """
     entries = _plain(clusters) or []
     if isinstance(entries, dict):
         entries = [dict(v, name=v.get("name", k)) for k, v in entries.items()]
     if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("name") for e in entries):
         raise AnsibleFilterError("fleet_report expects a list of cluster entries (from cluster_status), each with a name")
+    trust = _plain(trust)
+    if trust is not None:
+        if not isinstance(trust, dict):
+            raise AnsibleFilterError("fleet_report: trust must be a mapping of cluster name to ca_setup_trust_status")
+        for entry in entries:
+            _add_trust(entry, trust.get(entry["name"]))
     threshold = _seconds(expiring_within, "expiring_within")
     moment = rfc3339.parse(generated_at, lenient=True) if generated_at else None
     moment = moment or rfc3339.now()
@@ -537,7 +570,10 @@ def _verdict(entries, failing, expired, shared_root):
     bad = ["%s unreachable: %s" % (e["name"], e.get("unreachable_cause")) for e in entries if e.get("reachable") is False]
     others = [n for n in failing if n not in set(e["name"] for e in entries if e.get("reachable") is False)]
     if others:
-        bad.append("failing checks: %s" % ", ".join(others))
+        # each cluster with its first problem: a run that fails on the verdict says why (a missing RBAC
+        # permission, for one, arrives here as the API's sentence), not only where to look
+        first = dict((e["name"], (e.get("problems") or [""])[0]) for e in entries)
+        bad.append("failing checks: %s" % ", ".join("%s (%s)" % (n, first[n]) if first.get(n) else n for n in others))
     if expired:
         bad.append("expired: %s" % ", ".join(expired))
     if not bad and shared_root is True:

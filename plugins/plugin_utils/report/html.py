@@ -368,6 +368,13 @@ def _details_row(row):
         ("Hot reload", _dash(row["hot_reload"])),
         ("istiod managed by", _dash(row["managed_by"])),
         ("Root renewal time", _dash(iso(row["root_renewal_time"]))),
+        ("Trust source", _dash(row["trust_source"])),
+        ("CA ClusterIssuer signs with", _dash(row["trust_ca_secret"])),
+        ("Root key", _dash(row["root_key"])),
+        ("Issuing CA", _dash(row["issuing_ca_subject"])),
+        ("Issuing CA serial", '<span class="mono">%s</span>' % _dash(row["issuing_ca_serial"])
+         if row["issuing_ca_serial"] else _dash("")),
+        ("Issuing CA not after", _dash(iso(row["issuing_ca_not_after"]))),
         ("Last reload evidence", _dash(row["last_reload"])),
     )
     known = [(k, v) for k, v in facts if "&#8212;" not in v or k in ("Issues", "Reachable")]  # nothing unread

@@ -50,6 +50,14 @@ def _reloaded(row):
     return {True: "yes", False: "NO", None: ""}[row["reloaded"]]
 
 
+def _issuing_ca(row):
+    """``subject, serial ..., until ...`` of the cluster's issuing CA (offline_root), or nothing."""
+    if not row["issuing_ca_subject"]:
+        return ""
+    return "%s, serial %s, until %s" % (row["issuing_ca_subject"], row["issuing_ca_serial"],
+                                        iso(row["issuing_ca_not_after"]))
+
+
 # (heading, cell) in reading order: what needs attention first, details to the right.
 _COLUMNS = (
     ("Cluster", lambda r: _cell(r["name"])),
@@ -65,6 +73,9 @@ _COLUMNS = (
     ("istiod", lambda r: _cell(r["istiod_version"])),
     ("Managed by", lambda r: _cell(r["managed_by"])),
     ("Root renewal", lambda r: _cell(iso(r["root_renewal_time"]))),
+    ("Trust source", lambda r: _cell(r["trust_source"])),
+    ("Root key", lambda r: _cell(r["root_key"])),
+    ("Issuing CA", lambda r: _cell(_issuing_ca(r))),
     ("Root (SHA-256)", lambda r: _cell(short_fingerprint(r["root_fingerprint"]))),
     ("Not before", lambda r: _cell(iso(r["not_before"]))),
     ("Intermediate subject", lambda r: _cell(r["subject"])),

@@ -112,21 +112,30 @@ def _fingerprint(value):
 def rotation_root_problems(fingerprints, expected=""):
     """``{cluster: [problems]}``: roots that are not the expected one, or not the one most clusters share.
 
+    ``expected`` is a fingerprint, or the result of ``rotation_trust_root`` (plugin_utils/rotation/trust_root.py):
+    its fingerprint is then the expected root, named by its source, and its problems (no trust root where one is
+    required) go to every cluster. The expected root is what makes the check hold for one slice of a sliced job;
+    the comparison between the play's clusters only adds what they show each other.
     Computed once for the whole play (the role runs it with run_once), rather than once per cluster.
     """
     fingerprints = _plain(fingerprints) or {}
     if not isinstance(fingerprints, dict):
         raise AnsibleFilterError("rotation_root_problems expects a mapping of cluster name to root fingerprint")
     fingerprints = dict((host, _fingerprint(value)) for host, value in fingerprints.items())
+    expected = _plain(expected)
+    source, everywhere = "ca_rotation_expected_root_fingerprint", []
+    if isinstance(expected, dict):
+        source = expected.get("source") or source
+        everywhere = [str(p) for p in expected.get("problems") or []]
+        expected = expected.get("fingerprint")
     expected = str(expected or "").lower()
     consensus = root_consensus(fingerprints)
     out = {}
     for host in fingerprints:
         own = str(fingerprints.get(host) or "").lower()
-        problems = out[host] = []
+        problems = out[host] = list(everywhere)
         if expected and own and own != expected:
-            problems.append("its root %s... is not the expected root %s... (ca_rotation_expected_root_fingerprint)"
-                            % (own[:23], expected[:23]))
+            problems.append("its root %s... is not the expected root %s... (%s)" % (own[:23], expected[:23], source))
         if consensus["reference"] and host in consensus["differing"]:
             problems.append("its root %s... differs from the root of %s (%s...): all clusters of a mesh must share "
                             "one root" % (own[:23], ", ".join(consensus["groups"][consensus["reference"]]),

@@ -8,6 +8,9 @@ wrapping the lister's NotFound). This applies to every creator, the ReplicaSet c
 included: a Deployment whose template names a missing ServiceAccount gets no Pods and never
 becomes available. Not modelled: the projected token volume the plugin mounts, mirror pods,
 image pull secrets.
+
+After the built-in plugins, as kube-apiserver runs MutatingAdmissionWebhook after them: Istio's sidecar injector
+(``controllers/mesh/injector.py``) on a cluster with simulated workloads.
 """
 
 from __future__ import annotations
@@ -33,3 +36,6 @@ def admit(cluster, operation: str, rt, obj: dict) -> None:
     """Run the built-in plugins for one write (before the controllers' webhooks)."""
     if operation == "CREATE" and rt.rid == ("", "pods"):
         admit_pod_create(cluster, rt, obj)
+        if getattr(cluster, "workload_sim", None) is not None:
+            from ..controllers.mesh import injector  # the mesh package loads only with workloads
+            injector.inject(cluster, obj)

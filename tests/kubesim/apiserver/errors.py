@@ -44,7 +44,13 @@ def conflict(rt, name: str, why: str = "the object has been modified; please app
 
 
 def invalid(rt, name: str, causes: list) -> ApiError:
-    """causes: list of (field, reason, message) where message is e.g. 'Required value'."""
+    """causes: list of (field, reason, message) where message is e.g. 'Required value'.
+    ``rt`` None is ``schema.GroupKind{}`` (patch.go's strict-decoding error): empty kind, no group/kind keys."""
+    if rt is None:
+        out = [{"reason": r, "message": m, "field": f} for f, r, m in causes]
+        text = ", ".join(f"{f}: {m}" for f, _r, m in causes)
+        text = text if len(causes) == 1 else f"[{text}]"
+        return ApiError(422, "Invalid", f' "{name}" is invalid: {text}', {"causes": out})
     kind = f"{rt.kind}.{rt.group}" if rt.group else rt.kind
     parts = []
     out = []
@@ -81,6 +87,21 @@ def forbidden_field(field: str, detail: str) -> tuple:
     return (field, "FieldValueForbidden", f"Forbidden: {detail}")
 
 
+class _UnknownStatusError(ApiError):
+    """A plain Go error turned into a Status by responsewriters' ``ErrorToAPIStatus``: code and message,
+    no reason, no details."""
+
+    def status_body(self) -> dict:
+        body = super().status_body()
+        body.pop("reason", None)
+        body.pop("details", None)
+        return body
+
+
+def unknown_status(code: int, message: str) -> ApiError:
+    return _UnknownStatusError(code, "", message, None)
+
+
 def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message, {})
 
@@ -114,4 +135,4 @@ def expired(message: str) -> ApiError:
 
 __all__ = ["ApiError", "not_found", "namespace_not_found", "unknown_resource", "already_exists", "conflict",
            "invalid", "required", "invalid_value", "forbidden_field", "bad_request", "unsupported_media_type",
-           "method_not_allowed", "forbidden", "internal", "expired"]
+           "method_not_allowed", "forbidden", "internal", "expired", "unknown_status"]

@@ -103,6 +103,16 @@ def route(cluster: Cluster, req: Request) -> Response:
         if doc is None:
             raise E.unknown_resource()
         return json_response(200, doc)
+    if segs == ["openapi", "v2"] and req.method == "GET":
+        from . import openapi
+        from . import openapi_v2_proto
+        accept = req.headers.get("accept", "") or "*/*"
+        if openapi_v2_proto.MEDIA_TYPE in accept:
+            return Response(200, openapi_v2_proto.document(openapi.v2_document(cluster)),
+                            openapi_v2_proto.RESPONSE_TYPE)
+        if "json" not in accept and "*/*" not in accept:
+            return Response(406, b"406: Not Acceptable", "text/plain; charset=utf-8")
+        return json_response(200, openapi.v2_document(cluster))
     if not segs or segs[0] not in ("api", "apis"):
         raise E.unknown_resource()
     if req.method == "GET":
@@ -270,7 +280,8 @@ def item(cluster: Cluster, req: Request, rt: ResourceType, version: str, ns: Opt
         dry = _dry_run(req)
         manager = req.q("fieldManager") if ptype == APPLY_PATCH else _manager(req)
         code, obj = cluster._patch(rt, version, ns, name, ptype, body, subresource=sub, dry_run=dry,
-                                   manager=manager, force=force, admit=True)
+                                   manager=manager, force=force, admit=True,
+                                   field_validation=req.q("fieldValidation") or "Warn")
         _after_write(cluster, dry)
         return json_response(code, cluster.present(rt, version, obj))
     if m == "DELETE" and sub is None:

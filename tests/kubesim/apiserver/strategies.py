@@ -12,7 +12,7 @@ import re
 from typing import Optional
 
 from . import errors as E
-from . import structural
+from . import builtin_schema, cel_rules, list_types, structural
 from ..util import DNS1123_LABEL, DNS1123_SUBDOMAIN
 
 _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -482,8 +482,17 @@ def _type_ok(t, v):
 
 
 def validate_schema(schema: dict, value, path: str, causes: list) -> None:
-    """The structural part of OpenAPI v3 validation: type, required, enum, items, properties."""
-    if not isinstance(schema, dict) or value is None:
+    """The structural part of OpenAPI v3 validation: type, nullable, required, enum, items, properties.
+    A null that survived pruning (an array item, or a property whose schema has neither ``nullable`` nor a
+    default — those are dropped before) is kube-openapi's type error ``… must be of type string: "null"``
+    (pkg/validation/validate/type.go ``typeValidator.Validate``)."""
+    if not isinstance(schema, dict):
+        return
+    if value is None:
+        t = schema.get("type")
+        if t and not schema.get("nullable"):
+            causes.append((path, "FieldValueTypeInvalid",
+                           f'Invalid value: "null": {path} in body must be of type {t}: "null"'))
         return
     if schema.get("x-kubernetes-int-or-string"):
         if not isinstance(value, (int, str)) or isinstance(value, bool):
@@ -527,11 +536,18 @@ def validate_schema(schema: dict, value, path: str, causes: list) -> None:
 def prepare(cluster, rt, obj: dict, old: Optional[dict]) -> None:
     """Defaulting on create (old None) and update; may raise 400 for undecodable bodies."""
     p = rt.plural if not rt.group or rt.builtin else None
+    if rt.builtin:
+        # wrong JSON types fail decoding into the Go type (builtin_schema.py), before any defaulting
+        version = (obj.get("apiVersion") or "").rsplit("/", 1)[-1]
+        err = builtin_schema.decode_error(rt.group, version, rt.kind, obj)
+        if err:
+            raise E.bad_request(f'{rt.kind} in version "{version}" cannot be handled as a {rt.kind}: {err}')
     if not rt.builtin:
         # Custom resources are pruned, then defaulted, by their structural schema (structural.py).
         schema = structural.schema_for(rt, (obj.get("apiVersion") or "").rsplit("/", 1)[-1])
         if schema:
             structural.prune(schema, obj)
+            structural.prune_nulls(schema, obj)
             structural.apply_defaults(schema, obj)
         return
     if p == "secrets":
@@ -577,6 +593,10 @@ def validate(cluster, rt, obj: dict, old: Optional[dict], version: str) -> None:
             _job_validate(rt, obj, old, causes)
         elif p == "customresourcedefinitions":
             _crd_validate(rt, obj, old, causes)
+        reported = [c[0] for c in causes]
+        for path in builtin_schema.missing_required(rt.group, version, rt.kind, obj):
+            if not any(r == path or r.startswith(path + ".") or r.startswith(path + "[") for r in reported):
+                causes.append(E.required(path))
     else:
         schema = rt.schemas.get(version) or rt.schemas.get(rt.storage_version)
         if schema:
@@ -588,5 +608,8 @@ def validate(cluster, rt, obj: dict, old: Optional[dict], version: str) -> None:
             sub["properties"] = props
             sub["required"] = [r for r in schema.get("required") or [] if r not in ("apiVersion", "kind", "metadata")]
             validate_schema(sub, body, "", causes)
+            # then list-type invariants and CEL rules (pkg/registry/customresource/strategy.go ``Validate``)
+            list_types.validate(sub, body, "", causes)
+            cel_rules.validate(schema, obj, old, causes)
     if causes:
         raise E.invalid(rt, md.get("name") or "", causes)

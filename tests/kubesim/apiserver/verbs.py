@@ -17,7 +17,7 @@ from . import admission
 from . import errors as E
 from . import graceful_deletion as GD
 from . import ssa as SSA
-from . import strategies
+from . import strategies, structural
 from ..controllers.base import ApiError
 from .patch import json_patch, merge_patch, strategic_merge_patch
 from .registry import ResourceType
@@ -259,7 +259,9 @@ class Verbs:
             return obj
 
     def _patch(self, rt, version, ns, name, ptype, patch, *, subresource, dry_run, manager, force,
-               admit) -> Tuple[int, dict]:
+               admit, field_validation: Optional[str] = "Ignore") -> Tuple[int, dict]:
+        """``field_validation``: the request's ``fieldValidation`` (HTTP PATCH passes it, default Warn);
+        in-process callers ignore unknown fields."""
         if ptype not in PATCH_TYPES:
             raise E.unsupported_media_type(
                 (JSON_PATCH, MERGE_PATCH, APPLY_PATCH) if not rt.builtin else
@@ -294,6 +296,8 @@ class Verbs:
                 body = strategic_merge_patch(base, patch)
             if not isinstance(body, dict):
                 raise E.bad_request("the patch produced a non-object document")
+            if not rt.builtin:
+                structural.check_patched_unknown_fields(self, rt, version, body, field_validation)
             bmd = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
             body_rv = bmd.get("resourceVersion")
             if body_rv and body_rv != old["metadata"].get("resourceVersion"):
@@ -321,6 +325,8 @@ class Verbs:
             raise E.bad_request("invalid object type: " + ("Object 'Kind' is missing" if not applied.get("kind")
                                                           else "Object 'apiVersion' is missing"))
         self._check_body(rt, version, applied)
+        if not rt.builtin:
+            structural.check_applied_unknown_fields(rt, version, applied)
         amd = applied.get("metadata") or {}
         if amd.get("name") and amd["name"] != name:
             raise E.bad_request(f"the name of the object ({amd['name']}) does not match the name on the URL ({name})")

@@ -34,6 +34,7 @@ from typing import List, Optional
 
 from . import issuers
 from . import validation as val
+from .. import latency
 from ..base import ApiError, Controller, rfc3339
 from .issuance import API, CertificatePipeline, get_condition, set_condition
 
@@ -106,6 +107,18 @@ class CertManagerSim(Controller):
 
     def now(self):
         return self.cluster.now()
+
+    def hop(self, nominal: float) -> float:
+        """The delay before the next reconcile a watch event queues: cert-manager's informer and
+        workqueue hop (controllers/latency.py; ``nominal`` under the ``instant`` profile)."""
+        return latency.of(self.cluster).hop(latency.CERT_MANAGER, nominal)
+
+    def requeue_after_failure(self) -> float:
+        """A reconcile that failed (409 Conflict) goes back through the rate-limited queue:
+        pkg/controller/util.go DefaultCertificateRateLimiter, 1 s for the first failure."""
+        if latency.CERT_MANAGER in latency.of(self.cluster).ranges:
+            return latency.CERTIFICATE_RATE_LIMITER_BASE
+        return self.hop(0.1)
 
     def later(self, delay: float, key: tuple, fn, *args) -> None:
         def run():
@@ -241,22 +254,22 @@ class CertManagerSim(Controller):
     def _check_activation(self, force: bool = False) -> None:
         active = self.active
         if active and (force or not self._was_active):
-            self.later(0.05, ("all",), self._reconcile_all)
+            self.later(self.hop(0.05), ("all",), self._reconcile_all)
         self._was_active = active
 
     def _reconcile_all(self) -> None:
         for kind, plural in (("Issuer", "issuers"), ("ClusterIssuer", "clusterissuers")):
             for iss in self._safe_list(API, plural):
                 md = iss["metadata"]
-                self.later(0.05, ("iss", kind, md.get("namespace"), md["name"]), self.reconcile_issuer, kind,
+                self.later(self.hop(0.05), ("iss", kind, md.get("namespace"), md["name"]), self.reconcile_issuer, kind,
                            md.get("namespace"), md["name"])
         for crt in self._safe_list(API, "certificates"):
             md = crt["metadata"]
-            self.later(0.1, ("crt", md["namespace"], md["name"]), self.pipeline.reconcile_certificate,
+            self.later(self.hop(0.1), ("crt", md["namespace"], md["name"]), self.pipeline.reconcile_certificate,
                        md["namespace"], md["name"])
         for cr in self._safe_list(API, "certificaterequests"):
             md = cr["metadata"]
-            self.later(0.1, ("cr", md["namespace"], md["name"]), self.pipeline.reconcile_request,
+            self.later(self.hop(0.1), ("cr", md["namespace"], md["name"]), self.pipeline.reconcile_request,
                        md["namespace"], md["name"])
 
     # ------------------------------------------------------------------ admission
@@ -359,29 +372,29 @@ class CertManagerSim(Controller):
             return
         if api_version == API and plural in ("issuers", "clusterissuers"):
             kind = KIND_OF[plural]
-            self.later(0.1, ("iss", kind, ns, name), self.reconcile_issuer, kind, ns, name)
+            self.later(self.hop(0.1), ("iss", kind, ns, name), self.reconcile_issuer, kind, ns, name)
             if event_type != "DELETED":
                 self._requeue_pending_requests()
         elif api_version == API and plural == "certificates":
             if event_type == "DELETED":
-                self.later(0.05, ("gone", ns, name), self._certificate_deleted, obj)
+                self.later(self.hop(0.05), ("gone", ns, name), self._certificate_deleted, obj)
             else:
-                self.later(0.1, ("crt", ns, name), self.pipeline.reconcile_certificate, ns, name)
+                self.later(self.hop(0.1), ("crt", ns, name), self.pipeline.reconcile_certificate, ns, name)
         elif api_version == API and plural == "certificaterequests":
             if event_type != "DELETED":
-                self.later(0.1, ("cr", ns, name), self.pipeline.reconcile_request, ns, name)
+                self.later(self.hop(0.1), ("cr", ns, name), self.pipeline.reconcile_request, ns, name)
             owner = (md.get("annotations") or {}).get("cert-manager.io/certificate-name")
             if owner:
-                self.later(0.1, ("crt", ns, owner), self.pipeline.reconcile_certificate, ns, owner)
+                self.later(self.hop(0.1), ("crt", ns, owner), self.pipeline.reconcile_certificate, ns, owner)
         elif api_version == "v1" and plural == "secrets":
-            self.later(0.05, ("secret", ns, name), self._secret_changed, ns, name)
+            self.later(self.hop(0.05), ("secret", ns, name), self._secret_changed, ns, name)
 
     def _requeue_pending_requests(self) -> None:
         for cr in self._safe_list(API, "certificaterequests"):
             ready = get_condition(cr, "Ready")
             if ready is None or ready.get("reason") == "Pending":
                 md = cr["metadata"]
-                self.later(0.1, ("cr", md["namespace"], md["name"]), self.pipeline.reconcile_request,
+                self.later(self.hop(0.1), ("cr", md["namespace"], md["name"]), self.pipeline.reconcile_request,
                            md["namespace"], md["name"])
 
     def _secret_changed(self, ns: str, name: str) -> None:
@@ -391,11 +404,11 @@ class CertManagerSim(Controller):
                 sns = issuers.secret_namespace(kind, iss["metadata"].get("namespace"))
                 if ca.get("secretName") == name and sns == ns:
                     md = iss["metadata"]
-                    self.later(0.05, ("iss", kind, md.get("namespace"), md["name"]), self.reconcile_issuer, kind,
+                    self.later(self.hop(0.05), ("iss", kind, md.get("namespace"), md["name"]), self.reconcile_issuer, kind,
                                md.get("namespace"), md["name"])
         for crt in self._safe_list(API, "certificates", ns):
             if (crt.get("spec") or {}).get("secretName") == name:
-                self.later(0.1, ("crt", ns, crt["metadata"]["name"]), self.pipeline.reconcile_certificate, ns,
+                self.later(self.hop(0.1), ("crt", ns, crt["metadata"]["name"]), self.pipeline.reconcile_certificate, ns,
                            crt["metadata"]["name"])
 
     def _certificate_deleted(self, crt: dict) -> None:
@@ -433,7 +446,7 @@ class CertManagerSim(Controller):
             self.pipeline._write_status(plural, None if kind == "ClusterIssuer" else ns, name, mutate)
         except ApiError as exc:
             if exc.code == 409:
-                self.later(0.1, ("iss", kind, ns, name), self.reconcile_issuer, kind, ns, name)
+                self.later(self.requeue_after_failure(), ("iss", kind, ns, name), self.reconcile_issuer, kind, ns, name)
             elif exc.code != 404:
                 raise
 

@@ -37,7 +37,7 @@ CONTROLLER_IDENTITY = {
 }
 MIN_BACKOFF = gd.HOUR
 MAX_BACKOFF = 32 * gd.HOUR
-STEP = 0.15  # simulated seconds between pipeline steps
+STEP = 0.15  # simulated seconds between pipeline steps under the instant latency profile
 
 
 def get_condition(obj: dict, ctype: str) -> Optional[dict]:
@@ -141,8 +141,10 @@ class CertificatePipeline:
         try:
             self._reconcile_certificate(ns, name)
         except ApiError as exc:
-            if exc.code in (409, 404):
-                self.sim.later(STEP, ("crt", ns, name), self.reconcile_certificate, ns, name)
+            if exc.code == 409:
+                self.sim.later(self.sim.requeue_after_failure(), ("crt", ns, name), self.reconcile_certificate, ns, name)
+            elif exc.code == 404:
+                self.sim.later(self.sim.hop(STEP), ("crt", ns, name), self.reconcile_certificate, ns, name)
             else:
                 raise
 
@@ -579,8 +581,8 @@ class CertificatePipeline:
         try:
             self._reconcile_request(ns, name)
         except ApiError as exc:
-            if exc.code in (409,):
-                self.sim.later(STEP, ("cr", ns, name), self.reconcile_request, ns, name)
+            if exc.code == 409:
+                self.sim.later(self.sim.requeue_after_failure(), ("cr", ns, name), self.reconcile_request, ns, name)
             elif exc.code != 404:
                 raise
 

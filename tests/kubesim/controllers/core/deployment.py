@@ -13,6 +13,7 @@ import hashlib
 import json
 
 from ...util import SUFFIX_ALPHABET, deep_copy, rand_suffix
+from .. import latency
 from ..base import ApiError, Controller, rfc3339
 from .kubelet import NEVER_READY, NODE_NAME
 
@@ -101,7 +102,8 @@ class DeploymentController(Controller):
                     self._queue(ns, ref.get("name"))
 
     def _queue(self, ns, name):
-        self.cluster.schedule(0, lambda: self.reconcile(ns, name), key=f"deployment/{ns}/{name}")
+        self.cluster.schedule(latency.of(self.cluster).hop(latency.KUBE_CONTROLLER_MANAGER), lambda: self.reconcile(ns, name),
+                              key=f"deployment/{ns}/{name}")
 
     def resync(self):
         for d in self.cluster.list("apps/v1", "deployments"):

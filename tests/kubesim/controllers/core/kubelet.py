@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 
+from .. import latency
 from ..base import ApiError, Controller, rfc3339
 
 NEVER_READY = "kubesim.io/never-ready"
@@ -52,7 +53,8 @@ class Kubelet(Controller):
         if (obj.get("status") or {}).get("phase", "Pending") == "Pending" and not obj["metadata"].get(
                 "deletionTimestamp"):
             ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
-            self.cluster.schedule(0, lambda: self.start(ns, name), key=f"kubelet/{ns}/{name}")
+            self.cluster.schedule(latency.of(self.cluster).hop(latency.KUBELET), lambda: self.start(ns, name),
+                                  key=f"kubelet/{ns}/{name}")
 
     def termination_seconds(self, pod: dict) -> float:
         md = pod.get("metadata") or {}

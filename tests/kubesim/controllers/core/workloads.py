@@ -21,6 +21,7 @@ Every Pod is created through admission (a missing ServiceAccount refuses it, adm
 from __future__ import annotations
 
 from ...util import deep_copy, rand_suffix
+from .. import latency
 from ..base import ApiError, Controller, rfc3339
 from .deployment import _owned_by, _owner_ref, _pod_ready, template_hash
 from .kubelet import NODE_NAME
@@ -74,7 +75,8 @@ class _OwnerController(Controller):
                     self._queue(md.get("namespace"), ref.get("name"))
 
     def _queue(self, ns, name):
-        self.cluster.schedule(0, lambda: self.reconcile(ns, name), key=f"{self.name}/{ns}/{name}")
+        self.cluster.schedule(latency.of(self.cluster).hop(latency.KUBE_CONTROLLER_MANAGER), lambda: self.reconcile(ns, name),
+                              key=f"{self.name}/{ns}/{name}")
 
     def resync(self):
         for obj in self.cluster.list(self.api_version, self.plural):

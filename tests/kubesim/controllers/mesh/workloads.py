@@ -2,10 +2,10 @@
 
 Setup makes namespaces ``mesh-1..K`` (label ``istio-injection=enabled``) with one Deployment ``workload`` each,
 whose pods carry an ``istio-proxy`` container (``docker.io/istio/proxyv2:<istiod's version>``). When a pod
-starts, its agent reads ``PROXY_CONFIG_XDS_AGENT`` the way the injector hands it over (pkg/kube/inject merges
-``meshConfig.defaultConfig.proxyMetadata`` from the ``istio-system/istio`` ConfigMap, overridden by the pod's
-``proxy.istio.io/config`` annotation, into the container's env at pod creation; an explicit env entry on the
-container wins): the flag is fixed for the life of the pod, as upstream reads it once at agent start. So a
+starts, its agent reads ``PROXY_CONFIG_XDS_AGENT`` from the istio-proxy env, where the injector (``injector.py``,
+mutating admission; pkg/kube/inject) put ``meshConfig.defaultConfig.proxyMetadata`` from the revision's mesh
+ConfigMap, overridden by the pod's ``proxy.istio.io/config`` annotation, at pod creation (an explicit env entry on
+the container wins): the flag is fixed for the life of the pod, as upstream reads it once at agent start. So a
 changed mesh config reaches a workload only through a restart (``kubectl rollout restart`` on the Deployment,
 or ``Cluster.restart_workloads``).
 
@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import traceback
 from typing import Dict, List, Optional
-
-import yaml
 
 from ... import pki
 from ..base import ApiError, Controller
@@ -147,21 +145,13 @@ class WorkloadSim(Controller):
         for key in [k for k in self.agents if k not in live]:
             self._later(0, f"stop/{key}", self._stop, key, self.agents[key].uid)
 
-    def _flag(self, pod: dict) -> bool:
-        """PROXY_CONFIG_XDS_AGENT as injection leaves it in the istio-proxy env (see the module docstring)."""
+    @staticmethod
+    def _flag(pod: dict) -> bool:
+        """PROXY_CONFIG_XDS_AGENT from the istio-proxy env, as pilot-agent reads it at start (pilot/cmd/pilot-agent/
+        options: ``env.Register("PROXY_CONFIG_XDS_AGENT", false, ...)``). The injector (injector.py, mutating
+        admission on the pod's CREATE) put the mesh config's and the annotation's proxyMetadata there; the last
+        entry of a name wins, as kubelet builds the environment in order."""
         value = None
-        mesh = (self.cluster.get("v1", "configmaps", "istio-system", "istio") or {}).get("data", {}).get("mesh")
-        try:
-            meta = ((yaml.safe_load(mesh or "") or {}).get("defaultConfig") or {}).get("proxyMetadata") or {}
-            value = meta.get(FLAG, value)
-        except (yaml.YAMLError, AttributeError):
-            pass
-        ann = ((pod.get("metadata") or {}).get("annotations") or {}).get(PROXY_CONFIG_ANNOTATION)
-        try:
-            meta = ((yaml.safe_load(ann or "") or {}).get("proxyMetadata") or {})
-            value = meta.get(FLAG, value)
-        except (yaml.YAMLError, AttributeError):
-            pass
         for c in (pod.get("spec") or {}).get("containers") or []:
             if c.get("name") == PROXY_CONTAINER:
                 for e in c.get("env") or []:

@@ -162,11 +162,27 @@ def test_prune_rule_ties_on_time_are_broken_by_name():
 def test_prune_lists_by_label_deletes_and_reports_failures_as_warnings():
     listed = {"items": [dict(m, data={"tls.key": "c2VjcmV0"}) for m in BACKUPS]}
     client = FakeApi().on("GET", SECRETS, listed).on("DELETE", SECRETS + "/b2", {})
-    client.on("DELETE", SECRETS + "/b1", K8sApiError(403, "Forbidden", "no delete", {}, "DELETE"))
+    client.on("DELETE", SECRETS + "/b1", K8sApiError(409, "Conflict", "being deleted", {}, "DELETE"))
     pruned, warnings = cb.prune(client, "istio-system", "cacerts", 2, "b4")
     assert pruned == ["b2"] and len(warnings) == 1 and "b1 was not deleted" in warnings[0]
     assert client.calls[0][3] == {"labelSelector": "meshpki.istio_ca/backup-of=cacerts"}
     assert cb.prune(FakeApi(), "istio-system", "cacerts", 0, "b4") == ([], [])
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_prune_fails_on_a_missing_permission(method):
+    """A 403 is no transient failure: backup_keep can never be honoured with these credentials, so the task
+    fails with the API's sentence (verb, resource, user) instead of a warning nobody reads."""
+    denied = ('secrets "b1" is forbidden: User "system:serviceaccount:ops:meshpki" cannot delete resource '
+              '"secrets" in API group "" in the namespace "istio-system"')
+    listed = {"items": [dict(m, data={"tls.key": "c2VjcmV0"}) for m in BACKUPS]}
+    client = FakeApi().on("GET", SECRETS, listed).on("DELETE", SECRETS + "/b2", {})
+    if method == "GET":
+        client = FakeApi().on("GET", SECRETS, K8sApiError(403, "Forbidden", denied, {}, "GET"))
+    client.on("DELETE", SECRETS + "/b1", K8sApiError(403, "Forbidden", denied, {}, "DELETE"))
+    with pytest.raises(K8sApiError) as caught:
+        cb.prune(client, "istio-system", "cacerts", 2, "b4")
+    assert str(caught.value).startswith(denied) and "docs/rbac/" in str(caught.value)
 
 
 # --- the backend's order -----------------------------------------------------------------------------------------------
@@ -192,8 +208,8 @@ def test_backup_happens_between_dry_run_and_apply_and_only_for_a_reissue():
     result = CertificateBackend(client, params(spec=spec(dnsNames=["b.example"])), diff=True).run()
     steps = [(c[0], c[1], "dry" if (c[3] or {}).get("dryRun") else "") for c in client.calls]
     assert steps == [("GET", CERT_PATH, ""), ("PATCH", CERT_PATH, "dry"), ("GET", SECRET, ""),
-                     ("POST", SECRETS, ""), ("GET", SECRETS + "/" + name, ""), ("PATCH", CERT_PATH, ""),
-                     ("GET", SECRET, ""), ("GET", SECRETS, "")]
+                     ("POST", SECRETS, ""), ("GET", SECRETS + "/" + name, ""), ("GET", SECRETS, ""),
+                     ("PATCH", CERT_PATH, ""), ("GET", SECRET, "")]  # pruned (the list) before the change
     assert result["backup"]["name"] == name and result["reissue"] == "spec_change" and result["changed"]
     assert result["diff"]["prepared"] == "Secret istio-system/cacerts backed up to istio-system/%s" % name
     assert not leaks(json.dumps(result), secret)
@@ -211,12 +227,33 @@ def test_a_failure_after_the_backup_reports_it_and_changed():
     conflict = K8sApiError(500, "InternalError", "boom", {}, "PATCH")
     client = FakeApi().on("GET", CERT_PATH, ready_cert(spec())).on("PATCH", CERT_PATH, stored_answer, conflict)
     client.on("GET", SECRET, secret).on("POST", SECRETS, lambda body, query: body)
-    client.on("GET", SECRETS + "/" + name, labelled(secret, name))
+    client.on("GET", SECRETS + "/" + name, labelled(secret, name)).on("GET", SECRETS, {"items": []})
     with pytest.raises(CollectionError) as err:
         CertificateBackend(client, params(spec=spec(dnsNames=["b.example"]))).run()
     failure = err.value.failure()  # what the module's fail_json returns
     assert failure["changed"] is True and failure["backup"]["name"] == name
     assert failure["msg"] == "boom" and failure["api_error"]["code"] == 500
+
+
+def test_a_denied_prune_stops_before_the_change():
+    """backup_keep cannot be honoured (no delete on Secrets): the run fails after the new copy, before the apply."""
+    secret = tls_secret()
+    name = cb.backup_name("cacerts", 1, cb.describe(secret["data"], "x")["serial"])
+    old = labelled(secret, "cacerts-old")
+    old["metadata"]["creationTimestamp"] = "2020-01-01T00:00:00Z"
+    denied = K8sApiError(403, "Forbidden", 'secrets "cacerts-old" is forbidden: User "u" cannot delete resource '
+                         '"secrets" in API group "" in the namespace "istio-system"', {}, "DELETE")
+    client = FakeApi().on("GET", CERT_PATH, ready_cert(spec())).on("PATCH", CERT_PATH, stored_answer)
+    client.on("GET", SECRET, secret).on("POST", SECRETS, lambda body, query: body)
+    client.on("GET", SECRETS + "/" + name, labelled(secret, name))
+    client.on("GET", SECRETS, {"items": [old, labelled(secret, name)]}).on("DELETE", SECRETS + "/cacerts-old", denied)
+    with pytest.raises(CollectionError) as err:
+        CertificateBackend(client, params(spec=spec(dnsNames=["b.example"]), backup_keep=1)).run()
+    failure = err.value.failure()
+    assert 'cannot delete resource "secrets"' in failure["msg"] and failure["api_error"]["code"] == 403
+    assert failure["backup"]["name"] == name and failure["changed"] is True
+    applied = [c for c in client.calls if c[0] == "PATCH" and not (c[3] or {}).get("dryRun")]
+    assert applied == []
 
 
 def test_merge_that_changes_nothing_sends_no_apply():

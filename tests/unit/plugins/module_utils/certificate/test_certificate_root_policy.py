@@ -3,6 +3,8 @@
 
 from __future__ import absolute_import, division, print_function
 
+import pytest
+
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.certificate import root_policy as rp
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.common.errors import K8sApiError
 from unit.fake_api import FakeApi
@@ -112,8 +114,16 @@ def test_external_issuers_are_not_followed():
     assert result["self_signed"] is False and result["checked"] is True and paths(client) == [CM_CERTS, MESH_ROOT]
 
 
-def test_failed_reads_are_warnings():
+def test_a_denied_read_fails_naming_the_permission():
+    """A 403 is a missing RBAC rule, not a cluster state: skipping the check would let a re-keying root pass."""
     client = FakeApi().on("GET", CM_CERTS, forbidden(CM_CERTS))
+    with pytest.raises(K8sApiError) as caught:
+        run(client)
+    assert str(caught.value).startswith("forbidden: cannot get " + CM_CERTS) and "docs/rbac/" in str(caught.value)
+
+
+def test_failed_reads_are_warnings():
+    client = FakeApi().on("GET", CM_CERTS, K8sApiError(503, "ServiceUnavailable", "etcd is down", {}, "GET"))
     result = run(client)
     assert result["checked"] is False and result["problems"] == []
     assert result["warnings"][0].startswith("root policy not checked: could not read the Certificates in "

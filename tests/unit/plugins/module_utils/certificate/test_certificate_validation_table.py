@@ -187,7 +187,21 @@ def _set_webhook_gates(fleet, cluster, gates):
     container["args"] = [a for a in container.get("args") or [] if not a.startswith("--feature-gates=")]
     if gates:
         container["args"].append("--feature-gates=" + gates)
-    assert _http(fleet, cluster, "PUT", WEBHOOK_PATH, webhook)[0] == 200
+    code, stored = _http(fleet, cluster, "PUT", WEBHOOK_PATH, webhook)
+    assert code == 200
+    # the PUT returns before the Deployment controller acted (writes are asynchronous): wait for the
+    # rollout as `kubectl rollout status` does (observedGeneration, then the updated replicas available),
+    # else the probe below can pass against the old webhook pods before they are replaced
+    deadline = time.time() + 20
+    while True:
+        status = _http(fleet, cluster, "GET", WEBHOOK_PATH)[1].get("status") or {}
+        want = stored["spec"].get("replicas", 1)
+        if (status.get("observedGeneration", 0) >= stored["metadata"]["generation"]
+                and status.get("updatedReplicas") == want and status.get("availableReplicas") == want
+                and status.get("replicas") == want):
+            break
+        assert time.time() < deadline, "the webhook Deployment did not finish its rollout"
+        time.sleep(0.1)
     probe = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "probe"},
              "spec": {"secretName": "probe", "commonName": "probe", "issuerRef": {"name": "x"}}}
     deadline = time.time() + 20

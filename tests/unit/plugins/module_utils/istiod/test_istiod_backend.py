@@ -200,10 +200,23 @@ def test_root_mismatch_is_reported_without_failing_the_reload():
     assert result["problems"][0]["code"] == "root_mismatch"
 
 
-def test_root_configmaps_forbidden():
+def test_root_configmaps_forbidden_fails_naming_the_permission():
+    """A 403 on the root ConfigMap list is a missing RBAC rule: the check fails with the API's sentence and
+    the pointer to the shipped roles instead of returning "root not checked" as if the cluster were at fault."""
+    denied = ('configmaps "istio-ca-root-cert" is forbidden: User "system:serviceaccount:ops:meshpki" cannot list '
+              'resource "configmaps" in API group "" at the cluster scope')
     api = api_with([L.pod("istiod-a-1", started=BOOT)])
     api.add("istiod-a-1", L.reload_ok(SINCE + S, NEW.cert, ROOT.cert))
-    api.on("GET", "/api/v1/configmaps", K8sApiError(403, "Forbidden", "configmaps is forbidden"))
+    api.on("GET", "/api/v1/configmaps", K8sApiError(403, "Forbidden", denied))
+    with pytest.raises(K8sApiError) as caught:
+        run(api)
+    assert str(caught.value).startswith(denied) and "docs/rbac/" in str(caught.value)
+
+
+def test_root_configmaps_other_error_is_a_finding():
+    api = api_with([L.pod("istiod-a-1", started=BOOT)])
+    api.add("istiod-a-1", L.reload_ok(SINCE + S, NEW.cert, ROOT.cert))
+    api.on("GET", "/api/v1/configmaps", K8sApiError(500, "InternalError", "etcd timed out"))
     result = run(api)
     assert result["root_consistent"] is None
     assert result["problems"][0]["code"] == "root_check_failed"

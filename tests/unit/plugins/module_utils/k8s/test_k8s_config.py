@@ -120,16 +120,47 @@ def test_unknown_context_is_named():
     assert "north" in str(err.value) and "Check kubeconfig/context" in str(err.value)
 
 
+POINTERS = ("kubeconfig option", "K8S_AUTH_KUBECONFIG", "KUBECONFIG")
+
+
 def test_missing_kubeconfig_file_is_clear(tmp_path):
+    """The loader only says "Invalid kube-config file. No configuration found.": the error names the file
+    looked for, where its path came from, why it gave nothing, and the three ways to point at one."""
     with pytest.raises(K8sError) as err:
         k8s_config.resolve({"kubeconfig": str(tmp_path / "nope")})
-    assert "Cannot read kubeconfig file 'nope'" in str(err.value)
+    text = str(err.value)
+    assert "file 'nope' in directory %s (from the kubeconfig option) does not exist" % tmp_path in text
+    assert all(p in text for p in POINTERS), text
 
 
-def test_no_configuration_at_all():
+def test_empty_kubeconfig_from_k8s_auth_kubeconfig(tmp_path, monkeypatch):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("\n")
+    monkeypatch.setenv("K8S_AUTH_KUBECONFIG", str(empty))
     with pytest.raises(K8sError) as err:
         k8s_config.resolve({})
-    assert "No Kubernetes connection is configured" in str(err.value)
+    assert "file 'empty.yaml' in directory %s (from K8S_AUTH_KUBECONFIG) is empty" % tmp_path in str(err.value)
+
+
+def test_no_configuration_at_all(tmp_path):
+    with pytest.raises(K8sError) as err:
+        k8s_config.resolve({})
+    text = str(err.value)
+    assert "No Kubernetes connection is configured" in text
+    assert "file 'config' in directory %s (from the default location) does not exist" % (
+        tmp_path / "home" / ".kube") in text
+    assert all(p in text for p in POINTERS), text
+
+
+def test_every_kubeconfig_path_is_named(tmp_path, monkeypatch):
+    """KUBECONFIG may list several files (merged by the loader): each is named with its state."""
+    (tmp_path / "b").write_text("")
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b")]))
+    with pytest.raises(K8sError) as err:
+        k8s_config.resolve({})
+    text = str(err.value)
+    assert "file 'a' in directory %s (from KUBECONFIG) does not exist" % tmp_path in text
+    assert "file 'b' in directory %s (from KUBECONFIG) is empty" % tmp_path in text
 
 
 def test_exec_credential_plugin(tmp_path):

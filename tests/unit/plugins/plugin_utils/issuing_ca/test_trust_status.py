@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.issuing_ca.trust_status import (
     trust_exposure_keys, trust_status)
 
@@ -39,3 +41,35 @@ def test_status_with_an_exposure_is_a_failure_naming_the_secret():
 def test_a_check_that_could_not_run_is_not_ok():
     status = trust_status("c3", issuing={"failed": True}, exposure={"failed": True, "msg": "secrets is forbidden"})
     assert status["ok"] is False and status["issuing_ca"] is None and "forbidden" in status["problems"][0]
+
+
+def issuer(secret):
+    spec = {"ca": {"secretName": secret}} if secret else {"selfSigned": {}}
+    return {"resources": [{"kind": "ClusterIssuer", "metadata": {"name": "meshpki-istio-ca"}, "spec": spec}]}
+
+
+ROOT_COPY = {"namespace": "cert-manager", "name": "meshpki-istio-root-ca", "data_key": "tls.key",
+             "matches": "fleet root (CN=Root)"}
+
+
+@pytest.mark.parametrize("clusterissuer, exposed, source, root_key", [
+    (issuer("meshpki-istio-issuing-ca"), [], "offline_root", "not in any Secret of this cluster"),
+    (issuer("meshpki-istio-root-ca"), [ROOT_COPY], "root key in the cluster",
+     "in this cluster: Secret cert-manager/meshpki-istio-root-ca"),
+    (issuer("meshpki-istio-root-ca"), [], "ca_keypair", "not in any Secret of this cluster"),
+    # A stray copy of the root key on an offline_root cluster: still offline_root, and the copy is named.
+    (issuer("meshpki-istio-issuing-ca"), [dict(ROOT_COPY, namespace="apps", name="copy")], "offline_root",
+     "in this cluster: Secret apps/copy"),
+    ({"resources": []}, [], "other", "not in any Secret of this cluster"),
+    (issuer(None), [], "other", "not in any Secret of this cluster"),
+])
+def test_the_trust_source_is_what_the_ca_clusterissuer_signs_with(clusterissuer, exposed, source, root_key):
+    status = trust_status("c1", issuing=None, exposure={"exposed": exposed}, issuer=clusterissuer)
+    assert (status["source"], status["root_key"]) == (source, root_key)
+    assert status["ok"] is (not exposed)
+
+
+def test_where_the_root_key_lives_is_unknown_when_the_secrets_were_not_read():
+    status = trust_status("c1", exposure={"failed": True, "msg": "forbidden"}, issuer=issuer("meshpki-istio-issuing-ca"))
+    assert status["source"] == "offline_root" and status["root_key"].startswith("unknown")
+    assert status["ca_secret"] == "cert-manager/meshpki-istio-issuing-ca"

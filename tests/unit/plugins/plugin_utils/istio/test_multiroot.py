@@ -240,3 +240,52 @@ def test_the_version_override_replaces_the_image_tag():
 def test_mesh_configmap_names_follow_the_revision():
     assert multiroot.mesh_configmap_name("default") == "istio"
     assert multiroot.mesh_configmap_name("1-22") == "istio-1-22"
+
+
+plan = FilterModule().filters()["istio_multiroot_plan"]
+
+
+def test_the_plan_sets_what_is_missing_and_nothing_else():
+    result = plan([istiod(multiroot_value=None), istiod(revision="canary")],
+                  [mesh(text=MESH_OFF), mesh("istio-canary"), mesh("unrelated", "x: [")])
+    assert result["refusals"] == [] and result["warnings"] == []
+    assert [(e["name"], e["action"]) for e in result["istiod"]] == [("istiod", "patch"), ("istiod-canary", "none")]
+    assert [(e["name"], e["action"]) for e in result["mesh"]] == [("istio", "patch"), ("istio-canary", "none")]
+    new = result["mesh"][0]["mesh"]
+    # the new mesh text is what the readiness rule then accepts, with the other settings kept
+    assert readiness([istiod()], [mesh(text=new)], [pod()])["ready"] is True
+    assert "discoveryAddress: istiod.istio-system.svc:15012" in new and "trustDomain: cluster.local" in new
+
+
+def test_a_prepared_cluster_plans_no_change():
+    result = plan([istiod()], [mesh()])
+    assert [e["action"] for e in result["istiod"] + result["mesh"]] == ["none", "none"]
+
+
+@pytest.mark.parametrize("text", ["", "trustDomain: cluster.local\n", "defaultConfig:\n  proxyMetadata:\n"
+                                  "    ISTIO_META_DNS_CAPTURE: \"true\"\n    PROXY_CONFIG_XDS_AGENT: \"false\"\n"])
+def test_the_flag_is_added_to_any_mesh_config(text):
+    new = multiroot.with_proxy_flag(text)
+    assert multiroot.mesh_proxy_flag({"data": {"mesh": new}}) == ("true", None)
+    if "DNS_CAPTURE" in text:
+        assert "ISTIO_META_DNS_CAPTURE: 'true'" in new or 'ISTIO_META_DNS_CAPTURE: "true"' in new
+
+
+def test_an_old_istiod_or_a_missing_mesh_config_is_refused_before_any_change():
+    result = plan([istiod("1.19.3", multiroot_value=None)], [])
+    assert any("runs 1.19.3: multi-root needs istiod >= 1.20" in r for r in result["refusals"])
+    assert any("Mesh ConfigMap istio-system/istio of istiod revision 'default' not found" in r
+               for r in result["refusals"])
+
+
+def test_a_managed_install_is_refused_with_its_overlay_unless_patch_managed():
+    deployments, configmaps = [istiod(multiroot_value=None, managed_by="helm")], [mesh(text=MESH_OFF)]
+    refused = plan(deployments, configmaps)
+    assert [e["action"] for e in refused["istiod"] + refused["mesh"]] == ["refuse", "refuse"]
+    assert len(refused["refusals"]) == 2
+    assert "Not patching ISTIO_MULTIROOT_MESH=true on istiod istiod: helm manages it" in refused["refusals"][0]
+    assert "pilot.env.ISTIO_MULTIROOT_MESH=true" in refused["refusals"][0]
+    patched = plan(deployments, configmaps, patch_managed=True)
+    assert patched["refusals"] == []
+    assert [e["action"] for e in patched["istiod"] + patched["mesh"]] == ["patch", "patch"]
+    assert len(patched["warnings"]) == 2 and "drops it" in patched["warnings"][0]

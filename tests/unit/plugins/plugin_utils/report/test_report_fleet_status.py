@@ -310,3 +310,35 @@ def test_a_hot_reload_patch_its_manager_does_not_hold_is_flagged():
     in_values["metadata"]["labels"] = helm  # set through the chart's pilot.env: no patch mark
     clean = cluster_status("c1", certificate=certificate(), inspect=inspect(), istiod=[in_values], reload=RELOADED)
     assert clean["ok"] is True and clean["istiod"]["hot_reload_patch_at_risk"] == []
+
+
+def test_the_trust_check_lands_in_each_entry_and_its_finding_fails_the_cluster():
+    """report.yml passes ca_setup's trust check per cluster; an exposed CA key is that cluster's problem, the trust
+    facts are in the entry and in the rendered row; an unreachable cluster keeps its one cause."""
+    healthy = {"cluster": "c1", "source": "offline_root", "ca_secret": "cert-manager/meshpki-istio-issuing-ca",
+               "root_key": "not in any Secret of this cluster", "ok": True, "problems": [], "exposed": [],
+               "issuing_ca": {"subject": "CN=Issuing CA,L=c1", "serial_hex": "0A", "not_after": "2031-01-01T00:00:00Z"}}
+    text = "Secret cert-manager/meshpki-istio-root-ca (tls.key) on c2 holds the private key of the fleet root (CN=Root)"
+    exposed = {"cluster": "c2", "source": "root key in the cluster", "ca_secret": "cert-manager/meshpki-istio-root-ca",
+               "root_key": "in this cluster: Secret cert-manager/meshpki-istio-root-ca", "ok": False,
+               "problems": [text], "exposed": [{"namespace": "cert-manager", "name": "meshpki-istio-root-ca",
+                                                "data_key": "tls.key", "matches": "fleet root (CN=Root)"}],
+               "issuing_ca": None}
+    entries = [cluster_status(n, certificate=certificate(), inspect=inspect(), istiod=[deployment()], reload=RELOADED)
+               for n in ("c1", "c2")] + [cluster_status("c3", errors=["x: Connection refused"])]
+    doc = fleet_report(entries, generated_at="2030-01-02T00:00:00Z",
+                       trust={"c1": healthy, "c2": exposed,
+                              "c3": {"source": "other", "ok": False, "problems": ["could not check: refused"]}})
+    by = {c["name"]: c for c in doc["clusters"]}
+    assert by["c1"]["ok"] is True and by["c1"]["trust"]["source"] == "offline_root"
+    assert by["c2"]["ok"] is False and text in by["c2"]["problems"]
+    assert by["c2"]["trust"]["root_key"].startswith("in this cluster")
+    assert "could not check: refused" not in by["c3"]["problems"]  # unreachable: one cause, not a trust finding
+    assert doc["fleet"]["failing_checks"] == ["c2", "c3"]
+    rows = {r["name"]: r for r in report_model.build_view(json.loads(json.dumps(doc)))["rows"]}
+    assert rows["c1"]["trust_source"] == "offline_root" and rows["c1"]["issuing_ca_serial"] == "0a"
+    assert rows["c2"]["root_key"] == "in this cluster: Secret cert-manager/meshpki-istio-root-ca"
+    # Without trust (a saved document, the rotation summary) entries keep what they have.
+    assert "trust" not in fleet_report(entries[:1], generated_at="2030-01-02T00:00:00Z")["clusters"][0]
+    with pytest.raises(AnsibleFilterError, match="trust must be a mapping"):
+        fleet_report(entries[:1], trust=["c1"])
