@@ -54,7 +54,8 @@ def _time(value):
 
 def istiod_evidence(step, pod_logs, since):
     """Per istiod pod, what its log says since ``since`` about the step (``pod_logs``: {pod: log text with kubelet
-    timestamps}). ``done`` when every pod logged what the step needs and none refused; ``problems`` say why not."""
+    timestamps}). ``done`` when every pod logged what the step needs and none refused; ``problems`` say why not;
+    ``settled`` when waiting longer cannot change the verdict (done, or a pod refused the step)."""
     if step not in phases.CHANGES_BUNDLE:
         raise ValueError("unknown step %r" % (step,))
     since_t = _time(since)
@@ -84,6 +85,7 @@ def istiod_evidence(step, pod_logs, since):
             problems.append("%s has not logged the success marker yet" % pod)
     markers = [p["marker_at"] for p in pods.values() if p.get("marker_at")]
     return {"pods": pods, "done": not problems, "problems": problems,
+            "settled": not problems or any(p["refused"] for p in pods.values()),
             "switched_at": max(markers) if markers and not problems else None}
 
 

@@ -27,6 +27,14 @@ def test_a_root_step_needs_the_root_line_and_the_marker_after_it_on_every_pod():
 def test_a_refusal_is_reported_as_such():
     ev = barriers.istiod_evidence("new_only", {"p": log((11, "Updating new ROOT-CA not supported"))}, SINCE)
     assert not ev["done"] and "refused the step: Updating new ROOT-CA not supported" in ev["problems"][0]
+    assert ev["settled"]  # the role's wait stops here: polling longer would not change the verdict
+
+
+def test_a_pod_still_reloading_is_not_settled_so_the_wait_goes_on():
+    ev = barriers.istiod_evidence("combined", {"p": log((11, "Updating new ROOT-CA"))}, SINCE)
+    assert not ev["done"] and not ev["settled"]
+    assert barriers.istiod_evidence("combined", {"p": log((11, "Updating new ROOT-CA"), (12, SUCCESS_MARKER))},
+                                    SINCE)["settled"]
 
 
 def test_bundle_evidence_is_byte_exact():
