@@ -122,7 +122,7 @@ def assert_no_denial(playbook: str, res, requests) -> set:
     assert res.rc == 0, res.explain()
     denied = sorted({a for reqs in requests.values() for a, status in reqs if status == 403})
     assert not denied, f"{playbook}.yml was refused: {denied}"
-    return {a for reqs in requests.values() for a, _ in reqs}
+    return {a for reqs in requests.values() for a, _ignored in reqs}
 
 
 # ------------------------------------------------------------------------------------ helpers: each rule removed
@@ -158,10 +158,10 @@ def rule_cases(rbac: str):
 
 def assert_each_rule_needed(rbac: str, used: set, what: str) -> None:
     """Every rule of docs/rbac/<rbac>.yaml is the only one allowing some request of the runs."""
-    rules = [(role["metadata"].get("namespace", ""), rule, role) for role, _, rule in rs.rules_of(rbac)]
+    rules = [(role["metadata"].get("namespace", ""), rule, role) for role, _ignored, rule in rs.rules_of(rbac)]
     for i, (ns, rule, role) in enumerate(rules):
         alone = [a for a in used if rs.rule_matches(rule, ns, a)
-                 and not any(rs.rule_matches(other, ons, a) for j, (ons, other, _) in enumerate(rules) if j != i)]
+                 and not any(rs.rule_matches(other, ons, a) for j, (ons, other, _ignored) in enumerate(rules) if j != i)]
         assert alone, (f"{role['kind']} {ns}/{role['metadata']['name']} rule {rs.rule_label(rule)}: every request "
                        f"of {what} it allows is allowed by another rule too (or it allows none): not needed")
 
@@ -249,7 +249,7 @@ def check_rule_is_needed(world, rbac: str, role_kind: str, namespace: str, index
     assert any(rs.rule_matches(rule, namespace, a) for a in denied), (rs.rule_label(rule), denied, res.explain())
     # what the user reads: a failed task's message names a verb of the rule, its resource and the user, as the
     # API's sentence (not escaped Status JSON), and the docs/rbac file that grants it
-    text = " ".join(m for _, _, m in res.failed_tasks())
+    text = " ".join(m for _ignored, _ignored, m in res.failed_tasks())
     wanted = [rs.forbidden_text(v, r) for v in rule["verbs"] for r in rule["resources"]]
     assert any(f'User "{rs.SA_USER}" {w}' in text for w in wanted), (
         f"no failed task of {playbook}.yml names the missing permission (one of {wanted}):\n{res.explain()}")
@@ -266,9 +266,9 @@ def test_nothing_bound_is_refused_with_the_missing_permission(world):
     fleet = world["fleet"]
     for name in fleet.names:
         rs.revoke(fleet[name], RBAC_FILES)
-    res, _ = run_as_service_account(world, "deploy", [ONE])
+    res, _ignored = run_as_service_account(world, "deploy", [ONE])
     assert res.rc != 0
-    text = " ".join(m for _, _, m in res.failed_tasks())
+    text = " ".join(m for _ignored, _ignored, m in res.failed_tasks())
     assert f'User "{rs.SA_USER}" cannot' in text, res.explain()
 
 

@@ -21,6 +21,7 @@ import rotation_fleet as rf
 
 pytestmark = pytest.mark.slow
 
+
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     # Simulated sidecars on every cluster (kubesim controllers/mesh): leaves from istiod's CA, handshakes across

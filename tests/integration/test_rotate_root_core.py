@@ -108,8 +108,8 @@ def test_wrong_order_on_1_22_is_refused_before_it_is_written(fleet_ab):
     assert len(found) == 1 and "bytes.Contains" in found[0]
     assert bundles.change_problems(current, reordered, istiods(c131, "1.31.0")) == []
     # the control: written anyway, 1.22's istiod indeed refuses it (and 1.31's would not)
-    secret, _ = cacerts.compose("new_intermediate", b64(tls(intermediate(b, c122.name), b)), reordered,
-                                fingerprint(b.cert))
+    secret, _ignored = cacerts.compose("new_intermediate", b64(tls(intermediate(b, c122.name), b)), reordered,
+                                       fingerprint(b.cert))
     write_cacerts(c122, {k: base64.b64decode(v) for k, v in secret["data"].items()})
     converge(fleet)
     assert istiod_lines(c122)[-1] == REFUSED

@@ -65,7 +65,7 @@ def embedded_status(text):
     start = text.find("{")
     while start != -1:
         try:
-            value, _ = decoder.raw_decode(text[start:])
+            value, _ignored = decoder.raw_decode(text[start:])
         except ValueError:
             value = None
         if isinstance(value, dict) and value.get("kind") == "Status":

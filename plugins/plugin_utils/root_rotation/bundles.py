@@ -22,8 +22,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+except ImportError:  # pragma: no cover - a controller without cryptography gets the error when a filter runs
+    x509 = serialization = None
 
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.istiod.versions import parse_version
 from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import fingerprint

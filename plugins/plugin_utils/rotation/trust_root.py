@@ -78,8 +78,8 @@ def rotation_trust_root(expected_fingerprint="", ca_cert_pem="", ca_cert_path=""
     if pinned:
         source = "ca_rotation_expected_root_fingerprint"
     elif from_file:
-        source = "ca_setup_ca_cert %s (%s)" % (ca_cert_path, "its self-signed root" if self_signed
-                                                else "its last certificate: the file holds no self-signed root")
+        what = "its self-signed root" if self_signed else "its last certificate: the file holds no self-signed root"
+        source = "ca_setup_ca_cert %s (%s)" % (ca_cert_path, what)
     else:
         source = None
     must = bool(in_awx) if require is None else bool(require)

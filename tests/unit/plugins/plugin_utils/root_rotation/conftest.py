@@ -15,4 +15,3 @@ def intermediate(parent, cluster="c1"):
 def pki():
     a, b = make_ca("Root CA A", days=900), make_ca("Root CA B", days=900)
     return {"A": a, "B": b, "A1": intermediate(a), "B1": intermediate(b)}
-

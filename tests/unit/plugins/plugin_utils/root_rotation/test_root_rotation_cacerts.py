@@ -11,7 +11,6 @@ from ansible_collections.meshpki.istio_ca.plugins.module_utils.x509.info import 
 from ansible_collections.meshpki.istio_ca.plugins.plugin_utils.root_rotation import cacerts
 
 
-
 def tls_data(inter, root):
     """A cert-manager kubernetes.io/tls Secret's data (base64), as the CA issuer writes it."""
     return {"tls.crt": base64.b64encode(inter.pem).decode(), "tls.key": base64.b64encode(inter.key_pem).decode(),
@@ -76,8 +75,8 @@ def test_the_last_step_hands_back_a_cert_manager_secret(pki):
 
 def test_a_native_backup_is_a_source_too(pki):
     a, b, a1 = pki["A"], pki["B"], pki["A1"]
-    native, _ = cacerts.compose("combined", tls_data(a1, a), a.pem + b.pem, fingerprint(b.cert))
-    secret, _ = cacerts.compose("aborted", native["data"], a.pem, fingerprint(b.cert))
+    native, _ignored = cacerts.compose("combined", tls_data(a1, a), a.pem + b.pem, fingerprint(b.cert))
+    secret, _ignored = cacerts.compose("aborted", native["data"], a.pem, fingerprint(b.cert))
     assert files(secret) == {"tls.crt": a1.pem, "tls.key": a1.key_pem, "ca.crt": a.pem}
     assert cacerts.served_bundle(files(native)) == a.pem + b.pem and cacerts.served_bundle(files(secret)) == a.pem
 
@@ -88,7 +87,7 @@ def test_backups_follow_the_certificate_modules_rules_in_either_format(pki):
     copy = cacerts.backup(tls_secret, 3)
     assert copy["metadata"]["name"].startswith("cacerts-backup-r3-") and copy["data"] == tls_secret["data"]
     assert copy["metadata"]["labels"]["meshpki.istio_ca/backup-of"] == "cacerts" and copy["type"] == "kubernetes.io/tls"
-    native, _ = cacerts.compose("combined", tls_data(a1, a), a.pem + b.pem, fingerprint(b.cert))
+    native, _ignored = cacerts.compose("combined", tls_data(a1, a), a.pem + b.pem, fingerprint(b.cert))
     copy2 = cacerts.backup(native, 3)
     assert copy2["metadata"]["name"] == copy["metadata"]["name"] + "-combined" and copy2["type"] == "Opaque"
     assert copy2["metadata"]["annotations"]["meshpki.istio_ca/root-fingerprint"] == fingerprint(b.cert)

@@ -39,7 +39,7 @@ def test_a_finished_fleet_has_nothing_left_and_a_new_rotation_starts_afresh():
     done = {"c1": rec("new_only"), "c2": rec("new_only")}
     assert fleet_plan(done, new_root=NEW)["steps"] == []
     again = fleet_plan(done, new_root="cc:dd")
-    assert [s for s, _ in steps(again)] == ["combined", "new_intermediate", "new_only"]
+    assert [s for s, _ignored in steps(again)] == ["combined", "new_intermediate", "new_only"]
 
 
 def test_an_unfinished_rotation_to_another_root_stops_the_run():
@@ -70,7 +70,7 @@ def test_abort_is_refused_once_step_3_started_and_a_forward_run_during_an_abort(
     mid = fleet_plan({"c1": rec("abort_old_intermediate")}, new_root=NEW)
     assert mid["steps"] == [] and "root_rotation_abort=true" in mid["problems"][0]
     after = fleet_plan({"c1": rec("aborted")}, new_root=NEW)  # an aborted rotation may be started again
-    assert [s for s, _ in steps(after)] == ["combined", "new_intermediate", "new_only"]
+    assert [s for s, _ignored in steps(after)] == ["combined", "new_intermediate", "new_only"]
 
 
 def test_unknown_phase_is_a_problem():

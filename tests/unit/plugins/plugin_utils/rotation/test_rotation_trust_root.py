@@ -50,8 +50,8 @@ def test_unreadable_root_file_fails_with_the_variable():
 
 
 def test_pin_and_file_that_disagree_refuse_the_run():
-    root, _ = xf.mesh()
-    other, _ = xf.mesh(kind="ec384")
+    root, _ignored = xf.mesh()
+    other, _ignored = xf.mesh(kind="ec384")
     found = rotation_trust_root(_fp(other), ca_cert_pem=xf.pem(root), ca_cert_path="/x/root.pem")
     assert found["fingerprint"] == _fp(other)
     assert len(found["problems"]) == 1 and "one of them is wrong" in found["problems"][0]
@@ -66,8 +66,8 @@ def test_no_trust_root_is_refused_in_awx_and_when_required_only():
 
 
 def test_a_slice_of_one_cluster_refuses_a_wrong_root():
-    root, _ = xf.mesh()
-    wrong, _ = xf.mesh(kind="ec384")
+    root, _ignored = xf.mesh()
+    wrong, _ignored = xf.mesh(kind="ec384")
     trust = rotation_trust_root("", ca_cert_pem=xf.pem(root), ca_cert_path="/x/root.pem")
     # Alone in its play, the cluster agrees with itself; only the trust root can tell.
     assert rotation_root_problems({"cluster-3": _fp(wrong)}) == {"cluster-3": []}
